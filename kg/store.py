@@ -1,0 +1,140 @@
+"""The storage interface both graph stores implement.
+
+Stores keep nodes and typed edges and answer a few primitive queries; everything the tutor asks
+(learning paths, explanations, facts) is built on these in `kg.graph`, so both stores give the
+same answers. A store only needs to be fast at its primitives: batched neighbour lookups and the
+closure of one relation type.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from kg.schema import Node, Triple, check_relation, check_text
+
+Direction = Literal["out", "in", "both"]
+
+# Property values a node or edge may carry in both stores (Neo4j allows no nested maps).
+Scalar = str | int | float | bool
+
+
+class MissingNodeError(ValueError):
+    """An edge names a node that is not in the graph."""
+
+
+def clean_props(props: dict[str, Any], what: str) -> dict[str, Any]:
+    """Drop None values and check the rest are values both stores can keep."""
+    cleaned: dict[str, Any] = {}
+    for key, value in props.items():
+        if value is None:
+            continue
+        if not isinstance(key, str) or not key or key.startswith("_") or key in ("id", "label"):
+            raise ValueError(f"{what}: invalid property name {key!r}")
+        if isinstance(value, list):
+            if any(not isinstance(v, Scalar) for v in value):
+                raise ValueError(f"{what}: property {key!r} must be a list of plain values")
+        elif not isinstance(value, Scalar):
+            raise ValueError(f"{what}: property {key!r} has unsupported type {type(value).__name__}")
+        cleaned[key] = check_text(value, f"{what}.{key}")
+    return cleaned
+
+
+def checked_nodes(nodes: Iterable[Node]) -> list[Node]:
+    from kg.schema import LABELS
+
+    out = []
+    for node in nodes:
+        if not node.id or not isinstance(node.id, str):
+            raise ValueError("a node needs a non-empty string id")
+        check_text(node.id, "node id")
+        if node.label not in LABELS:
+            raise ValueError(f"node {node.id!r}: unknown label {node.label!r}")
+        out.append(Node(node.id, node.label, clean_props(node.props, node.id)))
+    return out
+
+
+def checked_triples(triples: Iterable[Triple]) -> list[Triple]:
+    out = []
+    for t in triples:
+        check_relation(t.rel)
+        check_text(t.head, "edge head")
+        check_text(t.tail, "edge tail")
+        out.append(Triple(t.head, t.rel, t.tail, clean_props(t.props, f"{t.head}-{t.rel}")))
+    return out
+
+
+class GraphStore(ABC):
+    """Nodes with one label and flat properties; directed typed edges unique per (head, rel, tail).
+
+    Upserts merge properties into what is there. Edges must join existing nodes.
+    """
+
+    kind: str = "store"
+
+    @abstractmethod
+    def upsert_nodes(self, nodes: Iterable[Node]) -> int:
+        """Create or update nodes (properties are merged); returns how many were written."""
+
+    @abstractmethod
+    def upsert_triples(self, triples: Iterable[Triple]) -> int:
+        """Create or update edges; raises MissingNodeError if an endpoint does not exist."""
+
+    @abstractmethod
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among `ids` that exist, by id."""
+
+    def get_node(self, node_id: str) -> Node | None:
+        return self.get_nodes([node_id]).get(node_id)
+
+    @abstractmethod
+    def nodes(self, label: str | None = None) -> Iterator[Node]:
+        """Every node, or every node with one label."""
+
+    @abstractmethod
+    def triples(self, rel: str | None = None) -> Iterator[Triple]:
+        """Every edge, or every edge of one relation type."""
+
+    @abstractmethod
+    def edges(
+        self, ids: Iterable[str], rel: str | None = None, direction: Direction = "both"
+    ) -> list[Triple]:
+        """Edges touching any of `ids` (one batched lookup), optionally of one relation type."""
+
+    @abstractmethod
+    def closure(self, start: str, rel: str) -> list[Triple]:
+        """Every `rel` edge reachable from `start` following `rel` forwards (transitive)."""
+
+    @abstractmethod
+    def degrees(self, ids: Iterable[str]) -> dict[str, int]:
+        """Number of edges (either direction) of each node."""
+
+    @abstractmethod
+    def delete_nodes(self, ids: Iterable[str]) -> int:
+        """Remove nodes and their edges; returns how many nodes were removed."""
+
+    @abstractmethod
+    def delete_triples(self, triples: Iterable[tuple[str, str, str]]) -> int:
+        """Remove edges by (head, rel, tail); returns how many were removed."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, dict[str, int]]:
+        """`{"nodes": {label: n}, "edges": {rel: n}}`."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove everything."""
+
+    def close(self) -> None:  # noqa: B027 - optional for stores without resources
+        """Release connections and files."""
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _rel_or_none(rel: str | None) -> str | None:
+    return check_relation(rel) if rel is not None else None
