@@ -14,7 +14,7 @@ from kg.schema import CATEGORIES, is_slug
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 EXAMPLE_TYPES = ("melody", "scale", "interval", "chord", "progression", "rhythm", "notation")
-QUALITIES = ("major", "minor", "diminished", "augmented", "other")
+CLEFS = {"treble": "G2", "bass": "F4", "alto": "C3", "tenor": "C4", "percussion": "percussion"}
 
 
 @dataclass(slots=True)
@@ -66,7 +66,7 @@ def load_curriculum(directory: Path | None = None) -> list[Concept]:
 
 def realize_example(example: dict[str, Any]) -> Any:
     """Turn an example into a music21 object; raises ValueError when it does not parse."""
-    from music21 import chord, converter, key, meter, note, roman, stream
+    from music21 import chord, clef, converter, key, meter, note, roman, stream
 
     kind = example.get("type")
     try:
@@ -102,6 +102,13 @@ def realize_example(example: dict[str, Any]) -> Any:
             parsed = converter.parse("tinyNotation: " + text)
             if not parsed.flatten().notesAndRests:
                 raise ValueError("the passage has no notes")
+            if example.get("clef"):
+                if example["clef"] not in CLEFS:
+                    raise ValueError(f"unknown clef {example['clef']!r}; use one of {', '.join(CLEFS)}")
+                first = parsed.getElementsByClass("Measure").first() or parsed
+                for old in first.getElementsByClass("Clef"):
+                    first.remove(old)
+                first.insert(0, clef.clefFromString(CLEFS[example["clef"]]))
             return parsed
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{kind} example is missing or has a bad field: {exc}") from exc

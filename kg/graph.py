@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.paths import Explanation, explain
@@ -49,8 +50,9 @@ class UnknownEntityError(KeyError):
 
 
 class KnowledgeGraph:
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, cache_dir: Path | None = None) -> None:
         self.store = store
+        self.cache_dir = cache_dir  # where derived indexes (link embeddings) are cached
         self._linker: Linker | None = None
 
     # lookups ------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ class KnowledgeGraph:
         if self._linker is None:
             from kg.linking import Linker
 
-            self._linker = Linker.from_store(self.store)
+            self._linker = Linker.from_store(self.store, self.cache_dir)
         return self._linker
 
     def link(self, mention: str, k: int = 5, labels: Iterable[str] | None = None) -> list[Match]:

@@ -1,0 +1,27 @@
+"""Choosing a store: Neo4j when a URI is configured, the embedded store otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.store import GraphStore
+
+
+def embedded_path(home: Path) -> Path:
+    return Path(home) / "kg" / "graph.db"
+
+
+def open_store(
+    home: Path,
+    neo4j_uri: str | None = None,
+    neo4j_user: str | None = None,
+    neo4j_password: str | None = None,
+    neo4j_database: str | None = None,
+) -> GraphStore:
+    if neo4j_uri:
+        from kg.neo4j_store import Neo4jStore
+
+        return Neo4jStore(neo4j_uri, neo4j_user, neo4j_password, neo4j_database)
+    from kg.embedded import EmbeddedStore
+
+    return EmbeddedStore(embedded_path(home))
