@@ -92,11 +92,13 @@ class KnowledgeGraph:
     ) -> list[Node]:
         """The unmastered prerequisites of `target` (then `target`) in a valid learning order.
 
-        A mastered concept counts as evidence for its own prerequisites, so the walk stops there:
-        a learner who knows triads is not sent back to note names.
+        A mastered concept counts as evidence for everything it builds on: a learner who knows
+        triads is not sent back to note names, whichever path leads there.
         """
         self.require(target)
         known = set(mastered)
+        for concept in list(known):
+            known.update(t.tail for t in self.store.closure(concept, "REQUIRES"))
         if target in known:
             return []
         edges: list[Triple] = []

@@ -131,10 +131,12 @@ class Linker:
             # A lowercase alias shared by several entities ("m3"/"M3") is weaker evidence.
             offer(node_id, 0.95 if len(alias) == 1 else 0.75, "alias")
         if len(best) < k:
-            for _form, ratio, index in process.extract(
+            for form, ratio, index in process.extract(
                 norm, self._choices, scorer=fuzz.token_sort_ratio, limit=k * 4, score_cutoff=FUZZY_MIN
             ):
-                length_penalty = min(len(norm), len(_form)) / max(len(norm), len(_form))
+                if form == norm:
+                    continue  # already scored above as an exact name or alias
+                length_penalty = min(len(norm), len(form)) / max(len(norm), len(form))
                 score = 0.9 * (ratio / 100) * (0.7 + 0.3 * length_penalty)
                 for node_id in self._choice_ids[index]:
                     offer(node_id, score, "fuzzy")
