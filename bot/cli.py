@@ -264,25 +264,27 @@ def kg_import_lastfm(
 ) -> None:
     """Import the Last.FM knowledge graph (artists, Freebase relations) and link it to the catalog."""
     from kg.build import people_index
-    from kg.lastfm import lastfm_records, load_lastfm
+    from kg.lastfm import LastFMDataError, lastfm_records, load_lastfm, record_counts
     from kg.schema import PERSON
 
     directory = path or get_settings().lastfm_dir
     if directory is None or not Path(directory).exists():
         raise fail("no Last.FM data: pass its directory or set ETUDE_LASTFM_DIR (see README)")
-    data = load_lastfm(Path(directory))
+    try:
+        data = load_lastfm(Path(directory))
+    except (LastFMDataError, OSError) as exc:
+        raise fail(f"cannot read the Last.FM data in {directory}: {exc}") from exc
     graph = open_graph()
     nodes, triples = lastfm_records(data, people_index(graph.store.nodes(PERSON)))
     with progress_bar("importing Last.FM") as update:
         update("nodes", 0, len(nodes) + len(triples))
-        written_nodes = graph.store.upsert_nodes(nodes)
-        update("edges", written_nodes, len(nodes) + len(triples))
-        written_edges = graph.store.upsert_triples(triples)
-    result = {"nodes": written_nodes, "edges": written_edges,
-              "same_as": sum(1 for t in triples if t.rel == "SAME_AS"), "stats": graph.stats()}
+        graph.store.upsert_nodes(nodes)
+        update("edges", len(nodes), len(nodes) + len(triples))
+        graph.store.upsert_triples(triples)
+    result = {**record_counts(nodes, triples), "stats": graph.stats()}
     emit(result) if as_json else stdout.print(
-        f"imported {written_nodes} Last.FM nodes and {written_edges} edges "
-        f"({result['same_as']} artists linked to the catalog)"
+        f"imported {result['nodes']} Last.FM nodes and {result['freebase_edges']} Freebase edges "
+        f"of {result['relations']} relation types ({result['same_as']} artists linked to the catalog)"
     )
 
 

@@ -142,10 +142,10 @@ def catalog_records(catalog: Catalog) -> Records:
 
 
 def people_index(nodes: Iterable[Node]) -> dict[str, str]:
-    """Normalised name and alias -> person id, for matching names from other sources."""
+    """Normalised name and alias -> catalog person id, for matching names from other sources."""
     index: dict[str, str] = {}
     for node in nodes:
-        if node.label != PERSON:
+        if node.label != PERSON or not str(node.props.get("source", "")).startswith("catalog:"):
             continue
         for name in [node.props.get("name"), *(node.props.get("aliases") or [])]:
             if name:

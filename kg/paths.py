@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kg.schema import INVERSE, RELATIONS, Node, Path, Step
+from kg.schema import ERA, INVERSE, RELATIONS, Node, Path, Step
 from kg.store import GraphStore
 
 MAX_FRONTIER = 5000  # edges kept per expansion step; beyond this the hubs add only noise
@@ -107,16 +107,25 @@ def path_cost(path: Path, degree: dict[str, int]) -> float:
     return len(path.steps) + 0.5 * inner
 
 
+def display_name(node: Node) -> str:
+    """A node's name as it reads in a sentence: eras read "the Baroque era", not "the Baroque"."""
+    name = node.name
+    if node.label == ERA and not name.lower().endswith(("era", "period", "century", "age", "ages")):
+        return f"{name} era"
+    return name
+
+
 def render(path: Path, nodes: dict[str, Node]) -> str:
     """One readable sentence per hop, joined: "Canon in D is a famous example of ground bass; ..."."""
     parts = []
     for step in path.steps:
-        head = nodes[step.source].name if step.source in nodes else step.source
-        tail = nodes[step.target].name if step.target in nodes else step.target
+        head = display_name(nodes[step.source]) if step.source in nodes else step.source
+        tail = display_name(nodes[step.target]) if step.target in nodes else step.target
+        words = step.rel.removeprefix("FB_").lower().replace("_", " ")
         if step.forward:
-            text = RELATIONS.get(step.rel, "{h} " + step.rel.lower() + " {t}").format(h=head, t=tail)
+            text = RELATIONS.get(step.rel, "{h} has " + words + " {t}").format(h=head, t=tail)
         else:
-            text = INVERSE.get(step.rel, "{h} " + step.rel.lower() + " {t}").format(h=tail, t=head)
+            text = INVERSE.get(step.rel, "{h} is the " + words + " of {t}").format(h=tail, t=head)
         parts.append(text)
     sentence = "; ".join(parts)
     return sentence[:1].upper() + sentence[1:] + "."

@@ -33,7 +33,8 @@ KIND_LABEL = {
     "lastfm": ENTITY,
 }
 
-# Relation types with the sentence template used to render explanation paths.
+# Relation types with the sentence template used to render explanation paths. Freebase relations
+# of the Last.FM graph are typed `FB_<RELATION>` (kg.lastfm) and read as their words.
 # `{h}` and `{t}` are the head and tail names.
 RELATIONS: dict[str, str] = {
     "REQUIRES": "{h} builds on {t}",
@@ -45,11 +46,10 @@ RELATIONS: dict[str, str] = {
     "INFLUENCED_BY": "{h} was influenced by {t}",
     "PLAYS": "{h} plays the {t}",
     "MEMBER_OF": "{h} was a member of {t}",
-    "IN_ERA": "{h} belongs to the {t} era",
+    "IN_ERA": "{h} belongs to the {t}",
     "IN_GENRE": "{h} belongs to the genre {t}",
     "EXAMPLE_OF": "{h} is a famous example of {t}",
     "SAME_AS": "{h} is the same as {t}",
-    "LASTFM": "{h} is linked to {t}",
 }
 
 # Inverse readings, used when a path walks an edge against its direction.
@@ -63,11 +63,10 @@ INVERSE: dict[str, str] = {
     "INFLUENCED_BY": "{h} influenced {t}",
     "PLAYS": "the {h} is played by {t}",
     "MEMBER_OF": "{h} had the member {t}",
-    "IN_ERA": "the {h} era includes {t}",
+    "IN_ERA": "the {h} includes {t}",
     "IN_GENRE": "the genre {h} includes {t}",
     "EXAMPLE_OF": "{h} is illustrated by {t}",
     "SAME_AS": "{h} is the same as {t}",
-    "LASTFM": "{h} is linked to {t}",
 }
 
 CATEGORIES = (
