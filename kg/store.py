@@ -8,6 +8,8 @@ closure of one relation type.
 
 from __future__ import annotations
 
+import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
@@ -24,21 +26,34 @@ class MissingNodeError(ValueError):
     """An edge names a node that is not in the graph."""
 
 
+# Property names end up as map keys that a Bolt server may write into query text (FalkorDB), so
+# they are plain identifiers.
+_PROP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
 def clean_props(props: dict[str, Any], what: str) -> dict[str, Any]:
     """Drop None values and check the rest are values both stores can keep."""
     cleaned: dict[str, Any] = {}
     for key, value in props.items():
         if value is None:
             continue
-        if not isinstance(key, str) or not key or key.startswith("_") or key in ("id", "label"):
+        if not isinstance(key, str) or not _PROP_NAME.match(key) or key in ("id", "label"):
             raise ValueError(f"{what}: invalid property name {key!r}")
         if isinstance(value, list):
             if any(not isinstance(v, Scalar) for v in value):
                 raise ValueError(f"{what}: property {key!r} must be a list of plain values")
+            if len({type(v) for v in value}) > 1:
+                raise ValueError(f"{what}: property {key!r} mixes types (Neo4j cannot keep that)")
         elif not isinstance(value, Scalar):
             raise ValueError(f"{what}: property {key!r} has unsupported type {type(value).__name__}")
+        if any(isinstance(v, float) and not math.isfinite(v) for v in _values(value)):
+            raise ValueError(f"{what}: property {key!r} is not a finite number")
         cleaned[key] = check_text(value, f"{what}.{key}")
     return cleaned
+
+
+def _values(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def checked_nodes(nodes: Iterable[Node]) -> list[Node]:
