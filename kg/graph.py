@@ -97,28 +97,32 @@ class KnowledgeGraph:
         """
         self.require(target)
         known = set(mastered)
-        for concept in list(known):
-            known.update(t.tail for t in self.store.closure(concept, "REQUIRES"))
+        known.update(t.tail for t in self._reach(known, "REQUIRES"))
         if target in known:
             return []
-        edges: list[Triple] = []
-        seen = {target}
-        frontier = [target]
-        while frontier:
-            step = self.store.edges(frontier, "REQUIRES", "out")
-            frontier = []
-            for t in step:
-                if t.tail not in known:
-                    edges.append(t)
-                    if t.tail not in seen:
-                        seen.add(t.tail)
-                        frontier.append(t.tail)
-        path = self._ordered(edges, exclude=known)
+        path = self._ordered(self._reach([target], "REQUIRES", stop=known), exclude=known)
         if include_target and not any(n.id == target for n in path):
             path.append(self.require(target))
         elif not include_target:
             path = [n for n in path if n.id != target]
         return path
+
+    def _reach(self, starts: Iterable[str], rel: str, stop: set[str] = frozenset()) -> list[Triple]:
+        """Edges of `rel` reachable from any start, one batched lookup per level; the walk does
+        not enter nodes in `stop`."""
+        edges: list[Triple] = []
+        seen = set(starts)
+        frontier = list(seen)
+        while frontier:
+            step = self.store.edges(frontier, rel, "out")
+            frontier = []
+            for t in step:
+                if t.head in seen and t.tail not in stop:
+                    edges.append(t)
+                    if t.tail not in seen:
+                        seen.add(t.tail)
+                        frontier.append(t.tail)
+        return edges
 
     def _ordered(self, edges: list[Triple], exclude: set[str]) -> list[Node]:
         """Topological order of the REQUIRES sub-graph: prerequisites first, then by grade, name."""
