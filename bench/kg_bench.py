@@ -48,7 +48,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()}"}
+            "system": f"{platform.system()} {platform.release()}",
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -206,7 +207,9 @@ def report(results: dict[str, Any]) -> None:
     lines = [
         "# Knowledge-graph benchmark", "",
         f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, Python "
-        f"{results['machine']['python']}, {results['machine']['system']}. Date: {results['date']}.",
+        f"{results['machine']['python']}, {results['machine']['system']}. Date: {results['date']}. "
+        f"Load average when started: {results['machine']['load_average_1min']} "
+        "(other jobs on the machine slow every number).",
         "Command: `.venv/bin/python bench/kg_bench.py`.", "",
         "| measure | value | target | |", "|---|---|---|---|",
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows], "",
