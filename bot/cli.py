@@ -338,5 +338,10 @@ def kg_ingest(
     emit(summary) if as_json else stdout.print(summary)
 
 
+from bot.cli_nlu import register  # noqa: E402  (issue 3: train nlu, test nlu, nlu parse)
+
+register(app)
+
+
 if __name__ == "__main__":
     app()

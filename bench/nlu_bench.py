@@ -1,0 +1,414 @@
+"""NLU benchmark: CLINC150 (in-scope accuracy, OOS recall), latency on this CPU, own test set quality.
+
+    .venv/bin/python bench/nlu_bench.py [--home DIR] [--clinc-epochs 3] [--clinc-subset N]
+                                        [--no-clinc] [--no-latency] [--no-quality]
+
+(a) CLINC150 (../shared/data/clinc150/data_full.json; skipped when absent): the same joint model
+    trained on train + oos_train (oos as its own class), temperature and OOS threshold tuned on val
+    (+ oos_val), reported on test (in-scope accuracy) and oos_test (OOS recall), beside the paper.
+(b) Latency: single-message parse p50/p95, batch throughput, and the ratio of parse time to a bare
+    encoder forward pass on the same messages.
+(c) Quality on data/nlu_test.yml (never trained on) with the active model trained on data/nlu.yml
+    (trained first when the home has none), and that model's own held-out split.
+
+Prints a table and writes bench/reports/nlu.md and bench/reports/nlu.json. Targets (issue 3):
+in-scope ≥ 95 %, OOS recall ≥ 60 %, p95 ≤ 20 ms, ratio ≤ 1.5, intent accuracy ≥ 0.95, entity F1 ≥ 0.90.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from nlu.data import Example, load_nlu  # noqa: E402
+
+REPORTS = ROOT / "bench" / "reports"
+CLINC = ROOT.parent / "shared" / "data" / "clinc150" / "data_full.json"
+PAPER = [
+    ("BERT-large, OOS as a class", 96.9, 40.3),
+    ("BERT-large, confidence threshold", 96.2, 52.3),
+    ("MLP on USE embeddings", 93.5, 47.4),
+    ("Rasa NLU 2019 (spaCy + sklearn), OOS as a class", 91.5, 45.3),
+]
+console = Console(stderr=True)
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "system": f"{platform.system()} {platform.release()}",
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def _progress(description: str):
+    from nlu.train import _progress as progress
+
+    return progress(True, description)
+
+
+# (a) CLINC150 -------------------------------------------------------------------------------------
+
+
+def clinc(
+    epochs: int, subset: int | None, max_length: int, batch_size: int, seed: int = 13
+) -> dict[str, Any]:
+    from nlu.model import JointModel
+
+    raw = json.loads(CLINC.read_text(encoding="utf-8"))
+
+    def examples(key: str) -> list[Example]:
+        return [Example(text, intent) for text, intent in raw[key]]
+
+    train = examples("train") + examples("oos_train")
+    if subset:
+        rng = random.Random(seed)
+        by: dict[str, list[Example]] = {}
+        for e in train:
+            by.setdefault(e.intent, []).append(e)
+        train = [e for v in by.values() for e in rng.sample(v, min(subset, len(v)))]
+    val_in, val_oos = examples("val"), examples("oos_val")
+    test_in, test_oos = examples("test"), examples("oos_test")
+    intents = sorted({e.intent for e in train})
+    model = JointModel.from_pretrained_encoder(intents, [], max_length=max_length, seed=seed)
+    started = time.perf_counter()
+    with _progress("CLINC150 training") as update:
+        losses = model.fit(
+            train, epochs=epochs, batch_size=batch_size, lr=1e-4, head_lr=2e-3, seed=seed, progress=update
+        )
+    train_seconds = time.perf_counter() - started
+    model.fit_temperature(val_in + val_oos)
+
+    def probs(items: list[Example]) -> np.ndarray:
+        z = model.logits([e.text for e in items], batch_size=128) / model.temperature
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    oos = intents.index("oos")
+
+    def predict(p: np.ndarray, threshold: float) -> list[str]:
+        top = p.argmax(axis=1)
+        return ["oos" if (k == oos or p[i, k] < threshold) else intents[k] for i, k in enumerate(top)]
+
+    def scores(p_in, items_in, p_oos, threshold) -> tuple[float, float]:
+        acc = float(np.mean([a == e.intent for a, e in zip(predict(p_in, threshold), items_in, strict=True)]))
+        rec = float(np.mean([a == "oos" for a in predict(p_oos, threshold)]))
+        return acc, rec
+
+    pv_in, pv_oos = probs(val_in), probs(val_oos)
+    grid = [round(t, 2) for t in np.arange(0.0, 0.96, 0.02)]
+    tuned = max(grid, key=lambda t: (sum(scores(pv_in, val_in, pv_oos, t)), -t))
+    # A conservative rule too: the most OOS recall that costs at most one point of val in-scope accuracy.
+    base_val = scores(pv_in, val_in, pv_oos, 0.0)[0]
+    allowed = [t for t in grid if scores(pv_in, val_in, pv_oos, t)[0] >= base_val - 0.01]
+    conservative = max(allowed, key=lambda t: (scores(pv_in, val_in, pv_oos, t)[1], -t))
+    pt_in, pt_oos = probs(test_in), probs(test_oos)
+    acc0, rec0 = scores(pt_in, test_in, pt_oos, 0.0)
+    acc, rec = scores(pt_in, test_in, pt_oos, tuned)
+    acc1, rec1 = scores(pt_in, test_in, pt_oos, conservative)
+    sweep = {
+        str(t): [round(100 * x, 2) for x in scores(pt_in, test_in, pt_oos, t)]
+        for t in (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
+    }
+    return {
+        "train_examples": len(train),
+        "subset_per_intent": subset,
+        "epochs": epochs,
+        "max_length": max_length,
+        "train_seconds": round(train_seconds, 1),
+        "losses": [round(x, 4) for x in losses],
+        "temperature": round(model.temperature, 3),
+        "threshold": tuned,
+        "threshold_rule": "maximises in-scope accuracy + OOS recall on val + oos_val",
+        "oos_as_class": {"in_scope_accuracy": round(100 * acc0, 2), "oos_recall": round(100 * rec0, 2)},
+        "oos_class_and_threshold": {
+            "in_scope_accuracy": round(100 * acc, 2),
+            "oos_recall": round(100 * rec, 2),
+        },
+        "conservative_threshold": conservative,
+        "conservative_rule": "most val OOS recall with val in-scope accuracy ≤ 1 point below no threshold",
+        "oos_class_and_conservative_threshold": {
+            "in_scope_accuracy": round(100 * acc1, 2),
+            "oos_recall": round(100 * rec1, 2),
+        },
+        "test_sweep_threshold_to_in_scope_and_oos_recall": sweep,
+    }
+
+
+# (b) latency ------------------------------------------------------------------------------------
+
+
+def latency(nlu, texts: list[str], repeats: int = 2) -> dict[str, Any]:
+    import torch
+
+    model = nlu.model
+    for text in texts[:20]:  # warm-up: kernels, link caches of the first messages
+        nlu.parse(text)
+    single, bare, bare_tok = [], [], []
+    for _ in range(repeats):
+        for text in texts:
+            t0 = time.perf_counter()
+            nlu.parse(text)
+            single.append((time.perf_counter() - t0) * 1000)
+    with torch.inference_mode():
+        for _ in range(repeats):
+            for text in texts:
+                t0 = time.perf_counter()
+                enc = model.tokenizer(
+                    [text], truncation=True, max_length=model.max_length, return_tensors="pt"
+                )
+                t1 = time.perf_counter()
+                model.net.encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+                t2 = time.perf_counter()
+                bare.append((t2 - t1) * 1000)
+                bare_tok.append((t2 - t0) * 1000)
+    started = time.perf_counter()
+    nlu.parse_batch(texts)
+    batch_seconds = time.perf_counter() - started
+    p50, p95 = percentile(single, 50), percentile(single, 95)
+    return {
+        "messages": len(texts),
+        "torch_threads": torch.get_num_threads(),
+        "repeats": repeats,
+        "parse_p50_ms": round(p50, 2),
+        "parse_p95_ms": round(p95, 2),
+        "parse_mean_ms": round(float(np.mean(single)), 2),
+        "encoder_forward_p50_ms": round(percentile(bare, 50), 2),
+        "encoder_forward_p95_ms": round(percentile(bare, 95), 2),
+        "tokenize_and_forward_p50_ms": round(percentile(bare_tok, 50), 2),
+        "ratio_parse_to_forward_p50": round(p50 / percentile(bare, 50), 2),
+        "ratio_parse_to_tokenize_and_forward_p50": round(p50 / percentile(bare_tok, 50), 2),
+        "batch_messages_per_second": round(len(texts) / batch_seconds, 1),
+    }
+
+
+# main -------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", type=Path, default=None, help="ETUDE_HOME with (or for) the NLU model")
+    parser.add_argument("--clinc-epochs", type=int, default=3)
+    parser.add_argument("--clinc-subset", type=int, default=None, help="training examples per intent")
+    parser.add_argument("--clinc-max-length", type=int, default=32)
+    parser.add_argument("--clinc-batch-size", type=int, default=32)
+    parser.add_argument("--no-clinc", action="store_true")
+    parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-quality", action="store_true")
+    parser.add_argument("--render", action="store_true", help="only rewrite nlu.md from nlu.json")
+    args = parser.parse_args()
+    if args.render:
+        report = json.loads((REPORTS / "nlu.json").read_text(encoding="utf-8"))
+        (REPORTS / "nlu.md").write_text("\n".join(render(report)) + "\n", encoding="utf-8")
+        return
+
+    import logging
+
+    from nlu.model import set_threads
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("nlu.model").setLevel("DEBUG")  # step losses of long trainings
+    for noisy in ("transformers", "sentence_transformers", "httpx"):
+        logging.getLogger(noisy).setLevel("WARNING")
+    set_threads()
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    previous = {}
+    if (REPORTS / "nlu.json").exists():
+        previous = json.loads((REPORTS / "nlu.json").read_text(encoding="utf-8"))
+
+    if not args.no_latency or not args.no_quality:
+        from bot.settings import get_settings
+        from nlu.service import NLU, ensure_model
+
+        home = args.home or get_settings().home
+        ensure_model(home)
+        nlu = NLU.load_active(home)
+        meta = json.loads((Path(home) / "models" / "nlu" / nlu.version / "metadata.json").read_text())
+        report["model"] = {
+            "version": nlu.version,
+            "held_out": meta["metrics"],
+            "split": meta["split"],
+            "train_seconds": meta["seconds"],
+            "device": meta.get("device"),
+        }
+        test = load_nlu(ROOT / "data" / "nlu_test.yml").examples
+        if not args.no_quality:
+            from nlu.evaluate import evaluate
+
+            metrics = evaluate(nlu.parse_batch, test)
+            report["quality"] = {k: v for k, v in metrics.items() if k not in ("confusion", "entity_errors")}
+        if not args.no_latency:
+            report["latency"] = latency(nlu, [e.text for e in test])
+    if not args.no_clinc:
+        set_threads()  # training threads again after the inference sections
+        if CLINC.exists():
+            report["clinc150"] = clinc(
+                args.clinc_epochs, args.clinc_subset, args.clinc_max_length, args.clinc_batch_size
+            )
+        else:
+            console.print(f"[yellow]CLINC150 skipped: {CLINC} is absent[/yellow]")
+            report["clinc150"] = {"skipped": f"{CLINC} is absent"}
+    for key in ("clinc150", "latency", "quality", "model"):  # keep sections not rerun this time
+        if key not in report and key in previous:
+            report[key] = previous[key]
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / "nlu.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    lines = render(report)
+    (REPORTS / "nlu.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    console.print(f"wrote {REPORTS / 'nlu.md'} and {REPORTS / 'nlu.json'}")
+
+
+def render(report: dict[str, Any]) -> list[str]:
+    table = Table(title="NLU benchmark")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    rows: list[tuple[str, str, str]] = []
+    model = report.get("model")
+    if model:
+        held = model["held_out"]
+        rows += [
+            ("held-out split of data/nlu.yml: intent accuracy", f"{held['intent_accuracy']:.3f}", "≥ 0.95"),
+            ("held-out split of data/nlu.yml: entity F1", f"{held['entity_f1']:.3f}", "≥ 0.90"),
+        ]
+    quality = report.get("quality")
+    if quality:
+        rows += [
+            ("data/nlu_test.yml: intent accuracy", f"{quality['intent_accuracy']:.3f}", "≥ 0.95"),
+            ("data/nlu_test.yml: intent macro F1", f"{quality['intent_macro_f1']:.3f}", ""),
+            ("data/nlu_test.yml: entity F1 (exact span + type)", f"{quality['entity_f1']:.3f}", "≥ 0.90"),
+            ("data/nlu_test.yml: fallback rate", f"{quality['fallback_rate']:.3f}", ""),
+        ]
+    lat = report.get("latency")
+    if lat:
+        rows += [
+            (
+                f"parse p50 / p95 (ms, one message, {lat.get('torch_threads', '?')} torch thread)",
+                f"{lat['parse_p50_ms']} / {lat['parse_p95_ms']}",
+                "p95 ≤ 20",
+            ),
+            ("bare encoder forward p50 (ms)", f"{lat['encoder_forward_p50_ms']}", ""),
+            ("ratio parse / encoder forward (p50)", f"{lat['ratio_parse_to_forward_p50']}", "≤ 1.5"),
+            ("batch throughput (messages/s)", f"{lat['batch_messages_per_second']}", ""),
+        ]
+    cl = report.get("clinc150")
+    if cl and "skipped" not in cl:
+        both = cl["oos_class_and_threshold"]
+        rows += [
+            ("CLINC150 in-scope accuracy (%)", f"{both['in_scope_accuracy']}", "≥ 95"),
+            ("CLINC150 OOS recall (%)", f"{both['oos_recall']}", "≥ 60"),
+        ]
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+    m = report["machine"]
+    lines = [
+        "# NLU benchmark",
+        "",
+        f"{report['date']} · {m['cpu']} · {m['cores']} cores · torch {m['torch']} "
+        f"· Python {m['python']} · load average {m.get('load_average_1m', '?')} (shared machine)",
+        "",
+        "Produced by `.venv/bin/python bench/nlu_bench.py`.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    if model:
+        lines += [
+            "",
+            f"Model {model['version']}: split {model['split']}, trained in {model['train_seconds']} s "
+            f"on {model.get('device')}.",
+        ]
+    if cl and "skipped" not in cl:
+        lines += [
+            "",
+            "## CLINC150 (full data; test: 4,500 in-scope, oos_test: 1,000)",
+            "",
+            f"Training: {cl['train_examples']} examples"
+            + (
+                f" (a subset of {cl['subset_per_intent']} per intent)"
+                if cl["subset_per_intent"]
+                else " (all of train + oos_train)"
+            )
+            + f", {cl['epochs']} epochs, max length {cl['max_length']}, {cl['train_seconds']} s on this CPU. "
+            f"Temperature {cl['temperature']}; OOS threshold {cl['threshold']} ({cl['threshold_rule']}).",
+            "",
+            "| model | in-scope acc | OOS recall |",
+            "|---|---|---|",
+            f"| Etude joint MiniLM, OOS as a class | {cl['oos_as_class']['in_scope_accuracy']} | "
+            f"{cl['oos_as_class']['oos_recall']} |",
+            "| Etude joint MiniLM, OOS class + tuned threshold | "
+            f"{cl['oos_class_and_threshold']['in_scope_accuracy']} | "
+            f"{cl['oos_class_and_threshold']['oos_recall']} |",
+        ]
+        if "oos_class_and_conservative_threshold" in cl:
+            cons = cl["oos_class_and_conservative_threshold"]
+            lines.append(
+                f"| Etude joint MiniLM, OOS class + threshold {cl['conservative_threshold']} (cautious) | "
+                f"{cons['in_scope_accuracy']} | {cons['oos_recall']} |"
+            )
+        lines += [f"| {name} (paper) | {a} | {b} |" for name, a, b in PAPER]
+        if cl.get("note"):
+            lines += ["", cl["note"]]
+    elif cl:
+        lines += ["", f"CLINC150: {cl['skipped']}"]
+    if quality:
+        lines += [
+            "",
+            "## Per entity type on data/nlu_test.yml",
+            "",
+            "| type | P | R | F1 | n |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {t} | {v['precision']} | {v['recall']} | {v['f1']} | {v['support']} |"
+            for t, v in quality["per_entity_type"].items()
+        ]
+        lines += ["", f"Misclassified intents on data/nlu_test.yml: {len(quality['misclassified'])}."]
+    return lines
+
+
+if __name__ == "__main__":
+    main()

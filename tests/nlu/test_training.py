@@ -1,0 +1,185 @@
+"""Training, versioning, the activation gate, rollback and the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bot.cli_nlu import register
+from nlu.service import active_version, nlu_dir
+from nlu.train import read_active
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    cli = typer.Typer()
+
+    @cli.callback()
+    def main() -> None:
+        pass
+
+    register(cli)
+    return cli
+
+
+def _json(output: str) -> dict:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    return json.loads(lines[0])
+
+
+def test_a_fresh_home_trains_and_activates_a_model_on_first_use(nlu_home):
+    version = active_version(nlu_home)
+    assert version is not None
+    meta = json.loads((nlu_dir(nlu_home) / version / "metadata.json").read_text())
+    assert meta["activated"] is True
+    for key in ("data_hash", "config", "metrics", "trained_at", "versions", "split", "temperature"):
+        assert key in meta
+    assert {"torch", "transformers", "python"} <= set(meta["versions"])
+    assert 0.0 <= meta["metrics"]["intent_accuracy"] <= 1.0
+
+
+@pytest.fixture(scope="module")
+def gated(app, nlu_home, nlu_files, tmp_path_factory, monkeypatch_module):
+    """A copy of the session's home, then: a worse model, the same forced, and a rollback."""
+    home = tmp_path_factory.mktemp("gated-home")
+    shutil.copytree(nlu_dir(nlu_home), nlu_dir(home))
+    monkeypatch_module.setenv("ETUDE_HOME", str(home))
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+    args = ["train", "nlu", "--data", str(nlu_files["data"]), "--config", str(nlu_files["config"]), "--json"]
+    first = active_version(home)
+    steps = {"first": first}
+    worse = runner.invoke(app, [*args, "--epochs", "0"])
+    assert worse.exit_code == 0, worse.output
+    steps["worse"] = _json(worse.stdout)
+    steps["after_worse"] = active_version(home)
+    forced = runner.invoke(app, [*args, "--epochs", "0", "--force"])
+    assert forced.exit_code == 0, forced.output
+    steps["forced"] = _json(forced.stdout)
+    steps["after_forced"] = active_version(home)
+    back = runner.invoke(app, ["train", "nlu", "--rollback", "--json"])
+    assert back.exit_code == 0, back.output
+    steps["rollback"] = _json(back.stdout)
+    steps["after_rollback"] = active_version(home)
+    steps["versions"] = sorted(p.name for p in nlu_dir(home).iterdir() if p.is_dir())
+    steps["home"] = home
+    get_settings.cache_clear()
+    return steps
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_each_training_writes_a_new_version_directory_with_metadata(gated):
+    assert len(gated["versions"]) == 3
+    for version in gated["versions"]:
+        assert (nlu_dir(gated["home"]) / version / "metadata.json").exists()
+
+
+def test_a_worse_model_is_not_activated_without_force(gated):
+    assert gated["worse"]["activated"] is False
+    assert gated["after_worse"] == gated["first"]
+    assert gated["worse"]["active_metrics"]["version"] == gated["first"]
+
+
+def test_force_activates_a_worse_model(gated):
+    assert gated["forced"]["activated"] is True
+    assert gated["after_forced"] == gated["forced"]["version"]
+
+
+def test_rollback_restores_the_previously_active_model(gated):
+    assert gated["rollback"] == {"active": gated["first"], "replaced": gated["forced"]["version"]}
+    assert gated["after_rollback"] == gated["first"]
+    assert gated["forced"]["version"] not in read_active(gated["home"])["history"][-1:]
+
+
+def test_rollback_without_history_fails_clearly(app, tmp_path, monkeypatch):
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("ETUDE_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["train", "nlu", "--rollback"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "no earlier NLU model" in result.output
+
+
+def test_nlu_parse_reads_lines_and_writes_one_json_object_per_line(app, nlu_home):
+    result = CliRunner().invoke(app, ["nlu", "parse"], input="hi\n\nwhat is a perfect fifth?\n")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    parses = [json.loads(line) for line in lines]
+    assert [p["text"] for p in parses] == ["hi", "", "what is a perfect fifth?"]
+    assert all(set(p) == {"text", "intent", "intent_ranking", "entities"} for p in parses)
+    assert parses[1]["intent"]["name"] == "nlu_fallback"
+
+
+def test_test_nlu_prints_a_json_summary_and_writes_the_report(app, nlu_home, nlu_files, tmp_path):
+    report = tmp_path / "report"
+    result = CliRunner().invoke(
+        app, ["test", "nlu", "--data", str(nlu_files["data"]), "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = _json(result.stdout)
+    for key in (
+        "intent_accuracy",
+        "intent_macro_f1",
+        "per_intent",
+        "entity_f1",
+        "per_entity_type",
+        "misclassified",
+    ):
+        assert key in summary
+    assert set(summary["per_intent"]["greet"]) == {"precision", "recall", "f1", "support"}
+    assert (report / "confusion.png").stat().st_size > 0
+    assert (report / "metrics.json").exists()
+
+
+def test_nlu_validate_accepts_the_project_files(app):
+    result = CliRunner().invoke(app, ["nlu", "validate", "--json"])
+    assert result.exit_code == 0, result.output
+    assert _json(result.stdout) == {"ok": True, "problems": []}
+
+
+def test_train_nlu_refuses_a_missing_data_file(app, tmp_path: Path):
+    result = CliRunner().invoke(app, ["train", "nlu", "--data", str(tmp_path / "nope.yml")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_a_model_trained_with_graph_lookup_tables_keeps_its_gazetteer_after_reloading(
+    nlu_files, small_graph, tmp_path
+):
+    from nlu.service import NLU
+    from nlu.train import train_nlu
+
+    result = train_nlu(
+        data=nlu_files["data"],
+        config=nlu_files["config"],
+        home=tmp_path,
+        show_progress=False,
+        graph=small_graph,
+    )
+    meta = json.loads((Path(result["path"]) / "metadata.json").read_text())
+    assert meta["lookup_tables"]["concept"] == 6 and meta["split"]["augmented"] > 0
+    reloaded = NLU.load(Path(result["path"]), graph=small_graph)
+    assert reloaded.model.gazetteer is not None and len(reloaded.model.gazetteer) > 0
+    text = "what is a perfect 5th on piano"
+    features = reloaded.model._gazetteer_rows(
+        text, reloaded.model.tokenizer(text, return_offsets_mapping=True)["offset_mapping"]
+    )
+    assert features.sum() > 0
+    assert set(reloaded.parse(text)) == {"text", "intent", "intent_ranking", "entities"}
