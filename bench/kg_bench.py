@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -25,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from machine import machine_info  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -36,20 +36,6 @@ from kg.store import GraphStore  # noqa: E402
 
 REPORTS = ROOT / "bench" / "reports"
 console = Console(stderr=True)
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()}",
-            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -146,7 +132,7 @@ def main() -> None:
                         help="retrain the relation extractor instead of reading its latest report")
     args = parser.parse_args()
 
-    results: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    results: dict[str, Any] = {"machine": machine_info(), "date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as tmp:
         console.print("building into a fresh embedded store ...")
         store = EmbeddedStore(Path(tmp) / "graph.db")

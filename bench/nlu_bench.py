@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sys
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+from machine import machine_info  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -51,22 +51,12 @@ console = Console(stderr=True)
 def machine() -> dict[str, Any]:
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    info = machine_info()
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
+        **info,
         "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
         "torch": torch.__version__,
-        "system": f"{platform.system()} {platform.release()}",
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m": info["load_average_1min"],
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
 
