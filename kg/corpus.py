@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from kg.linking import normalise_name
 from kg.schema import PERSON, WORK, Node, Triple, node_id
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "catalog" / "music21_corpus.jsonl"
@@ -414,15 +415,6 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
     return slug or "x"
-
-
-def normalise_name(text: str) -> str:
-    """A name for matching: lowercase ASCII, punctuation as spaces, no leading "the"."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return " ".join(words)
 
 
 def _name_variants(raw: str) -> list[str]:

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kg.linking import normalise_name
 from kg.schema import ENTITY, PERSON, Node, Triple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -185,15 +185,6 @@ def load_lastfm(path: Path | str | None = None, check: bool = True) -> LastFM:
 
 # -------------------------------------------------------------------------------------------------
 # graph records
-
-
-def normalise_name(text: str) -> str:
-    """A name for matching artists: lowercase ASCII, no leading "the", no punctuation."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower().replace("&", " and ")).split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return " ".join(words)
 
 
 def rel_type(relation: str) -> str:

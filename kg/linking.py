@@ -63,6 +63,16 @@ def normalize(text: str) -> str:
     return _ARTICLE.sub("", " ".join(words))
 
 
+def normalise_name(text: str) -> str:
+    """A key for matching a person's name across sources (catalog, corpus metadata, Last.FM):
+    lowercase ASCII, punctuation as spaces, "&" as "and", no leading "the"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower().replace("&", " and ")).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
 class Linker:
     """An in-memory index of every entity's surface forms, built from a store."""
 

