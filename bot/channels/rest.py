@@ -1,0 +1,79 @@
+"""Rasa's REST channel: `POST /webhooks/rest/webhook` with `{"sender", "message", "metadata"?}`.
+
+Validation is strict and explicit so that a bad request gets a 4xx naming the problem, never a
+5xx: body size first (413), then JSON syntax (400), then field presence and types (422).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from bot.messages import Handler, UserMessage
+
+MAX_BODY_BYTES = 4096
+MAX_SENDER_CHARS = 128
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request body as a JSON object, enforcing the size limit while reading."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BadRequest(413, f"request body is larger than {limit} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BadRequest(413, f"request body is larger than {limit} bytes")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(400, f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest(422, "body must be a JSON object")
+    return data
+
+
+def user_message(data: dict[str, Any], channel: str = "rest") -> UserMessage:
+    sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata") or {}
+    if sender is None:
+        raise BadRequest(422, "field 'sender' is required")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest(422, "field 'sender' must be a non-empty string")
+    if len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(422, f"field 'sender' is longer than {MAX_SENDER_CHARS} characters")
+    if text is None:
+        raise BadRequest(422, "field 'message' is required")
+    if not isinstance(text, str):
+        raise BadRequest(422, "field 'message' must be a string")
+    if not isinstance(metadata, dict):
+        raise BadRequest(422, "field 'metadata' must be an object")
+    return UserMessage(sender_id=sender, text=text, channel=channel, metadata=metadata)
+
+
+def error(exc: BadRequest) -> JSONResponse:
+    return JSONResponse({"error": exc.detail}, status_code=exc.status)
+
+
+def rest_router(handler: Handler) -> APIRouter:
+    router = APIRouter(tags=["channels"])
+
+    @router.post("/webhooks/rest/webhook", summary="Send a message (Rasa REST channel)")
+    async def webhook(request: Request) -> Any:
+        try:
+            message = user_message(await read_json(request))
+        except BadRequest as exc:
+            return error(exc)
+        return await handler(message)
+
+    return router
