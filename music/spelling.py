@@ -28,19 +28,29 @@ _ALTER = {
 }
 
 
-def accidental_alter(match: re.Match[str]) -> int:
-    """Semitone alteration of a NOTE_PATTERN match (0 when it has no accidental)."""
-    word = match.group("word")
+def note_pattern(tag: str) -> str:
+    """NOTE_PATTERN without an octave, its groups prefixed by `tag_`, so one regex can hold several."""
+    body = NOTE_PATTERN.removesuffix("(?P<octave>-?\\d)?")
+    for group in ("letter", "word", "sign"):
+        body = body.replace(f"(?P<{group}>", f"(?P<{tag}_{group}>")
+    return body
+
+
+def accidental_alter(match: re.Match[str], tag: str = "") -> int:
+    """Semitone alteration of a (tagged) NOTE_PATTERN match, 0 when it has no accidental."""
+    prefix = f"{tag}_" if tag else ""
+    word = match.group(prefix + "word")
     if word:
         return _ALTER[re.sub(r"[\s-]+", " ", word.lower())]
-    sign = match.group("sign")
+    sign = match.group(prefix + "sign")
     return _ALTER[sign.lower()] if sign else 0
 
 
-def name_from_match(match: re.Match[str]) -> str:
-    """music21 pitch name ("E-", "F#") of a NOTE_PATTERN match, ignoring any octave digit."""
-    alter = accidental_alter(match)
-    return match.group("letter").upper() + ("#" * alter if alter > 0 else "-" * -alter)
+def name_from_match(match: re.Match[str], tag: str = "") -> str:
+    """music21 pitch name ("E-", "F#") of a (tagged) NOTE_PATTERN match, ignoring any octave digit."""
+    alter = accidental_alter(match, tag)
+    letter = match.group(f"{tag}_letter" if tag else "letter")
+    return letter.upper() + ("#" * alter if alter > 0 else "-" * -alter)
 
 
 def parse_note(text: str) -> str | None:

@@ -1,0 +1,547 @@
+"""Answers to concrete theory questions, computed by music21 so the tutor never states a wrong fact.
+
+`answer(text)` finds the first concrete thing a message names — a scale, a chord, an interval
+between two notes, an interval above or below a note, a key signature, a relative or parallel key —
+and returns the notes, a few short true sentences about it and a curriculum-style `example` that
+music.synth can play. It returns None when nothing concrete is named ("what is a scale?"), so the
+caller falls back to the knowledge graph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from music21 import harmony, interval, key, pitch, scale
+
+from music.spelling import display, display_all, name_from_match, note_pattern
+
+
+@dataclass(frozen=True, slots=True)
+class TheoryAnswer:
+    """What the tutor may say: every fact and note here was computed by music21."""
+
+    kind: str  # scale | chord | interval | transposition | key_signature | relative_key | parallel_key
+    title: str
+    facts: list[str]
+    notes: list[str] = field(default_factory=list)  # display spellings, e.g. ["B♭", "D", "F"]
+    example: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------------------------------- notes
+_ARTICLE_OK_BEFORE = {"the", "of", "in", "from", "to", "and", "above", "below", "on"}
+
+
+def _note(text: str, match: re.Match[str], tag: str) -> str | None:
+    """The spelled note a tagged match names, or None when a bare lowercase "a" is just the article."""
+    start = match.start(f"{tag}_letter")
+    letter = match.group(f"{tag}_letter")
+    bare = not (match.group(f"{tag}_word") or match.group(f"{tag}_sign"))
+    if letter == "a" and bare:
+        before = text[:start].split()
+        if not before or before[-1].lower() not in _ARTICLE_OK_BEFORE:
+            return None
+    return name_from_match(match, tag)
+
+
+def article(phrase: str) -> str:
+    """ "a" or "an" before a phrase, by its first sound as far as spelling tells."""
+    return "an" if phrase[:1].lower() in "aeio" else "a"
+
+
+def _semitones(count: int) -> str:
+    return f"{count} semitone" + ("" if count == 1 else "s")
+
+
+def _with_octave(name: str, octave: int = 4) -> pitch.Pitch:
+    p = pitch.Pitch(name)
+    p.octave = octave
+    return p
+
+
+def _stack_upwards(names: list[str], start_octave: int) -> list[pitch.Pitch]:
+    """Place spelled names in rising order from the first, so the example sounds as written."""
+    placed: list[pitch.Pitch] = []
+    for name in names:
+        p = _with_octave(name, start_octave)
+        while placed and (p.diatonicNoteNum, p.ps) <= (placed[-1].diatonicNoteNum, placed[-1].ps):
+            p.octave = (p.octave or 4) + 1
+        placed.append(p)
+    return placed
+
+
+def _start_octave(name: str) -> int:
+    """Octave 4 for tonics up to F♯, 3 above, so examples sit around middle C."""
+    return 4 if pitch.Pitch(name).diatonicNoteNum % 7 in (1, 2, 3, 4) else 3
+
+
+# --------------------------------------------------------------------------------------- scales
+def _pentatonic(tonic: str, minor: bool) -> list[pitch.Pitch]:
+    if minor:
+        degrees = scale.MinorScale(tonic).getPitches()
+        return [degrees[i] for i in (0, 2, 3, 4, 6)]
+    degrees = scale.MajorScale(tonic).getPitches()
+    return [degrees[i] for i in (0, 1, 2, 4, 5)]
+
+
+def _blues(tonic: str, minor: bool) -> list[pitch.Pitch]:
+    """Minor blues adds the diminished fifth to the minor pentatonic; major blues the minor third."""
+    base = _pentatonic(tonic, minor)
+    if minor:
+        extra = interval.Interval("d5").transposePitch(base[0])
+        return [*base[:3], extra, *base[3:]]
+    extra = interval.Interval("m3").transposePitch(base[0])
+    return [*base[:2], extra, *base[2:]]
+
+
+def _whole_tone(tonic: str) -> list[pitch.Pitch]:
+    notes = [pitch.Pitch(tonic)]
+    for _ in range(5):
+        notes.append(interval.Interval("M2").transposePitch(notes[-1]))
+    return notes
+
+
+_MODES = {
+    "ionian": scale.MajorScale, "dorian": scale.DorianScale, "phrygian": scale.PhrygianScale,
+    "lydian": scale.LydianScale, "mixolydian": scale.MixolydianScale,
+    "aeolian": scale.MinorScale, "locrian": scale.LocrianScale,
+}
+_SCALE_BUILDERS: dict[str, Callable[[str], list[pitch.Pitch]]] = {
+    "major": lambda t: scale.MajorScale(t).getPitches()[:-1],
+    "natural minor": lambda t: scale.MinorScale(t).getPitches()[:-1],
+    "harmonic minor": lambda t: scale.HarmonicMinorScale(t).getPitches()[:-1],
+    "melodic minor": lambda t: scale.MelodicMinorScale(t).getPitches()[:-1],
+    "major pentatonic": lambda t: _pentatonic(t, minor=False),
+    "minor pentatonic": lambda t: _pentatonic(t, minor=True),
+    "blues": lambda t: _blues(t, minor=True),
+    "major blues": lambda t: _blues(t, minor=False),
+    "whole-tone": _whole_tone,
+    "chromatic": lambda t: scale.ChromaticScale(t).getPitches()[:-1],
+    **{mode: (lambda t, cls=cls: cls(t).getPitches()[:-1]) for mode, cls in _MODES.items()},
+}
+_SCALE_ALIASES = {
+    "minor": "natural minor", "pentatonic": "major pentatonic", "minor blues": "blues",
+    "whole tone": "whole-tone", "wholetone": "whole-tone",
+}
+_SCALE_WORDS = sorted({*_SCALE_BUILDERS, *_SCALE_ALIASES}, key=len, reverse=True)
+_SCALE_RE = re.compile(
+    rf"(?<![\w]){note_pattern('t')}\s+(?P<stype>{'|'.join(re.escape(w) for w in _SCALE_WORDS)})\b"
+    rf"(?:\s+(?P<noun>scale|mode|key))?",
+    re.IGNORECASE,
+)
+_NAMED_MODE_OR_SCALE = {"major", "natural minor", "minor"}  # these alone might mean a key or a chord
+
+
+def _step_names(pitches: list[pitch.Pitch]) -> str:
+    """Steps between neighbours as W (2 semitones), H (1) or W+H (3), counting up to the octave."""
+    ring = _stack_upwards([*(p.name for p in pitches), pitches[0].name], 4)
+    names = {1: "H", 2: "W", 3: "W+H"}
+    steps = [interval.Interval(a, b).semitones for a, b in pairwise(ring)]
+    return " ".join(names.get(s, f"{s} semitones") for s in steps)
+
+
+def _scale_answer(tonic: str, stype: str) -> TheoryAnswer:
+    pitches = _SCALE_BUILDERS[stype](tonic)
+    label = f"{display(tonic)} {stype}"
+    title = f"{label} mode" if stype in _MODES and stype != "aeolian" else f"{label} scale"
+    placed = _stack_upwards([p.name for p in pitches] + [tonic], _start_octave(tonic))
+    facts = [f"The {title} is {display_all([*pitches, pitches[0]])}."]
+    facts.append(f"Its steps are {_step_names(pitches)}.")
+    if stype in ("major", "natural minor") or stype in _MODES:
+        k = key.Key(tonic) if stype in ("major", "ionian") else None
+        if stype in ("natural minor", "aeolian"):
+            k = key.Key(tonic.lower())
+        if k is not None:
+            facts.append(_signature_sentence(k))
+            other = k.relative
+            facts.append(f"Its relative {other.mode} is {_key_label(other)}.")
+        else:
+            parent = _MODES[stype](tonic).getRelativeMajor()
+            facts.append(
+                f"It uses the same notes as {display(parent.tonic)} major, starting on its "
+                f"{_ordinal(_degree_in(parent, tonic))} degree."
+            )
+    names = [p.nameWithOctave for p in placed]
+    return TheoryAnswer(
+        kind="scale",
+        title=title,
+        facts=facts,
+        notes=[display(p) for p in pitches],
+        example={"type": "scale", "pitches": " ".join(names)},
+    )
+
+
+def _degree_in(parent: scale.ConcreteScale, tonic: str) -> int:
+    return int(parent.getScaleDegreeFromPitch(pitch.Pitch(tonic)))
+
+
+_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def _ordinal(n: int) -> str:
+    return _ORDINALS.get(n, f"{n}th")
+
+
+# --------------------------------------------------------------------------------------- chords
+# Spoken and written chord qualities, mapped to music21 chord-symbol kinds.
+CHORD_KINDS: dict[str, str] = {
+    "major": "major", "maj": "major", "minor": "minor", "min": "minor", "m": "minor",
+    "diminished": "diminished", "dim": "diminished", "°": "diminished", "o": "diminished",
+    "augmented": "augmented", "aug": "augmented", "+": "augmented",
+    "dominant seventh": "dominant-seventh", "dominant 7th": "dominant-seventh",
+    "dominant 7": "dominant-seventh",
+    "seventh": "dominant-seventh", "7": "dominant-seventh", "dom7": "dominant-seventh",
+    "major seventh": "major-seventh", "major 7th": "major-seventh", "maj7": "major-seventh",
+    "M7": "major-seventh", "Δ7": "major-seventh", "Δ": "major-seventh",
+    "minor seventh": "minor-seventh", "minor 7th": "minor-seventh", "m7": "minor-seventh",
+    "min7": "minor-seventh", "-7": "minor-seventh",
+    "half-diminished seventh": "half-diminished-seventh",
+    "half diminished seventh": "half-diminished-seventh",
+    "half-diminished": "half-diminished-seventh", "half diminished": "half-diminished-seventh",
+    "m7b5": "half-diminished-seventh", "m7♭5": "half-diminished-seventh", "ø7": "half-diminished-seventh",
+    "ø": "half-diminished-seventh",
+    "diminished seventh": "diminished-seventh", "diminished 7th": "diminished-seventh",
+    "dim7": "diminished-seventh", "°7": "diminished-seventh", "o7": "diminished-seventh",
+    "minor major seventh": "minor-major-seventh", "minor-major seventh": "minor-major-seventh",
+    "mmaj7": "minor-major-seventh", "mM7": "minor-major-seventh",
+    "augmented seventh": "augmented-seventh", "aug7": "augmented-seventh", "+7": "augmented-seventh",
+    "7#5": "augmented-seventh",
+    "major sixth": "major-sixth", "6": "major-sixth", "minor sixth": "minor-sixth", "m6": "minor-sixth",
+    "dominant ninth": "dominant-ninth", "9": "dominant-ninth", "major ninth": "major-ninth",
+    "maj9": "major-ninth", "minor ninth": "minor-ninth", "m9": "minor-ninth",
+    "sus2": "suspended-second", "suspended second": "suspended-second",
+    "sus4": "suspended-fourth", "sus": "suspended-fourth", "suspended fourth": "suspended-fourth",
+    "5": "power", "power": "power",
+}
+# Written symbols attach to an uppercase root ("Bbmaj7"); spoken qualities follow a note ("B flat major").
+_SYMBOLS = sorted((k for k in CHORD_KINDS if not re.fullmatch(r"[a-z -]{4,}", k)), key=len, reverse=True)
+_WORDS = sorted((k for k in CHORD_KINDS if re.fullmatch(r"[a-z0-9 -]+", k) and len(k) > 1),
+                key=len, reverse=True)
+_SYMBOL_RE = re.compile(
+    r"(?<![\w])(?P<r_letter>[A-G])(?P<r_acc>bb|b|##|#|♭|♯)?"
+    rf"(?P<sym>{'|'.join(re.escape(s) for s in _SYMBOLS)})?(?![\w#♯♭+°ø])"
+)
+_SPOKEN_RE = re.compile(
+    rf"(?<![\w]){note_pattern('r')}\s+(?P<q>{'|'.join(re.escape(w) for w in _WORDS)})"
+    r"(?:\s+(?P<noun>chord|triad))?\b(?!\s+(?:scale|mode|key|pentatonic|blues))",
+    re.IGNORECASE,
+)
+_CHORD_CONTEXT = re.compile(r"\b(chords?|triads?|arpeggio)\b", re.IGNORECASE)
+_SYMBOL_CONTEXT = re.compile(r"\b(chords?|triads?|notes?|spell|arpeggio)\b", re.IGNORECASE)
+_KIND_WORDS = {
+    "dominant-seventh": "dominant seventh", "major-seventh": "major seventh",
+    "minor-seventh": "minor seventh",
+    "half-diminished-seventh": "half-diminished seventh", "diminished-seventh": "diminished seventh",
+    "minor-major-seventh": "minor-major seventh", "augmented-seventh": "augmented seventh",
+    "major-sixth": "major sixth", "minor-sixth": "minor sixth", "dominant-ninth": "dominant ninth",
+    "major-ninth": "major ninth", "minor-ninth": "minor ninth", "suspended-second": "suspended second",
+    "suspended-fourth": "suspended fourth",
+}
+
+_MEMBER_NAMES = ("root", "third", "fifth", "seventh", "ninth", "eleventh", "thirteenth")
+
+
+def _chord_answer(root: str, kind: str) -> TheoryAnswer:
+    symbol = harmony.ChordSymbol(root=pitch.Pitch(root), kind=kind)
+    names = [p.name for p in symbol.pitches]
+    placed = _stack_upwards(names, _start_octave(root))
+    kind_words = _KIND_WORDS.get(kind, kind)
+    noun = "triad" if len(names) == 3 and kind not in ("suspended-second", "suspended-fourth") else "chord"
+    if kind == "power":
+        kind_words, noun = "power", "chord"
+    title = f"{display(root)} {kind_words} {noun}"
+    facts = [f"The {title} is {display_all(names)}."]
+    steps = []
+    for member in symbol.pitches[1:]:
+        ivl = interval.Interval(_with_octave(root), _upward(_with_octave(root), member.name))
+        quality = ivl.niceName.lower()
+        steps.append(f"{display(member)} is {article(quality)} {quality} above the root")
+    facts.append(f"Its root is {display(root)}; " + ", ".join(steps) + ".")
+    if noun == "triad" or len(names) == 4:
+        members = []
+        for label in _MEMBER_NAMES[: len(names)]:
+            getter = getattr(symbol, label, None)
+            found = getter if label != "root" else symbol.root()
+            if found is not None:
+                members.append(f"{label} {display(found)}")
+        if len(members) == len(names):
+            facts.append("Chord members: " + ", ".join(members) + ".")
+    return TheoryAnswer(
+        kind="chord",
+        title=title,
+        facts=facts,
+        notes=[display(n) for n in names],
+        example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in placed)},
+    )
+
+
+def _upward(low: pitch.Pitch, name: str) -> pitch.Pitch:
+    p = _with_octave(name, low.octave or 4)
+    while p.diatonicNoteNum <= low.diatonicNoteNum:
+        p.octave = (p.octave or 4) + 1
+    return p
+
+
+def _find_chord(text: str) -> TheoryAnswer | None:
+    for match in _SPOKEN_RE.finditer(text):
+        root = _note(text, match, "r")
+        quality = match.group("q").lower()
+        if root is None or quality not in CHORD_KINDS:
+            continue
+        plain = CHORD_KINDS[quality] in ("major", "minor")
+        if match.group("noun") or not plain or _CHORD_CONTEXT.search(text):
+            return _chord_answer(root, CHORD_KINDS[quality])
+    for match in _SYMBOL_RE.finditer(text):
+        acc = match.group("r_acc") or ""
+        root = match.group("r_letter") + acc.replace("b", "-").replace("♭", "-").replace("♯", "#")
+        sym = match.group("sym")
+        kind = CHORD_KINDS[sym] if sym else "major"
+        after = text[match.end():].lstrip().lower()
+        named_chord = after.startswith(("chord", "triad"))
+        distinctive = sym is not None and sym not in ("m", "5", "6", "9")
+        if named_chord or distinctive or (sym == "m" and _SYMBOL_CONTEXT.search(text)):
+            return _chord_answer(root, kind)
+    return None
+
+
+# ------------------------------------------------------------------------------------ intervals
+_QUALITY = {"perfect": "P", "major": "M", "minor": "m", "augmented": "A", "diminished": "d",
+            "maj": "M", "min": "m", "aug": "A", "dim": "d", "perf": "P"}
+_NUMBER = {
+    "unison": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "octave": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10,
+    "11th": 11, "12th": 12, "13th": 13,
+}
+_ABOVE_RE = re.compile(
+    rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{'|'.join(_NUMBER)})|(?P<special>tritone|whole[\s-]?step|"
+    r"whole[\s-]?tone|half[\s-]?step|semitone|octave|unison))"
+    rf"\s+(?P<dir>above|below|up from|down from|over|under|higher than|lower than)\s+{note_pattern('n')}",
+    re.IGNORECASE,
+)
+_BETWEEN_RE = re.compile(
+    rf"(?:\b(?P<pre>(?:(?:up|down)\s+)?from|between)\s+)?(?<![\w]){note_pattern('a')}\s+(?P<dir>(?:(?:up|down)\s+)?to|and)"
+    rf"\s+{note_pattern('b')}(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _interval_between(low_name: str, high_name: str, descending: bool) -> TheoryAnswer:
+    first = _with_octave(low_name)
+    second = _with_octave(high_name)
+    if descending:
+        while second.diatonicNoteNum >= first.diatonicNoteNum and second != first:
+            second.octave = (second.octave or 4) - 1
+    else:
+        while second.diatonicNoteNum < first.diatonicNoteNum:
+            second.octave = (second.octave or 4) + 1
+    if first.diatonicNoteNum == second.diatonicNoteNum and first.ps != second.ps:
+        # Same letter: name the rising chromatic semitone(s) rather than a "diminished unison".
+        descending = second.ps < first.ps
+        ivl = interval.Interval(*sorted((first, second), key=lambda p: p.ps))
+    else:
+        ivl = interval.Interval(first, second)
+    way = "down" if descending else "up"
+    name = ivl.niceName.lower()
+    facts = [
+        f"From {display(first)} {way} to {display(second)} is {article(name)} {name} ({ivl.name}).",
+        f"{article(name).title()} {name} spans {_semitones(abs(ivl.semitones))}.",
+    ]
+    if ivl.generic.undirected <= 7:
+        inverse = interval.Interval(ivl.simpleName).complement
+        inverse_name = inverse.niceName.lower()
+        facts.append(f"Its inversion is {article(inverse_name)} {inverse_name} ({inverse.name}).")
+    return TheoryAnswer(
+        kind="interval",
+        title=f"{display(first)} to {display(second)}: {name}",
+        facts=facts,
+        notes=[display(first), display(second)],
+        example={"type": "interval", "pitches": f"{first.nameWithOctave} {second.nameWithOctave}"},
+    )
+
+
+def _transposition(start: str, names: list[str], below: bool) -> TheoryAnswer:
+    origin = _with_octave(start)
+    results = []
+    for name in names:
+        ivl = interval.Interval(name)
+        target = (ivl.reverse() if below else ivl).transposePitch(origin)
+        results.append((ivl, target))
+    way = "below" if below else "above"
+    facts = []
+    for ivl, target in results:
+        name = ivl.niceName.lower()
+        facts.append(f"{article(name).title()} {name} {way} {display(origin)} is {display(target)}.")
+    ivl, target = results[0]
+    name = ivl.niceName.lower()
+    facts.append(f"{article(name).title()} {name} spans {_semitones(ivl.semitones)}.")
+    pair = sorted([origin, target], key=lambda p: p.ps) if below else [origin, target]
+    return TheoryAnswer(
+        kind="transposition",
+        title=f"{ivl.niceName.lower()} {way} {display(origin)}",
+        facts=facts,
+        notes=[display(t) for _, t in results],
+        example={"type": "interval", "pitches": " ".join(p.nameWithOctave for p in pair)},
+    )
+
+
+_SPECIAL_INTERVALS = {"tritone": ["A4", "d5"], "wholestep": ["M2"], "wholetone": ["M2"], "halfstep": ["m2"],
+                      "semitone": ["m2"], "octave": ["P8"], "unison": ["P1"]}
+
+
+def _find_transposition(text: str) -> TheoryAnswer | None:
+    for match in _ABOVE_RE.finditer(text):
+        start = _note(text, match, "n")
+        if start is None:
+            continue
+        below = match.group("dir").lower() in ("below", "down from", "under", "lower than")
+        if match.group("special"):
+            names = _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", match.group("special").lower())]
+        else:
+            names = [_QUALITY[match.group("q").lower()] + str(_NUMBER[match.group("n").lower()])]
+        try:
+            return _transposition(start, names, below)
+        except interval.IntervalException:
+            return None  # "a major fifth" names no interval
+    return None
+
+
+def _find_between(text: str) -> TheoryAnswer | None:
+    for match in _BETWEEN_RE.finditer(text):
+        first, second = _note(text, match, "a"), _note(text, match, "b")
+        if first and second:
+            words = f"{match.group('pre') or ''} {match.group('dir')}".lower()
+            return _interval_between(first, second, descending="down" in words)
+    return None
+
+
+# ------------------------------------------------------------------------------------------ keys
+_KEY_RE = re.compile(rf"(?<![\w]){note_pattern('k')}(?:\s+(?P<mode>major|minor))?(?![\w#♯♭])", re.IGNORECASE)
+_SIGNATURE_RE = re.compile(r"\b(key\s+signature|sharps|flats|accidentals)\b", re.IGNORECASE)
+_RELATION_RE = re.compile(r"\b(?P<rel>relative|parallel)(?:\s+(?P<want>major|minor))?\b", re.IGNORECASE)
+
+
+def _key_label(k: key.Key) -> str:
+    return f"{display(k.tonic)} {k.mode}"
+
+
+def _signature_sentence(k: key.Key) -> str:
+    count = k.sharps
+    if count == 0:
+        return f"{_key_label(k)} has no sharps or flats in its key signature."
+    kind = "sharp" if count > 0 else "flat"
+    altered = ", ".join(display(p) for p in k.alteredPitches)
+    sentence = f"{_key_label(k)} has {abs(count)} {kind}{'s' if abs(count) > 1 else ''}: {altered}."
+    if abs(count) > 7:
+        twin_tonic = k.tonic.getEnharmonic().name
+        twin = key.Key(twin_tonic if k.mode == "major" else twin_tonic.lower())
+        sentence += f" That is a theoretical key; its enharmonic twin {_key_label(twin)} is written instead."
+    return sentence
+
+
+def _keys_in(text: str) -> list[tuple[str, str | None]]:
+    found = []
+    for match in _KEY_RE.finditer(text):
+        name = _note(text, match, "k")
+        if name is not None:
+            mode = match.group("mode")
+            found.append((name, mode.lower() if mode else None))
+    return found
+
+
+def _make_key(name: str, mode: str) -> key.Key:
+    return key.Key(name if mode == "major" else name.lower())
+
+
+def _key_example(k: key.Key) -> dict[str, Any]:
+    numerals = "I IV V I" if k.mode == "major" else "i iv V i"
+    return {"type": "progression", "key": k.tonicPitchNameWithCase, "numerals": numerals}
+
+
+def _find_signature(text: str) -> TheoryAnswer | None:
+    if not _SIGNATURE_RE.search(text):
+        return None
+    keys = [(n, m) for n, m in _keys_in(text) if m is not None] or [
+        (n, "major") for n, _ in _keys_in(text) if re.search(r"\bkey\b|\bin\b", text, re.IGNORECASE)
+    ]
+    if not keys:
+        return None
+    k = _make_key(*keys[0])
+    return TheoryAnswer(
+        kind="key_signature",
+        title=f"key signature of {_key_label(k)}",
+        facts=[_signature_sentence(k), f"Its relative {k.relative.mode} is {_key_label(k.relative)}."],
+        notes=[display(p) for p in k.alteredPitches],
+        example=_key_example(k),
+    )
+
+
+def _find_relation(text: str) -> TheoryAnswer | None:
+    relation = _RELATION_RE.search(text)
+    if not relation:
+        return None
+    keys = _keys_in(text[relation.end():]) or _keys_in(text[: relation.start()])
+    if not keys:
+        return None
+    name, mode = keys[0]
+    want = (relation.group("want") or "").lower()
+    if mode is None:
+        mode = "minor" if want == "major" else "major"
+    k = _make_key(name, mode)
+    rel = relation.group("rel").lower()
+    other = k.relative if rel == "relative" else k.parallel
+    if want and other.mode != want:
+        return None  # "relative major of C major" asks for nothing that exists
+    facts = [f"The {rel} {other.mode} of {_key_label(k)} is {_key_label(other)}."]
+    if rel == "relative":
+        minor, major = (other, k) if other.mode == "minor" else (k, other)
+        gap = interval.Interval(_with_octave(minor.tonic.name), _upward(_with_octave(minor.tonic.name),
+                                                                          major.tonic.name))
+        facts.append(f"Both share one key signature: {_signature_sentence(k).split(': ')[-1].rstrip('.')}"
+                     if k.sharps else "Both share one key signature, with no sharps or flats.")
+        facts.append(f"{_key_label(major)} starts a {gap.niceName.lower()} above {_key_label(minor)}.")
+    else:
+        facts.append("They share a tonic but not a key signature.")
+        facts += [_signature_sentence(k), _signature_sentence(other)]
+    return TheoryAnswer(
+        kind=f"{rel}_key",
+        title=f"{rel} {other.mode} of {_key_label(k)}",
+        facts=facts,
+        notes=[display(other.tonic)],
+        example=_key_example(other),
+    )
+
+
+def _find_scale(text: str) -> TheoryAnswer | None:
+    for match in _SCALE_RE.finditer(text):
+        tonic = _note(text, match, "t")
+        if tonic is None:
+            continue
+        raw = re.sub(r"\s+", " ", match.group("stype").lower())
+        stype = _SCALE_ALIASES.get(raw, raw)
+        noun = (match.group("noun") or "").lower()
+        bare = raw in _NAMED_MODE_OR_SCALE and noun not in ("scale", "mode")
+        if bare and not re.search(r"\bnotes?\b|\bscale\b", text, re.IGNORECASE):
+            continue
+        return _scale_answer(tonic, stype)
+    return None
+
+
+_FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
+    _find_transposition, _find_signature, _find_relation, _find_between, _find_chord, _find_scale,
+)
+
+
+def answer(text: str) -> TheoryAnswer | None:
+    """The computed answer to the first concrete theory question in `text`, or None."""
+    text = text.strip()
+    if not text:
+        return None
+    for finder in _FINDERS:
+        found = finder(text)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,156 @@
+"""Theory answers: the tutor states only what music21 computes, spelled the way musicians spell it."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from music21 import interval, key, pitch, scale
+
+from kg.curriculum import realize_example
+from music.spelling import display
+from music.theory import answer
+
+TONICS = ["C", "G", "D", "A", "E", "B", "F#", "C#", "F", "Bb", "Eb", "Ab", "Db", "Gb"]
+
+
+def m21(name: str) -> str:
+    return name.replace("b", "-") if len(name) > 1 else name
+
+
+@pytest.mark.parametrize(
+    ("text", "notes"),
+    [
+        ("what notes are in the C major scale?", "C D E F G A B"),
+        ("the A harmonic minor scale", "A B C D E F G♯"),
+        ("D dorian", "D E F G A B C"),
+        ("F# minor pentatonic", "F♯ A B C♯ E"),
+        ("F♯ major scale", "F♯ G♯ A♯ B C♯ D♯ E♯"),
+        ("G7 chord", "G B D F"),
+        ("Bb major triad", "B♭ D F"),
+        ("Cmaj7", "C E G B"),
+        ("E diminished chord", "E G B♭"),
+        ("what are the notes of a C minor chord", "C E♭ G"),
+        ("spell F#m7b5", "F♯ A C E"),
+        ("interval from C to G", "C G"),
+        ("C to E flat", "C E♭"),
+        ("a major third above E", "G♯"),
+        ("what is a minor sixth below E flat?", "G"),
+        ("how many sharps in D major", "F♯ C♯"),
+        ("key signature of Eb major", "B♭ E♭ A♭"),
+        ("relative minor of C major", "A"),
+        ("parallel minor of G", "G"),
+    ],
+)
+def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -> None:
+    found = answer(text)
+    assert found is not None, text
+    assert found.notes == notes.split()
+    assert found.facts and all(f.endswith(".") for f in found.facts)
+    realize_example(found.example)  # the example is in the curriculum format
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("interval from C to G", "A perfect fifth spans 7 semitones."),
+        ("C to E flat", "From C up to E♭ is a minor third (m3)."),
+        ("C down to G", "From C down to G is a perfect fourth (P4)."),
+        ("how many sharps in D major", "D major has 2 sharps: F♯, C♯."),
+        ("how many flats does F minor have", "F minor has 4 flats: B♭, E♭, A♭, D♭."),
+        ("key signature of C major", "C major has no sharps or flats in its key signature."),
+        ("relative minor of C major", "The relative minor of C major is A minor."),
+        ("what's the relative major of F# minor", "The relative major of F♯ minor is A major."),
+        ("parallel minor of G", "G minor has 2 flats: B♭, E♭."),
+        ("Bb major triad", "Its root is B♭; D is a major third above the root, F is a perfect fifth "
+         "above the root."),
+        ("D dorian", "It uses the same notes as C major, starting on its 2nd degree."),
+        ("E major scale", "Its steps are W W H W W W H."),
+        ("tritone above C", "A diminished fifth above C is G♭."),
+    ],
+)
+def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
+    found = answer(text)
+    assert found is not None and fact in found.facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what is a scale?", "what is a major scale?", "tell me about Bach", "Am I right?", "", "how are you"],
+)
+def test_nothing_concrete_means_no_answer(text: str) -> None:
+    assert answer(text) is None
+
+
+@pytest.mark.parametrize("spelling", ["Eb", "E♭", "E flat", "e-flat", "e flat"])
+def test_every_way_of_writing_a_flat_is_understood(spelling: str) -> None:
+    found = answer(f"the {spelling} major scale")
+    assert found is not None and found.notes == ["E♭", "F", "G", "A♭", "B♭", "C", "D"]
+
+
+@pytest.mark.parametrize("spelling", ["C#", "C♯", "C sharp", "c-sharp"])
+def test_every_way_of_writing_a_sharp_is_understood(spelling: str) -> None:
+    found = answer(f"{spelling} minor triad")
+    assert found is not None and found.notes == ["C♯", "E", "G♯"]
+
+
+SCALE_CLASSES = {
+    "major": scale.MajorScale, "natural minor": scale.MinorScale, "harmonic minor": scale.HarmonicMinorScale,
+    "melodic minor": scale.MelodicMinorScale, "dorian": scale.DorianScale, "phrygian": scale.PhrygianScale,
+    "lydian": scale.LydianScale, "mixolydian": scale.MixolydianScale, "locrian": scale.LocrianScale,
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(TONICS), st.sampled_from(sorted(SCALE_CLASSES)))
+def test_heptatonic_scales_match_music21_and_use_each_letter_once(tonic: str, kind: str) -> None:
+    found = answer(f"what are the notes of the {tonic} {kind} scale")
+    assert found is not None
+    expected = [display(p) for p in SCALE_CLASSES[kind](m21(tonic)).getPitches()[:-1]]
+    assert found.notes == expected
+    assert len({n[0] for n in found.notes}) == 7
+    played = [pitch.Pitch(n) for n in found.example["pitches"].split()]
+    assert all(a.ps < b.ps for a, b in pairwise(played))  # heard rising
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(TONICS), st.sampled_from(TONICS), st.booleans())
+def test_intervals_between_notes_match_music21(first: str, second: str, down: bool) -> None:
+    found = answer(f"interval from {first} {'down ' if down else ''}to {second}")
+    assert found is not None
+    low, high = (pitch.Pitch(n) for n in found.example["pitches"].split())
+    ivl = interval.Interval(low, high)
+    if low.step == high.step:  # same letter: always named as the rising chromatic interval
+        ivl = interval.Interval(*sorted((low, high), key=lambda p: p.ps))
+    else:
+        assert (ivl.direction == interval.Direction.DESCENDING) == down
+    assert f"spans {abs(ivl.semitones)} semitone" in " ".join(found.facts)
+    assert ivl.niceName.lower() in found.title
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(TONICS),
+    st.sampled_from(["m2", "M2", "m3", "M3", "P4", "A4", "d5", "P5", "m6", "M6", "m7", "M7", "P8"]),
+    st.booleans(),
+)
+def test_intervals_above_and_below_a_note_match_music21(start: str, name: str, below: bool) -> None:
+    words = interval.Interval(name).niceName.lower()
+    found = answer(f"what is a {words} {'below' if below else 'above'} {start}?")
+    assert found is not None
+    ivl = interval.Interval(name)
+    target = (ivl.reverse() if below else ivl).transposePitch(pitch.Pitch(m21(start) + "4"))
+    assert found.notes == [display(target)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(TONICS), st.sampled_from(["major", "minor"]))
+def test_key_signatures_match_music21(tonic: str, mode: str) -> None:
+    found = answer(f"key signature of {tonic} {mode}")
+    assert found is not None
+    k = key.Key(m21(tonic) if mode == "major" else m21(tonic).lower())
+    assert found.notes == [display(p) for p in k.alteredPitches]
+    count = abs(k.sharps)
+    assert (f"has {count} " in found.facts[0]) if count else ("no sharps or flats" in found.facts[0])
