@@ -1,4 +1,4 @@
-"""The FastAPI application: channels, parse endpoint, widget, media and health on one server.
+"""The FastAPI application: channels, parse endpoint, widget, media, health and metrics.
 
 `create_app` takes the pieces it serves instead of building them, so tests can mount any
 `Handler` (a scripted fake or the real dialogue engine) behind the same routes.
@@ -6,18 +6,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bot.channels.rest import rest_router
-from bot.messages import Handler
+from bot.channels.rest import BadRequest, error, read_json, rest_router
+from bot.engine import TurnNotStored
+from bot.messages import Handler, UserMessage
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.ratelimit import RateLimiter
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_PARSE_CHARS = 4096
 
 Parse = Callable[[str], Awaitable[dict[str, Any]]]
 
@@ -26,19 +33,97 @@ def create_app(
     handler: Handler,
     *,
     media_dir: Path,
+    parse: Parse | None = None,
     health: Callable[[], dict[str, Any]] | None = None,
     routers: Iterable[APIRouter] = (),
     lifespan: Any = None,
+    rate_limit: RateLimiter | None = None,
+    cors_origins: Sequence[str] = ("*",),
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     app = FastAPI(title="Etude", description="The Etude music tutor's channels and APIs.", lifespan=lifespan)
-    app.include_router(rest_router(handler))
+    metrics = metrics or Metrics()
+    app.state.metrics = metrics
+    # The widget sends no credentials, so any page may embed it.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
+
+    async def guarded(message: UserMessage) -> Any:
+        if rate_limit is not None and not rate_limit.allow(f"{message.channel}:{message.sender_id}"):
+            wait = math.ceil(rate_limit.retry_after(f"{message.channel}:{message.sender_id}"))
+            return JSONResponse(
+                {"error": f"too many messages from {message.sender_id}; retry in {wait} s"},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        started = time.perf_counter()
+        try:
+            replies = await handler(message)
+        except TurnNotStored as exc:
+            metrics.errors.labels("not_stored").inc()
+            return JSONResponse(
+                {"error": f"the message could not be stored, please resend it ({exc})"},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        except Exception as exc:
+            metrics.errors.labels(type(exc).__name__).inc()
+            raise
+        metrics.turn_seconds.observe(time.perf_counter() - started)
+        metrics.turns.labels(message.channel).inc()
+        return replies
+
+    app.include_router(rest_router(guarded))
     for router in routers:
         app.include_router(router)
+
+    @app.middleware("http")
+    async def count_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        try:
+            response = await call_next(request)
+        except Exception:
+            metrics.requests.labels(_route(request), "500").inc()
+            return JSONResponse({"error": "internal error; the message was not processed"}, status_code=500)
+        metrics.requests.labels(_route(request), str(response.status_code)).inc()
+        return response
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "internal error; the message was not processed"}, status_code=500)
 
     @app.get("/health", tags=["service"])
     async def get_health() -> JSONResponse:
         status = health() if health else {"status": "ok"}
         return JSONResponse(status, status_code=200 if status.get("status") == "ok" else 503)
+
+    if parse is not None:
+
+        @app.post("/model/parse", tags=["nlu"], summary="Parse a message (Rasa's format)")
+        async def model_parse(request: Request) -> Any:
+            try:
+                data = await read_json(request, limit=4 * MAX_PARSE_CHARS + 64)
+                text = data.get("text")
+                if not isinstance(text, str):
+                    raise BadRequest(422, "field 'text' is required and must be a string")
+                if len(text) > MAX_PARSE_CHARS:
+                    raise BadRequest(413, f"field 'text' is longer than {MAX_PARSE_CHARS} characters")
+            except BadRequest as exc:
+                return error(exc)
+            result = await parse(text)
+            confidence = (result.get("intent") or {}).get("confidence")
+            if confidence is not None:
+                metrics.nlu_confidence.observe(float(confidence))
+            return result
+
+    @app.get("/metrics", include_in_schema=False)
+    async def get_metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/", include_in_schema=False)
     async def demo_page() -> FileResponse:
@@ -46,8 +131,20 @@ def create_app(
 
     @app.get("/widget.js", include_in_schema=False)
     async def widget_script() -> FileResponse:
-        return FileResponse(STATIC_DIR / "widget.js", media_type="application/javascript")
+        return FileResponse(
+            STATIC_DIR / "widget.js",
+            media_type="application/javascript",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=media_dir), name="media")
     return app
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if path:
+        return str(path)
+    return "/media" if request.url.path.startswith("/media/") else "other"

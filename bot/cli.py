@@ -342,6 +342,10 @@ from bot.cli_nlu import register  # noqa: E402  (issue 3: train nlu, test nlu, n
 
 register(app)
 
+from bot.cli_service import register as register_service  # noqa: E402  (issue 4: serve, shell, actions)
+
+register_service(app)
+
 
 if __name__ == "__main__":
     app()

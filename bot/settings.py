@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     neo4j_database: str | None = None
     telegram_token: str | None = None
     telegram_secret: str | None = None
+    telegram_webhook_url: str | None = None  # set: webhook mode (needs the secret); unset: long polling
+    action_endpoint: str | None = None  # an `etude actions` server; unset: actions run in-process
+    rate_per_second: float = 10.0  # messages a sender may send per second ...
+    rate_burst: int = 20  # ... in bursts of this many
     lastfm_dir: Path | None = Field(default_factory=_default_lastfm)
     log_level: str = "INFO"
 
@@ -41,6 +45,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
 
     @property
     def cache_dir(self) -> Path:

@@ -112,7 +112,9 @@ def catalog_records(catalog: Catalog) -> Records:
     for p in catalog.people:
         source = f"catalog:{p['_source']}"
         pid = node_id("person", p["id"])
-        props = _plain(p, ("name", "aliases", "kind", "born", "died", "nationality", "description"))
+        props = _plain(
+            p, ("name", "aliases", "kind", "born", "born_approx", "died", "nationality", "description")
+        )
         if p.get("active"):
             start, end = [*p["active"], None, None][:2]
             props.update(_plain({"active_from": start, "active_to": end}, ("active_from", "active_to")))

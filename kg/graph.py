@@ -183,9 +183,11 @@ class KnowledgeGraph:
             self._linker = Linker.from_store(self.store, self.cache_dir)
         return self._linker
 
-    def link(self, mention: str, k: int = 5, labels: Iterable[str] | None = None) -> list[Match]:
+    def link(
+        self, mention: str, k: int = 5, labels: Iterable[str] | None = None, semantic: bool = True
+    ) -> list[Match]:
         """Entities a mention may name, best first, each with a score in [0, 1] and the method."""
-        return self.linker.link(mention, k=k, labels=labels)
+        return self.linker.link(mention, k=k, labels=labels, semantic=semantic)
 
     # writes -------------------------------------------------------------------------------
 

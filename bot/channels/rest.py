@@ -58,6 +58,8 @@ def user_message(data: dict[str, Any], channel: str = "rest") -> UserMessage:
         raise BadRequest(422, "field 'message' must be a string")
     if not isinstance(metadata, dict):
         raise BadRequest(422, "field 'metadata' must be an object")
+    if channel == "rest" and metadata.get("channel") == "web":
+        channel = "web"  # the widget speaks the REST protocol; the store keeps where turns came from
     return UserMessage(sender_id=sender, text=text, channel=channel, metadata=metadata)
 
 

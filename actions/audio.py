@@ -1,0 +1,59 @@
+"""Audio attachments: a curriculum-format example rendered by music.synth, served under /media/."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from actions.services import services
+from kg.schema import Node
+
+log = logging.getLogger(__name__)
+
+
+def example_of(item: Node) -> dict[str, Any] | None:
+    """The machine-readable example stored on a concept node (kept as JSON text in the graph)."""
+    raw = item.props.get("example")
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("type") else None
+
+
+def attachment(example: dict[str, Any] | None, title: str) -> dict[str, Any] | None:
+    """`{"type": "audio", "payload": {"src": "/media/…", "title"}}`, or None when it cannot render."""
+    if not example:
+        return None
+    from music.synth import render_example
+
+    svc = services()
+    try:
+        path = render_example(example, svc.media_dir, fmt=svc.audio_format)  # type: ignore[arg-type]
+    except ValueError as exc:
+        log.warning("cannot render the example for %s: %s", title, exc)
+        return None
+    return {"type": "audio", "payload": {"src": f"/media/{path.name}", "title": title}}
+
+
+def describe(example: dict[str, Any]) -> str:
+    """What the example plays, in words the learner can follow along with."""
+    kind = example.get("type")
+    if kind in ("melody", "scale", "interval"):
+        return f"the notes {example.get('pitches')}"
+    if kind == "chord":
+        return f"the chord {example.get('pitches')}"
+    if kind == "progression":
+        return f"the progression {example.get('numerals')} in {_key_name(str(example.get('key')))}"
+    if kind in ("rhythm", "notation"):
+        meter = f" in {example['meter']}" if example.get("meter") else ""
+        return f"a short passage{meter}"
+    return "an example"
+
+
+def _key_name(name: str) -> str:
+    tonic = name[:1].upper() + name[1:].replace("-", "♭").replace("#", "♯")
+    return f"{tonic} {'minor' if name[:1].islower() else 'major'}"

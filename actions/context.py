@@ -1,0 +1,165 @@
+"""What the learner is talking about: entities of the latest message resolved against the graph,
+with the conversation's current concept, person or work filling in for "it", "him" and
+"the minor one".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from actions.services import services
+from kg.schema import CONCEPT, GENRE, PERSON, WORK, Node
+
+LINK_THRESHOLD = 0.8
+SEMANTIC_CEILING = 0.85
+ENTITY_LABELS = {
+    "concept": CONCEPT,
+    "person": PERSON,
+    "work": WORK,
+    "genre": GENRE,
+    "era": "Era",
+    "instrument": "Instrument",
+}
+# Words that pick a variant of the current concept: "what about the minor one?"
+QUALITIES = (
+    "half-diminished",
+    "half diminished",
+    "major",
+    "minor",
+    "dominant",
+    "diminished",
+    "augmented",
+    "perfect",
+    "harmonic",
+    "melodic",
+    "natural",
+    "suspended",
+    "sus2",
+    "sus4",
+    "simple",
+    "compound",
+    "ascending",
+    "descending",
+    "parallel",
+    "relative",
+    "plagal",
+    "authentic",
+    "deceptive",
+    "half",
+)
+_QUALITY = re.compile(r"\b(" + "|".join(re.escape(q) for q in QUALITIES) + r")\b", re.IGNORECASE)
+
+
+def entities(tracker: Tracker, kind: str) -> list[dict[str, Any]]:
+    return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == kind]
+
+
+def node(entity_id: str | None) -> Node | None:
+    return services().graph.entity(entity_id) if entity_id else None
+
+
+def link(mention: str, kind: str, threshold: float = LINK_THRESHOLD) -> Node | None:
+    """The best graph entity of the right label for a mention, when the match is good enough."""
+    label = ENTITY_LABELS.get(kind)
+    # semantic matches score at most 0.85, so above that only string matching can pass
+    matches = services().graph.link(
+        mention, k=1, labels=[label] if label else None, semantic=threshold < SEMANTIC_CEILING
+    )
+    if matches and matches[0].score >= threshold:
+        return node(matches[0].id)
+    return None
+
+
+def mentioned(tracker: Tracker, kind: str) -> list[Node]:
+    """The latest message's entities of one type, as graph nodes (by the NLU's id, else linked)."""
+    found: list[Node] = []
+    for entity in entities(tracker, kind):
+        item = node(entity.get("id")) if entity.get("id") else None
+        if item is None and entity.get("id") and ":" not in str(entity["id"]):
+            item = node(f"{kind}:{entity['id']}")
+        if item is None and entity.get("value"):
+            item = link(str(entity["value"]), kind)
+        if item is not None and item.label == ENTITY_LABELS.get(kind, item.label) and item not in found:
+            found.append(item)
+    return found
+
+
+def variant_of(current: Node, text: str) -> Node | None:
+    """The sibling of `current` that a quality word in `text` picks: dominant seventh + "minor"
+    → minor seventh chord; perfect fifth + "diminished" → diminished fifth."""
+    words = [m.group(1).lower() for m in _QUALITY.finditer(text)]
+    if not words:
+        return None
+    name = current.name.lower()
+    for word in words:
+        if word in name.split():
+            continue
+        replaced = _QUALITY.sub(word, name, count=1) if _QUALITY.search(name) else f"{word} {name}"
+        if replaced == name:
+            continue
+        candidate = link(replaced, "concept", threshold=0.9)
+        if candidate is not None and candidate.id != current.id:
+            return candidate
+    return None
+
+
+def concepts(tracker: Tracker, allow_context: bool = True) -> list[Node]:
+    """Concepts the learner means: named ones, else a variant of the current one, else the current one."""
+    named = mentioned(tracker, "concept")
+    current = node(tracker.get_slot("concept")) if allow_context else None
+    text = tracker.latest_message.get("text") or ""
+    if current is not None:
+        quality_only = [
+            e for e in entities(tracker, "concept") if _QUALITY.fullmatch(str(e.get("value", "")).strip())
+        ]
+        if quality_only or not named:
+            variant = variant_of(current, text)
+            if variant is not None:
+                return [variant]
+    if named:
+        return named
+    return [current] if current is not None else []
+
+
+def subject(tracker: Tracker) -> Node | None:
+    """A person or work the message is about, else the conversation's current one."""
+    for kind in ("work", "person"):
+        found = mentioned(tracker, kind)
+        if found:
+            return found[0]
+    # an unlabelled mention may still name a person or work ("tell me about Clara Schumann")
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") in ("concept", "genre", "era"):
+            continue
+        for kind in ("person", "work"):
+            item = link(str(entity.get("value", "")), kind, threshold=0.9)
+            if item is not None:
+                return item
+    for slot in ("work", "person"):
+        current = node(tracker.get_slot(slot))
+        if current is not None:
+            return current
+    return None
+
+
+def bare_id(concept_id: str) -> str:
+    return concept_id.split(":", 1)[1] if ":" in concept_id else concept_id
+
+
+def names(nodes: list[Node], limit: int = 6) -> str:
+    """'A, B and C' (with '… and N more' past the limit)."""
+    items = [n.name for n in nodes[:limit]]
+    if len(nodes) > limit:
+        items.append(f"{len(nodes) - limit} more")
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def remember(tracker: Tracker, slot: str, item_id: str, limit: int = 20) -> list[str]:
+    """The list slot with `item_id` moved to the end (newest), bounded."""
+    values = [v for v in tracker.get_slot(slot) or [] if v != item_id]
+    return [*values, item_id][-limit:]

@@ -1,0 +1,286 @@
+"""Teaching actions: explain, compare, example, prerequisites, learning path.
+
+Every sentence is built from the graph (descriptions, REQUIRES / RELATED_TO / EXAMPLE_OF edges)
+or computed by music21 (music.theory) — nothing is made up here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import audio
+from actions.context import bare_id, concepts, names, node, remember
+from actions.services import DomainDict, Events, services
+from kg.schema import Node
+
+QUIZ_BUTTON = "Quiz me on this"
+
+
+def _first_sentences(text: str, n: int = 1) -> str:
+    parts = [p.strip() for p in text.replace("\n", " ").split(". ") if p.strip()]
+    joined = ". ".join(parts[:n])
+    return joined if joined.endswith((".", "!", "?")) else joined + "."
+
+
+def _direct(item: Node, rel: str, direction: str) -> list[Node]:
+    found: dict[str, Node] = {}
+    for _, other in services().graph.neighbours(item.id, rel, direction):  # type: ignore[arg-type]
+        found.setdefault(other.id, other)
+    return list(found.values())
+
+
+def _famous_example(item: Node) -> str | None:
+    works = _direct(item, "EXAMPLE_OF", "in")
+    if not works:
+        return None
+    work = works[0]
+    composers = _direct(work, "COMPOSED_BY", "out") or _direct(work, "PERFORMED_BY", "out")
+    by = f" by {names(composers, 2)}" if composers else ""
+    return f"A famous example: {work.name}{by}."
+
+
+def _theory(tracker: Tracker) -> Any:
+    from music.theory import answer
+
+    text = tracker.latest_message.get("text") or ""
+    return answer(text) if text and not text.startswith("/") else None
+
+
+def _concept_for_theory(result: Any) -> Node | None:
+    """The general curriculum concept a concrete answer is an instance of (C major scale → major scale)."""
+    from actions.context import link
+
+    title = str(result.title)
+    words = title.split()
+    for start in range(1, len(words)):
+        found = link(" ".join(words[start:]), "concept", threshold=0.9)
+        if found is not None:
+            return found
+    return link(title, "concept", threshold=0.9)
+
+
+def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) -> list[dict[str, Any]]:
+    mention = next((e.get("value") for e in tracker.latest_message.get("entities") or []), None)
+    if mention:
+        dispatcher.utter_message(
+            text=f'I don\'t have "{mention}" in my music knowledge graph yet. Could you name it another way?'
+        )
+    else:
+        dispatcher.utter_message(text=f'Which concept should I {what}? For example "a perfect fifth".')
+    return []
+
+
+def _context(item: Node, tracker: Tracker) -> list[dict[str, Any]]:
+    return [
+        SlotSet("concept", item.id),
+        SlotSet("concepts_seen", remember(tracker, "concepts_seen", item.id)),
+    ]
+
+
+class ActionExplainConcept(Action):
+    def name(self) -> str:
+        return "action_explain_concept"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        result = _theory(tracker)
+        if result is not None:
+            general = _concept_for_theory(result)
+            title = result.title[:1].upper() + result.title[1:]
+            message: dict[str, Any] = {"text": f"{title}: " + " ".join(result.facts)}
+            sound = audio.attachment(result.example, result.title)
+            if sound:
+                message["attachment"] = sound
+            buttons = []
+            if general is not None:
+                buttons.append(
+                    {
+                        "title": f"What is a {general.name}?",
+                        "payload": f'/explain_concept{{"concept": "{general.id}"}}',
+                    }
+                )
+            if buttons:
+                message["buttons"] = buttons
+            dispatcher.utter_message(**message)
+            events = _context(general, tracker) if general is not None else []
+            return [
+                *events,
+                SlotSet(
+                    "offer", {"action": "action_explain_concept", "concept": general.id} if general else None
+                ),
+            ]
+        found = concepts(tracker)
+        if not found:
+            return _not_found(dispatcher, tracker, "explain")
+        item = found[0]
+        lines = [f"**{item.name[:1].upper() + item.name[1:]}**: {item.props.get('description', '').strip()}"]
+        prereqs = _direct(item, "REQUIRES", "out")
+        if prereqs:
+            lines.append(f"It builds on {names(prereqs)}.")
+        related = _direct(item, "RELATED_TO", "both")
+        if related:
+            lines.append(f"Related: {names(related, 4)}.")
+        famous = _famous_example(item)
+        if famous:
+            lines.append(famous)
+        example = audio.example_of(item)
+        message = {"text": "\n".join(lines)}
+        sound = audio.attachment(example, item.name)
+        if sound:
+            message["attachment"] = sound
+            lines.append(f"Listen: {audio.describe(example)}.")  # type: ignore[arg-type]
+            message["text"] = "\n".join(lines)
+        message["buttons"] = [
+            {"title": QUIZ_BUTTON, "payload": f'/start_quiz{{"concept": "{item.id}"}}'},
+            {
+                "title": "What should I know first?",
+                "payload": f'/ask_prerequisites{{"concept": "{item.id}"}}',
+            },
+        ]
+        dispatcher.utter_message(**message)
+        return [*_context(item, tracker), SlotSet("offer", {"action": "quiz_form", "concept": item.id})]
+
+
+class ActionCompareConcepts(Action):
+    def name(self) -> str:
+        return "action_compare_concepts"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        found = concepts(tracker, allow_context=False)
+        if len(found) < 2:
+            seen = [node(i) for i in reversed(tracker.get_slot("concepts_seen") or [])]
+            for other in seen:
+                if other is not None and other not in found:
+                    found.append(other)
+                if len(found) == 2:
+                    break
+        if len(found) < 2:
+            dispatcher.utter_message(
+                text='Which two concepts should I compare? For example "major vs minor scale".'
+            )
+            return []
+        a, b = found[:2]
+        graph = services().graph
+        lines = [
+            f"**{a.name}** (grade {a.props.get('grade', '?')}): "
+            f"{_first_sentences(str(a.props.get('description', '')))}",
+            f"**{b.name}** (grade {b.props.get('grade', '?')}): "
+            f"{_first_sentences(str(b.props.get('description', '')))}",
+        ]
+        paths = graph.explain(a.id, b.id, k=2, max_len=3)
+        if paths:
+            lines.append("How they connect: " + "; ".join(p.sentence for p in paths) + ".")
+        shared = {n.id for n in _direct(a, "REQUIRES", "out")} & {n.id for n in _direct(b, "REQUIRES", "out")}
+        if shared:
+            lines.append(f"Both build on {names([n for n in map(node, sorted(shared)) if n])}.")
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("concept", a.id), SlotSet("concepts_seen", remember(tracker, "concepts_seen", b.id))]
+
+
+class ActionGiveExample(Action):
+    def name(self) -> str:
+        return "action_give_example"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        result = _theory(tracker)
+        if result is not None and result.example:
+            sound = audio.attachment(result.example, result.title)
+            text = (
+                f"Here is {result.title}: {' '.join(result.notes)}."
+                if result.notes
+                else f"Here is {result.title}."
+            )
+            dispatcher.utter_message(text=text, attachment=sound) if sound else dispatcher.utter_message(
+                text=text
+            )
+            return []
+        found = concepts(tracker)
+        if not found:
+            return _not_found(dispatcher, tracker, "play an example of")
+        item = found[0]
+        example = audio.example_of(item)
+        sound = audio.attachment(example, item.name)
+        famous = _famous_example(item)
+        if sound:
+            text = f"Here is {item.name}: {audio.describe(example)}."  # type: ignore[arg-type]
+            if famous:
+                text += f" {famous}"
+            dispatcher.utter_message(text=text, attachment=sound)
+        elif famous:
+            dispatcher.utter_message(text=f"I have no sound example of {item.name}, but: {famous}")
+        else:
+            dispatcher.utter_message(text=f"I don't have an example of {item.name} yet.")
+        return _context(item, tracker)
+
+
+class ActionPrerequisites(Action):
+    def name(self) -> str:
+        return "action_prerequisites"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        found = concepts(tracker)
+        if not found:
+            return _not_found(dispatcher, tracker, "list the prerequisites of")
+        item = found[0]
+        graph = services().graph
+        direct = _direct(item, "REQUIRES", "out")
+        if not direct:
+            dispatcher.utter_message(
+                text=f"{item.name[:1].upper() + item.name[1:]} is a starting point: it has no prerequisites."
+            )
+            return _context(item, tracker)
+        known = set(tracker.get_slot("known") or [])
+        todo = graph.learning_path(item.id, known, include_target=False)
+        text = f"{item.name[:1].upper() + item.name[1:]} builds directly on {names(direct)}."
+        if todo:
+            text += (
+                f" Of everything it needs, you still have {len(todo)} to learn,"
+                f" starting with {names(todo, 3)}."
+            )
+            text += " Shall I plan the path?"
+            offer = {"action": "action_learning_path", "concept": item.id}
+        else:
+            text += " You already know all of them, so you're ready for it. Shall I explain it?"
+            offer = {"action": "action_explain_concept", "concept": item.id}
+        dispatcher.utter_message(text=text)
+        return [*_context(item, tracker), SlotSet("offer", offer)]
+
+
+class ActionLearningPath(Action):
+    def name(self) -> str:
+        return "action_learning_path"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        found = concepts(tracker)
+        if not found:
+            return _not_found(dispatcher, tracker, "plan a path to")
+        goal = found[0]
+        known = set(tracker.get_slot("known") or [])
+        path = services().graph.learning_path(goal.id, known)
+        if not path:
+            dispatcher.utter_message(text=f"You already know {goal.name} and everything it builds on.")
+            return _context(goal, tracker)
+        steps = "\n".join(
+            f"{i}. {n.name} (grade {n.props.get('grade', '?')})" for i, n in enumerate(path[:12], 1)
+        )
+        more = f"\n… and {len(path) - 12} more steps." if len(path) > 12 else ""
+        skipped = f" I skipped {len(known)} concept(s) you already know." if known else ""
+        first = path[0]
+        dispatcher.utter_message(
+            text=f"Your path to {goal.name} has {len(path)} step(s):{skipped}\n{steps}{more}\n"
+            f"Shall we start with {first.name}?",
+            buttons=[
+                {"title": f"Explain {first.name}", "payload": f'/explain_concept{{"concept": "{first.id}"}}'}
+            ],
+        )
+        return [
+            SlotSet("concept", goal.id),
+            SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
+        ]
+
+
+def quiz_topic(item: Node) -> str:
+    return bare_id(item.id)

@@ -1,0 +1,236 @@
+"""Music facts about people and works, and music recommendations with their reasons, from the graph."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import mentioned, names, node, remember, subject
+from actions.services import DomainDict, Events, services
+from kg.schema import PERSON, WORK, Node
+
+# What a question asks for, by its wording: (pattern, fact keys to answer with).
+ASKS = (
+    (re.compile(r"\b(who|which composer)\b.*\b(compose|wrote|write|written|composer)", re.I), "composers"),
+    (re.compile(r"\b(who|which)\b.*\b(perform|sang|sing|sung|recorded|record|played)", re.I), "performers"),
+    (re.compile(r"\b(taught|teacher|study|studied|student|learn(ed)? from)\b", re.I), "teachers"),
+    (re.compile(r"\b(influence[sd]?|inspired)\b", re.I), "influences"),
+    (re.compile(r"\b(born|birth|died|death|die|lived?|how old|when was)\b", re.I), "life"),
+    (re.compile(r"\b(instruments?|play(ed|s)? what|what did .* play)\b", re.I), "instruments"),
+    (re.compile(r"\b(era|period|century|style)\b", re.I), "eras"),
+    (re.compile(r"\b(when|what year|which year|date)\b", re.I), "year"),
+    (re.compile(r"\b(key)\b", re.I), "key"),
+    (re.compile(r"\b(works?|pieces?|compositions?|wrote|famous for|songs?|albums?)\b", re.I), "works"),
+    (re.compile(r"\b(band|group|members?)\b", re.I), "bands"),
+)
+
+
+def _title(item: Node) -> str:
+    return item.name
+
+
+def _year(value: Any, approx: Any) -> str:
+    return f"c. {value}" if approx else str(value)
+
+
+def _life(facts: dict[str, Any], item: Node) -> str | None:
+    born, died = facts.get("born"), facts.get("died")
+    if born is None and facts.get("active_from") is not None:
+        end = facts.get("active_to")
+        return (
+            f"{item.name} {'were' if facts.get('kind') == 'band' else 'was'} active "
+            f"from {facts['active_from']}"
+            + (f" to {end}." if end else " and still are." if facts.get("kind") == "band" else ".")
+        )
+    if born is None:
+        return None
+    text = f"{item.name} was born in {_year(born, facts.get('born_approx'))}"
+    return text + (f" and died in {died}." if died else ".")
+
+
+def _list(facts: dict[str, Any], key: str) -> list[Node]:
+    return [n for n in (node(e["id"]) for e in facts.get(key, [])) if n is not None]
+
+
+def person_sentences(item: Node, asks: list[str]) -> list[str]:
+    facts = services().graph.facts(item.id)
+    out: list[str] = []
+    for ask in asks:
+        if ask == "life" and (life := _life(facts, item)):
+            out.append(life)
+        elif ask == "teachers":
+            teachers, students = _list(facts, "teachers"), _list(facts, "students")
+            if teachers:
+                out.append(f"{item.name} studied with {names(teachers)}.")
+            if students:
+                out.append(f"{item.name} taught {names(students)}.")
+            if not teachers and not students:
+                out.append(f"My graph records no teachers or students of {item.name}.")
+        elif ask == "influences":
+            if infl := _list(facts, "influences"):
+                out.append(f"{item.name} was influenced by {names(infl)}.")
+            if infd := _list(facts, "influenced"):
+                out.append(f"{item.name} influenced {names(infd)}.")
+        elif ask == "instruments" and (inst := _list(facts, "instruments")):
+            out.append(f"{item.name} played the {names(inst)}.")
+        elif ask == "eras" and (eras := _list(facts, "eras")):
+            out.append(f"{item.name} belongs to the {names(eras)}.")
+        elif ask == "works":
+            works = _list(facts, "composed") or _list(facts, "performed")
+            if works:
+                out.append(f"Works by {item.name} in my graph include {names(works, 5)}.")
+        elif ask == "bands":
+            if bands := _list(facts, "bands"):
+                out.append(f"{item.name} was a member of {names(bands)}.")
+            if members := _list(facts, "members"):
+                out.append(f"The members of {item.name} include {names(members, 8)}.")
+    return out
+
+
+def work_sentences(item: Node, asks: list[str]) -> list[str]:
+    facts = services().graph.facts(item.id)
+    out: list[str] = []
+    composers, performers = _list(facts, "composers"), _list(facts, "performers")
+    for ask in asks:
+        if ask in ("composers", "works", "life") and composers:
+            year = f" in {_year(facts['year'], facts.get('year_approx'))}" if facts.get("year") else ""
+            out.append(f"{item.name} was composed by {names(composers)}{year}.")
+        elif ask == "performers" and performers:
+            out.append(f"{item.name} is by {names(performers)}.")
+        elif ask == "year" and facts.get("year"):
+            out.append(f"{item.name} dates from {_year(facts['year'], facts.get('year_approx'))}.")
+        elif ask == "key" and facts.get("key"):
+            out.append(f"{item.name} is in {facts['key']}.")
+        elif ask == "eras" and (eras := _list(facts, "eras")):
+            out.append(f"{item.name} belongs to the {names(eras)}.")
+    if not out:
+        by = composers or performers
+        parts = [f"{item.name}"]
+        if by:
+            parts.append(f"by {names(by)}")
+        if facts.get("year"):
+            parts.append(f"({_year(facts['year'], facts.get('year_approx'))})")
+        out.append(" ".join(parts) + ".")
+        if facts.get("form"):
+            out.append(f"Form: {facts['form']}.")
+        if facts.get("key"):
+            out.append(f"Key: {facts['key']}.")
+    if examples := _list(facts, "examples_of"):
+        out.append(f"It is a famous example of {names(examples)}.")
+    return out
+
+
+class ActionMusicFact(Action):
+    def name(self) -> str:
+        return "action_music_fact"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        item = subject(tracker)
+        if item is None:
+            dispatcher.utter_message(text="Which composer, performer or work do you mean?")
+            return []
+        text = tracker.latest_message.get("text") or ""
+        asks = [key for pattern, key in ASKS if pattern.search(text)]
+        if item.label == WORK:
+            sentences = work_sentences(item, asks or ["composers"])
+        else:
+            sentences = person_sentences(item, asks or ["life", "eras", "instruments", "teachers", "works"])
+            if not sentences:
+                sentences = person_sentences(item, ["life", "eras", "works"])
+        if not sentences:
+            description = str(item.props.get("description") or "").strip()
+            sentences = [description or f"My graph has {item.name} but nothing more about that."]
+        elif not asks and item.props.get("description"):
+            sentences.insert(0, str(item.props["description"]).strip())
+        dispatcher.utter_message(text=" ".join(sentences))
+        slot = "work" if item.label == WORK else "person"
+        events = [SlotSet(slot, item.id), SlotSet("interests", remember(tracker, "interests", item.id))]
+        if item.label == WORK:
+            composers = services().graph.neighbours(item.id, "COMPOSED_BY", "out")
+            if composers:
+                events.append(SlotSet("person", composers[0][1].id))
+        return events
+
+
+class ActionRecommendMusic(Action):
+    """Works linked in the graph to what the learner is into: the concept at hand (famous
+    examples of it), the people and genres they asked about, each with its reason."""
+
+    def name(self) -> str:
+        return "action_recommend_music"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        graph = services().graph
+        picks: list[tuple[Node, str]] = []
+        seen: set[str] = set()
+
+        def add(work: Node, reason: str) -> None:
+            if work.id not in seen and work.label == WORK:
+                seen.add(work.id)
+                picks.append((work, reason))
+
+        asked = mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
+        seeds = asked or [n for n in (node(i) for i in reversed(tracker.get_slot("interests") or [])) if n]
+        for item in seeds[:3]:
+            if item.label == PERSON:
+                for _, work in graph.neighbours(item.id, "COMPOSED_BY", "in")[:3]:
+                    add(work, f"by {item.name}, whom you asked about")
+                for _, work in graph.neighbours(item.id, "PERFORMED_BY", "in")[:3]:
+                    add(work, f"by {item.name}, whom you asked about")
+            else:
+                for _, work in graph.neighbours(
+                    item.id, "IN_GENRE" if item.label == "Genre" else "IN_ERA", "in"
+                )[:6]:
+                    add(work, f"a {item.name} piece")
+        for concept_id in [tracker.get_slot("concept"), *reversed(tracker.get_slot("concepts_seen") or [])]:
+            concept = node(concept_id)
+            if concept is None:
+                continue
+            for _, work in graph.neighbours(concept.id, "EXAMPLE_OF", "in")[:2]:
+                add(work, f"a famous example of {concept.name}, which you were studying")
+            if len(picks) >= 5:
+                break
+        if not picks:
+            instrument = (tracker.get_slot("instrument") or "").lower()
+            for work in _starter_works(instrument):
+                add(work, "a classic to start listening with")
+        if not picks:
+            dispatcher.utter_message(
+                text="Tell me a composer, artist or genre you like and I'll suggest music linked to it."
+            )
+            return []
+        lines = []
+        for work, reason in picks[:5]:
+            by = [n for _, n in graph.neighbours(work.id, "COMPOSED_BY", "out")] or [
+                n for _, n in graph.neighbours(work.id, "PERFORMED_BY", "out")
+            ]
+            lines.append(f"• {work.name}{' by ' + names(by, 2) if by else ''}: {reason}.")
+        dispatcher.utter_message(text="You might enjoy:\n" + "\n".join(lines))
+        return [
+            SlotSet(
+                "last_outcome",
+                {
+                    "kind": "recommendation_shown",
+                    "item": picks[0][0].id,
+                    "outcome": "shown",
+                    "value": float(len(picks[:5])),
+                },
+            )
+        ]
+
+
+def _starter_works(instrument: str) -> list[Node]:
+    """Works that illustrate curriculum concepts, easiest concept first: a reasoned default."""
+    graph = services().graph
+    ranked = sorted(graph.concepts(), key=lambda c: (int(c.props.get("grade", 9)), c.name))
+    found: list[Node] = []
+    for concept in ranked:
+        for _, work in graph.neighbours(concept.id, "EXAMPLE_OF", "in")[:1]:
+            found.append(work)
+        if len(found) >= 3:
+            break
+    return found

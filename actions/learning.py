@@ -1,0 +1,342 @@
+"""The learner's side: profile (onboarding), level, next lesson, progress, offers, help, sessions.
+
+Profile and progress live in slots, which the engine persists with every turn; the learner-model
+issue replaces the simple mastery rule here (`mastered`) with knowledge tracing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import link, names, node
+from actions.services import DomainDict, Events, services
+from kg.schema import Node
+
+LEVELS = {"beginner": 1.0, "intermediate": 3.0, "advanced": 5.0}
+LEVEL_WORDS = {
+    "beginner": (
+        "beginner",
+        "novice",
+        "newbie",
+        "new",
+        "just started",
+        "starting",
+        "basic",
+        "first time",
+        "noob",
+    ),
+    "intermediate": ("intermediate", "some experience", "a few years", "okay", "decent", "medium", "middle"),
+    "advanced": ("advanced", "expert", "pro", "professional", "many years", "fluent", "conservatory"),
+}
+MAX_LEVEL, MIN_LEVEL = 8.0, 1.0
+GOAL_FILLER = re.compile(
+    r"^(i(?:'d| would)? (?:like|want|wanna|hope) to |i'm trying to |to )?(?:learn|play|improve|master|"
+    r"understand|get better at|be able to|know)?\b\s*(?:how to\s*)?(?:more about\s*)?",
+    re.I,
+)
+# Slots that describe the learner and survive a new session; the rest is conversation context.
+PROFILE_SLOTS = ("instrument", "skill_level", "goals", "level", "known", "progress", "interests")
+
+
+def mastered(progress: dict[str, Any], concept_id: str) -> bool:
+    """Shown known: at least two correct answers and more right than wrong."""
+    record = progress.get(concept_id) or {}
+    return record.get("correct", 0) >= 2 and record.get("correct", 0) > record.get("wrong", 0)
+
+
+def instruments() -> list[Node]:
+    return [n for n in services().graph.store.nodes("Instrument")]
+
+
+class ValidateOnboardingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_onboarding_form"
+
+    def validate_instrument(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        found = link(str(value), "instrument", threshold=0.75)
+        if found is None:
+            choices = ", ".join(sorted(n.name for n in instruments())[:12])
+            dispatcher.utter_message(
+                text=f'I don\'t know the instrument "{value}". I can help with: {choices}.'
+            )
+            return {"instrument": None}
+        return {"instrument": found.name}
+
+    def validate_skill_level(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        level = normalise_level(str(value))
+        if level is None:
+            dispatcher.utter_message(text="Please answer beginner, intermediate or advanced.")
+        return {"skill_level": level}
+
+    def validate_goals(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value).strip()
+        if len(text) < 2:
+            dispatcher.utter_message(text="Tell me in a few words what you'd like to learn.")
+            return {"goals": None}
+        return {"goals": text[:300]}
+
+
+def normalise_level(text: str) -> str | None:
+    lowered = text.lower().strip()
+    if lowered in LEVELS:
+        return lowered
+    for level, words in LEVEL_WORDS.items():
+        if any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in words):
+            return level
+    best = process.extractOne(lowered, list(LEVELS), scorer=fuzz.ratio)
+    return best[0] if best and best[1] >= 75 else None
+
+
+def goal_concept(goals: str | None) -> Node | None:
+    """The curriculum concept a goal names ("jazz chords" → a jazz harmony concept), if any."""
+    if not goals:
+        return None
+    text = GOAL_FILLER.sub("", goals.strip()).strip(" .!")
+    return link(text, "concept", threshold=0.6) if text else None
+
+
+class ActionSetProfile(Action):
+    def name(self) -> str:
+        return "action_set_profile"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        instrument, level = tracker.get_slot("instrument"), tracker.get_slot("skill_level")
+        goals = tracker.get_slot("goals")
+        grade = LEVELS.get(level or "", tracker.get_slot("level") or 1.0)
+        text = f"Great: {level or 'a'} {instrument or 'musician'}"
+        text += f', working towards "{goals}".' if goals else "."
+        text += f" I'll start you at grade {int(grade)} of 8."
+        goal = goal_concept(goals)
+        events: list[dict[str, Any]] = [SlotSet("level", grade)]
+        if goal is not None:
+            text += f" Your goal relates to {goal.name}: shall I plan a learning path to it?"
+            events += [
+                SlotSet("concept", goal.id),
+                SlotSet("offer", {"action": "action_learning_path", "concept": goal.id}),
+            ]
+        else:
+            text += ' Ask me "what should I learn next?" whenever you\'re ready.'
+        dispatcher.utter_message(text=text)
+        return events
+
+
+def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
+    """The next unmastered concept on the learner's path, and why it was chosen."""
+    graph = services().graph
+    known = set(tracker.get_slot("known") or [])
+    level = float(tracker.get_slot("level") or 1.0)
+    goal = goal_concept(tracker.get_slot("goals"))
+    if goal is not None:
+        path = graph.learning_path(goal.id, known)
+        if path:
+            return path[0], f"it is the first step you haven't mastered on the way to {goal.name}"
+    instrument = (tracker.get_slot("instrument") or "").lower()
+    candidates = []
+    for concept in graph.concepts():
+        if concept.id in known:
+            continue
+        requires = [t.tail for t in graph.store.edges([concept.id], "REQUIRES", "out")]
+        if all(r in known for r in requires):
+            grade = int(concept.props.get("grade", 1))
+            own_instrument = (
+                bool(instrument) and instrument in str(concept.props.get("instrument", "")).lower()
+            )
+            candidates.append((abs(grade - level), not own_instrument, grade, concept.name, concept))
+    if not candidates:
+        return None, "you have mastered the whole curriculum"
+    candidates.sort(key=lambda c: c[:4])
+    best = candidates[0][4]
+    why = "everything it builds on is already known to you" if known else "it is where the curriculum starts"
+    return best, f"it fits your level (grade {int(level)}) and {why}"
+
+
+class ActionNextLesson(Action):
+    def name(self) -> str:
+        return "action_next_lesson"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        concept, why = next_concept(tracker)
+        if concept is None:
+            dispatcher.utter_message(text=f"Nothing left to suggest: {why}. Impressive!")
+            return []
+        dispatcher.utter_message(
+            text=f"Next up: **{concept.name}** (grade {concept.props.get('grade', '?')}), because {why}. "
+            "Shall I explain it?",
+            buttons=[
+                {
+                    "title": f"Explain {concept.name}",
+                    "payload": f'/explain_concept{{"concept": "{concept.id}"}}',
+                },
+                {"title": "Quiz me on it", "payload": f'/start_quiz{{"concept": "{concept.id}"}}'},
+            ],
+        )
+        return [
+            SlotSet("offer", {"action": "action_explain_concept", "concept": concept.id}),
+            SlotSet(
+                "last_outcome",
+                {"kind": "recommendation_shown", "concept": concept.id, "outcome": "next_lesson"},
+            ),
+        ]
+
+
+class ActionProgress(Action):
+    def name(self) -> str:
+        return "action_progress"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        progress: dict[str, Any] = tracker.get_slot("progress") or {}
+        known = [n for n in (node(i) for i in tracker.get_slot("known") or []) if n]
+        level = int(tracker.get_slot("level") or 1)
+        profile = " ".join(p for p in (tracker.get_slot("skill_level"), tracker.get_slot("instrument")) if p)
+        lines = [f"You're working at grade {level} of 8" + (f" ({profile})." if profile else ".")]
+        if known:
+            lines.append(f"Mastered ({len(known)}): {names(known, 8)}.")
+        busy = []
+        for concept_id, record in progress.items():
+            item = node(concept_id)
+            if item is not None and item not in known:
+                busy.append(f"{item.name} ({record.get('correct', 0)} right, {record.get('wrong', 0)} wrong)")
+        if busy:
+            lines.append("In progress: " + "; ".join(busy[:8]) + ".")
+        if not known and not busy:
+            lines.append('No quiz results yet: say "quiz me" to start, and I\'ll track what you master.')
+        dispatcher.utter_message(text="\n".join(lines))
+        return []
+
+
+class ActionAdjustLevel(Action):
+    def name(self) -> str:
+        return "action_adjust_level"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        easier = tracker.get_intent_of_latest_message() == "too_hard"
+        level = float(tracker.get_slot("level") or 1.0)
+        new = max(MIN_LEVEL, level - 1) if easier else min(MAX_LEVEL, level + 1)
+        concept = tracker.get_slot("concept")
+        events: list[dict[str, Any]] = [SlotSet("level", new)]
+        if new == level:
+            text = (
+                "You're already at the easiest level; let's slow down and take it step by step."
+                if easier
+                else "You're already at the top level, grade 8. Impressive!"
+            )
+        else:
+            text = (
+                f"OK, I'll make things easier: grade {int(level)} → {int(new)}."
+                if easier
+                else f"OK, I'll make things harder: grade {int(level)} → {int(new)}."
+            )
+        if not easier and concept:
+            known = [c for c in tracker.get_slot("known") or [] if c != concept] + [concept]
+            events.append(SlotSet("known", known))
+        quiz = tracker.get_slot("quiz")
+        if isinstance(quiz, dict) and tracker.active_loop.get("name") == "quiz_form":
+            events.append(SlotSet("quiz", {**quiz, "difficulty": int(new), "shown": None}))
+            text += " The next question will match."
+        dispatcher.utter_message(text=text)
+        events.append(
+            SlotSet(
+                "last_outcome",
+                {"kind": "too_hard" if easier else "too_easy", "concept": concept, "value": new},
+            )
+        )
+        return events
+
+
+class ActionAcceptOffer(Action):
+    def name(self) -> str:
+        return "action_accept_offer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        offer = tracker.get_slot("offer")
+        if not isinstance(offer, dict) or not offer.get("action"):
+            dispatcher.utter_message(
+                text='Great! What would you like to do? Ask me about a concept, or say "quiz me".'
+            )
+            return []
+        events = [SlotSet("offer", None)]
+        if offer.get("concept"):
+            events.append(SlotSet("concept", offer["concept"]))
+        return [*events, FollowupAction(offer["action"])]
+
+
+class ActionDeclineOffer(Action):
+    def name(self) -> str:
+        return "action_decline_offer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        dispatcher.utter_message(text="No problem. What would you like to do instead?")
+        return [SlotSet("offer", None)]
+
+
+class ActionHelp(Action):
+    def name(self) -> str:
+        return "action_help"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        dispatcher.utter_message(
+            text=(
+                "I'm Etude, a music tutor. You can ask me:\n"
+                '• what a concept is ("what is a perfect fifth?", "notes of the D minor scale")\n'
+                '• to play an example ("play a dominant seventh chord")\n'
+                '• what to learn first or a learning path ("how do I get to secondary dominants?")\n'
+                '• about composers and works ("who composed the Moonlight Sonata?")\n'
+                "• to quiz you, for your next lesson, your progress, or music recommendations.\n"
+                'Say "too easy" or "too hard" any time and I\'ll adjust.'
+            ),
+            buttons=[
+                {"title": "Quiz me", "payload": "/start_quiz"},
+                {"title": "My next lesson", "payload": "/next_lesson"},
+                {"title": "Set up my profile", "payload": "/inform_profile"},
+            ],
+        )
+        return []
+
+
+class ActionPracticeFeedback(Action):
+    """Until recordings can be analysed, say so plainly and give a target to practise with its sound."""
+
+    def name(self) -> str:
+        return "action_practice_feedback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        from actions import audio
+
+        concept = node(tracker.get_slot("concept"))
+        example = audio.example_of(concept) if concept else None
+        text = "I can't listen to recordings yet, so I can't judge your playing."
+        if concept is not None and example:
+            text += f" To practise {concept.name}, play along with this: {audio.describe(example)}."
+            sound = audio.attachment(example, concept.name)
+            if sound:
+                dispatcher.utter_message(text=text, attachment=sound)
+                return []
+        dispatcher.utter_message(text=text + ' A quiz will show what\'s solid: say "quiz me".')
+        return []
+
+
+class ActionSessionStart(Action):
+    """A new session keeps the learner's profile and progress but not the old conversation's context."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        events: list[dict[str, Any]] = [SessionStarted()]
+        for slot in PROFILE_SLOTS:
+            value = tracker.get_slot(slot)
+            if value not in (None, [], {}):
+                events.append(SlotSet(slot, value))
+        return events

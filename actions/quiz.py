@@ -1,0 +1,243 @@
+"""The quiz: a form whose one slot is the learner's answer, asked again for each question.
+
+The `quiz` slot keeps only the topic, the question number, difficulty, seed and score; each
+question is regenerated from those (music.quiz is deterministic under a seed), so the state
+that travels with every action call stays small and JSON-clean.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import audio
+from actions.context import bare_id, concepts, node
+from actions.learning import mastered, next_concept
+from actions.services import DomainDict, Events, services
+
+QUESTIONS = 5
+STOP = re.compile(
+    r"^\s*(stop|quit|exit|end|cancel|enough|no more|stop the quiz|end the quiz|i'?m done)\b", re.I
+)
+GIVE_UP = re.compile(r"^\s*(i don'?t know|dunno|no idea|skip|pass|give up|i give up|tell me)\b", re.I)
+
+
+def question(quiz: dict[str, Any]) -> Any:
+    """The quiz's current question: drawn again from its seed, skipping prompts already asked."""
+    from music.quiz import make_question
+
+    asked = set(quiz.get("asked") or [])
+    found = None
+    for salt in range(12):
+        rng = random.Random(f"{quiz['seed']}:{quiz['topic']}:{quiz['index']}:{quiz['difficulty']}:{salt}")
+        found = make_question(quiz["topic"], services().curriculum, rng, int(quiz["difficulty"]))
+        if found.prompt not in asked:
+            break
+    return found
+
+
+def is_ear_training(current: Any) -> bool:
+    """Ear-training questions are played in the prompt; for the others the sound gives the answer
+    away, so it comes with the feedback instead."""
+    return str(current.skill).startswith("ear")
+
+
+def _start(tracker: Tracker) -> dict[str, Any]:
+    """A new quiz on the named or current concept, else on the learner's next lesson."""
+    found = concepts(tracker)
+    topic = found[0] if found else next_concept(tracker)[0]
+    topic_id = bare_id(topic.id) if topic is not None else "intervals"
+    return {
+        "topic": topic_id,
+        "index": 1,
+        "total": QUESTIONS,
+        "score": 0,
+        "hints": 0,
+        "answered": 0,
+        "difficulty": int(tracker.get_slot("level") or 1),
+        "seed": random.randrange(1 << 30),
+        "shown": None,
+    }
+
+
+def _record(tracker: Tracker, concept: str, outcome: str) -> tuple[dict[str, Any], list[str]]:
+    progress = dict(tracker.get_slot("progress") or {})
+    record = dict(progress.get(concept) or {"correct": 0, "wrong": 0, "hints": 0})
+    record[outcome] = record.get(outcome, 0) + 1
+    progress[concept] = record
+    known = list(tracker.get_slot("known") or [])
+    if mastered(progress, concept) and concept not in known:
+        known.append(concept)
+    return progress, known
+
+
+class ValidateQuizForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_quiz_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        quiz = tracker.get_slot("quiz")
+        if tracker.active_loop.get("name") != "quiz_form" or not isinstance(quiz, dict) or quiz.get("done"):
+            quiz = _start(tracker)
+            found = question(quiz)
+            target = node(f"concept:{found.concept_id}")
+            label = target.name if target else found.concept_id.replace("_", " ")
+            dispatcher.utter_message(
+                text=f"Quiz time: {quiz['total']} questions on {label}. "
+                'Say "hint" for a hint or "stop" to finish early.'
+            )
+            return [SlotSet("quiz", quiz), SlotSet("quiz_answer", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    def validate_quiz_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        from music.answers import check
+
+        quiz = dict(tracker.get_slot("quiz") or {})
+        text = str(value or "").strip()
+        if STOP.match(text):
+            quiz["done"] = True
+            return {"quiz": quiz, "quiz_answer": text}
+        current = question(quiz)
+        concept_id = f"concept:{current.concept_id}"
+        if GIVE_UP.match(text):
+            correct, feedback = False, None
+        else:
+            verdict = check(text, current.expected)
+            correct, feedback = verdict.correct, verdict.feedback
+        if correct:
+            quiz["score"] += 1
+            reply = "✅ Correct!" + (f" {feedback}" if feedback else "")
+        else:
+            reply = (
+                f"❌ Not quite. {current.explanation}"
+                if not GIVE_UP.match(text)
+                else f"The answer: {current.explanation}"
+            )
+            if feedback:
+                reply += f" ({feedback})"
+        sound = None if is_ear_training(current) else audio.attachment(current.example, "the answer")
+        dispatcher.utter_message(text=reply, attachment=sound) if sound else dispatcher.utter_message(
+            text=reply
+        )
+        progress, known = _record(tracker, concept_id, "correct" if correct else "wrong")
+        quiz["answered"] += 1
+        outcome = {
+            "kind": "quiz_answer",
+            "concept": concept_id,
+            "outcome": "correct" if correct else "wrong",
+            "value": float(quiz.get("hints", 0)),
+        }
+        result: dict[str, Any] = {"progress": progress, "known": known, "last_outcome": outcome}
+        if quiz["index"] >= quiz["total"]:
+            quiz["done"] = True
+            result.update(quiz=quiz, quiz_answer=text)
+        else:
+            asked = [*(quiz.get("asked") or []), current.prompt][-QUESTIONS:]
+            quiz.update(index=quiz["index"] + 1, hints=0, shown=None, asked=asked)
+            result.update(quiz=quiz, quiz_answer=None)
+        return result
+
+
+class ActionAskQuizAnswer(Action):
+    def name(self) -> str:
+        return "action_ask_quiz_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        quiz = tracker.get_slot("quiz")
+        if not isinstance(quiz, dict):
+            dispatcher.utter_message(text="Your answer?")
+            return []
+        if quiz.get("shown") == quiz["index"]:
+            dispatcher.utter_message(text="Your answer?")
+            return []
+        current = question(quiz)
+        message: dict[str, Any] = {"text": f"Question {quiz['index']}/{quiz['total']}: {current.prompt}"}
+        if current.example and is_ear_training(current):
+            sound = audio.attachment(current.example, "listen")
+            if sound:
+                message["attachment"] = sound
+        dispatcher.utter_message(**message)
+        return [SlotSet("quiz", {**quiz, "shown": quiz["index"]})]
+
+
+class ActionQuizHint(Action):
+    def name(self) -> str:
+        return "action_quiz_hint"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        quiz = tracker.get_slot("quiz")
+        if tracker.active_loop.get("name") != "quiz_form" or not isinstance(quiz, dict):
+            dispatcher.utter_message(text='There\'s no quiz running. Say "quiz me" to start one.')
+            return []
+        current = question(quiz)
+        used = int(quiz.get("hints", 0))
+        if used >= len(current.hints):
+            dispatcher.utter_message(
+                text='That was my last hint. Have a go, or say "skip" to see the answer.'
+            )
+            return []
+        dispatcher.utter_message(text=f"Hint: {current.hints[used]}")
+        progress, _known = _record(tracker, f"concept:{current.concept_id}", "hints")
+        return [
+            SlotSet("quiz", {**quiz, "hints": used + 1}),
+            SlotSet("progress", progress),
+            SlotSet(
+                "last_outcome",
+                {
+                    "kind": "quiz_hint",
+                    "concept": f"concept:{current.concept_id}",
+                    "outcome": "hint",
+                    "value": float(used + 1),
+                },
+            ),
+        ]
+
+
+class ActionQuizSummary(Action):
+    def name(self) -> str:
+        return "action_quiz_summary"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        quiz = tracker.get_slot("quiz") or {}
+        answered, score = int(quiz.get("answered", 0)), int(quiz.get("score", 0))
+        topic = node(f"concept:{quiz.get('topic')}")
+        label = topic.name if topic else str(quiz.get("topic", "the topic"))
+        if answered == 0:
+            text = "Quiz stopped. Come back any time!"
+        else:
+            text = f"Quiz finished: {score}/{answered} correct on {label}."
+            share = score / answered
+            text += (
+                " Excellent, you've got this!"
+                if share >= 0.8
+                else " Good progress; another round will make it stick."
+                if share >= 0.5
+                else " Let's review it together: ask me to explain it, or say \"too hard\" for easier ones."
+            )
+        dispatcher.utter_message(
+            text=text,
+            buttons=[
+                {"title": "Another quiz", "payload": "/start_quiz"},
+                {"title": "What next?", "payload": "/next_lesson"},
+            ],
+        )
+        return [
+            SlotSet("quiz", None),
+            SlotSet("quiz_answer", None),
+            SlotSet(
+                "last_outcome",
+                {
+                    "kind": "quiz_finished",
+                    "concept": topic.id if topic else None,
+                    "outcome": f"{score}/{answered}",
+                    "value": score / answered if answered else 0.0,
+                },
+            ),
+        ]

@@ -1,0 +1,49 @@
+"""What the custom actions need from outside the dialogue: the graph, the curriculum, the media dir.
+
+The service (or `etude actions`) configures this once at start; actions stay free of any import
+from the service layer, so they run the same in-process and in rasa_sdk's action server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kg.curriculum import Concept, load_curriculum
+from kg.graph import KnowledgeGraph
+
+Events = list[dict[str, Any]]  # what an action returns
+DomainDict = dict[str, Any]  # rasa_sdk's `domain` argument
+
+
+@dataclass
+class Services:
+    graph: KnowledgeGraph
+    media_dir: Path
+    curriculum_dir: Path | None = None
+    audio_format: str = "mp3"  # plays in browsers and is what Telegram's sendAudio takes
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def curriculum(self) -> dict[str, Concept]:
+        """Curriculum concepts by bare id (`perfect_fifth`); the graph's ids are `concept:<id>`."""
+        return {c.id: c for c in load_curriculum(self.curriculum_dir)}
+
+
+_current: Services | None = None
+
+
+def configure(services: Services) -> None:
+    global _current
+    _current = services
+
+
+def services() -> Services:
+    if _current is None:
+        raise RuntimeError(
+            "the actions are not configured: call actions.services.configure(...) at start "
+            "(`etude serve` and `etude actions` do this)"
+        )
+    return _current

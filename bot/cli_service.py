@@ -1,0 +1,106 @@
+"""`etude serve`, `etude shell` and `etude actions`: the tutor as a server, in the terminal, and its
+custom actions as a standalone rasa_sdk action server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.logs import stderr
+from bot.settings import get_settings
+
+stdout = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("shell")(shell)
+    app.command("actions")(actions_server)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """The whole service: REST channel, web widget, parse API, Telegram when a token is set.
+    Builds what is missing (knowledge graph, NLU model) first."""
+    import uvicorn
+
+    from bot.domain import DomainError
+    from bot.service import build_tutor, create_service_app
+
+    try:
+        tutor = build_tutor(get_settings())
+    except DomainError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    stderr.print(f"Etude is listening on http://{host}:{port} (chat widget at /, API docs at /docs)")
+    uvicorn.run(create_service_app(tutor), host=host, port=port, log_level="warning")
+
+
+def shell(
+    sender: Annotated[str, typer.Option(help="Conversation id to use.")] = "shell",
+) -> None:
+    """Chat with the tutor in the terminal (empty line or Ctrl-D to quit)."""
+    from bot.messages import UserMessage
+    from bot.service import build_tutor
+
+    tutor = build_tutor(get_settings())
+
+    async def loop() -> None:
+        stderr.print("Chat with Etude (Ctrl-D to quit). Buttons are numbered: type the number to press one.")
+        buttons: list[dict[str, str]] = []
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            if not line.strip():
+                break
+            if line.strip().isdigit() and 0 < int(line) <= len(buttons):
+                line = buttons[int(line) - 1]["payload"]
+            replies = await tutor.engine.handle(UserMessage(sender, line, channel="shell"))
+            buttons = []
+            for reply in replies:
+                if reply.get("text"):
+                    stdout.print(
+                        f"[bold cyan]etude>[/bold cyan] {reply['text']}", highlight=False, markup=False
+                    )
+                if reply.get("attachment"):
+                    src = reply["attachment"].get("payload", {}).get("src", "")
+                    stdout.print(
+                        f"        ♪ {get_settings().media_dir / src.rsplit('/', 1)[-1]}", markup=False
+                    )
+                for button in reply.get("buttons") or []:
+                    buttons.append(button)
+                    stdout.print(f"        [{len(buttons)}] {button['title']}", markup=False)
+        await tutor.batcher.close()
+
+    asyncio.run(loop())
+
+
+def actions_server(
+    port: Annotated[int, typer.Option(help="Port of the action server.")] = 5055,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """The project's custom actions behind rasa_sdk's action server (Rasa's webhook protocol)."""
+    import actions.services
+    from bot.service import ensure_graph
+
+    settings = get_settings()
+    actions.services.configure(
+        actions.services.Services(
+            graph=ensure_graph(settings),
+            media_dir=settings.media_dir,
+            curriculum_dir=settings.data_dir / "curriculum",
+        )
+    )
+    from rasa_sdk.endpoint import run
+
+    stderr.print(f"action server on http://{host}:{port}/webhook")
+    sys.argv = sys.argv[:1]
+    run("actions", port=port)

@@ -1,0 +1,139 @@
+"""Assembling the tutor from settings: graph, NLU, store, actions, engine, channels, app.
+
+Everything missing is built on first start (the knowledge graph, an NLU model) with progress on
+stderr, so `etude serve` on a fresh checkout ends with a working service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from bot.batching import MicroBatcher
+from bot.domain import Domain
+from bot.engine import Engine
+from bot.executor import Executor, InProcessActions, RemoteActions
+from bot.settings import REPO_ROOT, Settings
+from bot.stories import load_flows
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tutor:
+    settings: Settings
+    graph: Any
+    nlu: Any
+    store: Any
+    engine: Engine
+    batcher: MicroBatcher
+
+
+def load_dialogue(root: Path = REPO_ROOT) -> tuple[Domain, Any]:
+    """The domain, rules and stories, validated together (raises DomainError listing every problem)."""
+    domain = Domain.load(root / "domain.yml")
+    flows = load_flows(domain, root / "data" / "rules.yml", root / "data" / "stories.yml")
+    return domain, flows
+
+
+def ensure_graph(settings: Settings) -> Any:
+    """The knowledge graph, built from the authored data first when the store is empty."""
+    graph = settings.open_graph()
+    if not graph.stats().get("total_nodes"):
+        from kg.build import build_graph
+
+        log.info("the knowledge graph is empty: building it (once)")
+        build_graph(graph.store, settings.data_dir)
+    return graph
+
+
+def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progress: bool = True) -> Tutor:
+    import actions.services
+    from bot.store import ConversationStore
+
+    domain, flows = load_dialogue()
+    graph = ensure_graph(settings)
+    if nlu is None:
+        from nlu.service import NLU, ensure_model
+
+        ensure_model(settings.home, progress=progress)
+        nlu = NLU.load_active(settings.home, graph=graph)
+    actions.services.configure(
+        actions.services.Services(
+            graph=graph,
+            media_dir=settings.media_dir,
+            curriculum_dir=settings.data_dir / "curriculum",
+        )
+    )
+    if settings.action_endpoint:
+        custom: Any = RemoteActions(domain, settings.action_endpoint, InProcessActions(domain).names())
+    else:
+        custom = InProcessActions(domain)
+    executor = Executor(domain, custom)
+    store = store if store is not None else ConversationStore(settings.db_url)
+    batcher = MicroBatcher(nlu.parse_batch)
+    engine = Engine(domain, flows, executor, batcher, store)
+    return Tutor(settings, graph, nlu, store, engine, batcher)
+
+
+def create_service_app(tutor: Tutor) -> FastAPI:
+    """The whole service: REST + widget + parse + media, and Telegram when a token is set."""
+    from bot.app import create_app
+    from bot.ratelimit import RateLimiter
+
+    settings = tutor.settings
+    telegram = None
+    routers = []
+    if settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        if settings.telegram_webhook_url and not settings.telegram_secret:
+            raise ValueError(
+                "ETUDE_TELEGRAM_WEBHOOK_URL needs ETUDE_TELEGRAM_SECRET: without it anyone "
+                "could post forged updates"
+            )
+        telegram = TelegramChannel(
+            tutor.engine.handle,
+            settings.telegram_token,
+            media_dir=settings.media_dir,
+            secret=settings.telegram_secret,
+        )
+        if settings.telegram_webhook_url:
+            routers.append(telegram.router())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if telegram is not None:
+            try:
+                if settings.telegram_webhook_url:
+                    await telegram.start()
+                    await telegram.set_webhook(settings.telegram_webhook_url)
+                else:
+                    await telegram.start_polling()
+            except Exception:
+                log.exception("Telegram could not start; the other channels keep running")
+        try:
+            yield
+        finally:
+            if telegram is not None:
+                await telegram.stop()
+            await tutor.batcher.close()
+
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "nlu": getattr(tutor.nlu, "version", None), "telegram": telegram is not None}
+
+    return create_app(
+        tutor.engine.handle,
+        media_dir=settings.media_dir,
+        parse=tutor.batcher,
+        health=health,
+        routers=routers,
+        lifespan=lifespan,
+        rate_limit=RateLimiter(settings.rate_per_second, settings.rate_burst),
+    )
