@@ -122,6 +122,19 @@ _SCALE_BUILDERS: dict[str, Callable[[str], list[pitch.Pitch]]] = {
     "chromatic": lambda t: scale.ChromaticScale(t).getPitches()[:-1],
     **{mode: (lambda t, cls=cls: cls(t).getPitches()[:-1]) for mode, cls in _MODES.items()},
 }
+SCALE_KINDS = tuple(_SCALE_BUILDERS)
+
+
+def scale_pitches(tonic: str, kind: str) -> list[pitch.Pitch]:
+    """One octave of a scale from `tonic` (a music21 name), without the repeated top note."""
+    return _SCALE_BUILDERS[kind](tonic)
+
+
+def step_pattern(pitches: list[pitch.Pitch]) -> str:
+    """Steps between neighbouring scale notes, up to the octave: "W W H W W W H"."""
+    return _step_names(pitches)
+
+
 _SCALE_ALIASES = {
     "minor": "natural minor", "pentatonic": "major pentatonic", "minor blues": "blues",
     "whole tone": "whole-tone", "wholetone": "whole-tone",
