@@ -180,6 +180,10 @@ class Engine:
             outcome = Outcome(messages=[self.executor._utter("utter_error", tracker)])
             if tracker.active_loop:
                 outcome.events += [event("active_loop", name=None)]
+        now = time.time()
+        for item in outcome.events:  # rasa_sdk leaves `timestamp` None; Rasa stamps events on arrival
+            if item.get("timestamp") is None:
+                item["timestamp"] = now
         if any(e.get("event") == "action_execution_rejected" for e in outcome.events):
             tracker.extend(outcome.events)
             return
