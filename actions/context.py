@@ -14,7 +14,7 @@ from actions.services import services
 from kg.schema import CONCEPT, GENRE, PERSON, WORK, Node
 
 LINK_THRESHOLD = 0.8
-SEMANTIC_CEILING = 0.85
+SEMANTIC_BELOW = 0.7  # looser matches need meaning, not spelling (the NLU already links semantically)
 ENTITY_LABELS = {
     "concept": CONCEPT,
     "person": PERSON,
@@ -64,9 +64,8 @@ def node(entity_id: str | None) -> Node | None:
 def link(mention: str, kind: str, threshold: float = LINK_THRESHOLD) -> Node | None:
     """The best graph entity of the right label for a mention, when the match is good enough."""
     label = ENTITY_LABELS.get(kind)
-    # semantic matches score at most 0.85, so above that only string matching can pass
     matches = services().graph.link(
-        mention, k=1, labels=[label] if label else None, semantic=threshold < SEMANTIC_CEILING
+        mention, k=1, labels=[label] if label else None, semantic=threshold < SEMANTIC_BELOW
     )
     if matches and matches[0].score >= threshold:
         return node(matches[0].id)

@@ -63,9 +63,12 @@ class ValidateOnboardingForm(FormValidationAction):
     ) -> dict[str, Any]:
         found = link(str(value), "instrument", threshold=0.75)
         if found is None:
-            choices = ", ".join(sorted(n.name for n in instruments())[:12])
+            taught = sorted(
+                {n.name for n in instruments() if services().graph.neighbours(n.id, "TECHNIQUE_FOR", "in")}
+            )
             dispatcher.utter_message(
-                text=f'I don\'t know the instrument "{value}". I can help with: {choices}.'
+                text=f'I don\'t know the instrument "{value}". My technique lessons cover: '
+                f"{', '.join(taught)}; for theory any instrument is fine, so name yours."
             )
             return {"instrument": None}
         return {"instrument": found.name}

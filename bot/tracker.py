@@ -74,8 +74,9 @@ class Tracker:
             self.latest_message = {}
             self.followup_action = None
             self.session_start = len(self.events) - 1
-        elif kind == "session_started":
+        elif kind == "session_started":  # a fresh start; carried-over slots are set again after it
             self.session_start = len(self.events) - 1
+            self.slots = self.domain.initial_slots()
             self.active_loop = None
             self.followup_action = None
 

@@ -64,3 +64,35 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db' / 'etude.db'}"
     return request.getfixturevalue("postgres_schema_url")()
+
+
+# -- the tutor -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def tutor_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ETUDE_HOME of the session's tutor: the full authored graph, built once."""
+    from tests.bot.tutor import build_test_graph, configure_actions
+
+    home = tmp_path_factory.mktemp("tutor-home")
+    configure_actions(build_test_graph(home), home)
+    return home
+
+
+@pytest.fixture
+def nlu(tutor_home: Path):
+    from tests.bot.tutor import ScriptedNLU
+
+    return ScriptedNLU()
+
+
+@pytest.fixture
+def engine(nlu, tutor_home: Path):
+    from tests.bot.tutor import make_engine
+
+    return make_engine(nlu)
+
+
+@pytest.fixture
+def chat(engine):
+    from tests.bot.tutor import Chat
+
+    return Chat(engine)

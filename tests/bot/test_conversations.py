@@ -1,0 +1,287 @@
+"""Conversations with the tutor: the real domain, rules, actions and graph, a scripted NLU.
+
+Each test reads as a dialogue: what the learner says (and what the NLU makes of it), then what the
+tutor must answer. Answers must be factually right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import pytest
+
+from bot.engine import Engine, TurnNotStored
+from bot.messages import UserMessage
+from bot.store import ConversationStore
+from tests.bot.tutor import Chat, ScriptedNLU, make_engine
+
+
+# -- facts ---------------------------------------------------------------------------------------
+def test_a_perfect_fifth_is_explained_with_its_seven_semitones(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a perfect fifth?", "explain_concept", ("concept", "perfect fifth"))
+    [reply] = chat("what is a perfect fifth?")
+    assert "seven semitones" in reply["text"]
+    assert "builds on" in reply["text"]  # its prerequisites, from the graph
+    assert reply["attachment"]["type"] == "audio"
+    assert reply["attachment"]["payload"]["src"].startswith("/media/")
+    assert any("Quiz" in b["title"] for b in reply["buttons"])
+    assert chat.slots["concept"] == "concept:perfect_fifth"
+
+
+def test_the_c_major_scale_is_spelled_out(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what notes are in the C major scale?", "explain_concept", ("concept", "C major scale"))
+    text = chat.text("what notes are in the C major scale?")
+    assert "C D E F G A B" in text
+
+
+def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
+    text = chat.text("what's in a G7 chord")
+    assert re.search(r"G,? B,? D,? (and )?F", text), text
+
+
+def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
+    text = chat.text("who composed the Moonlight Sonata?")
+    assert "Ludwig van Beethoven" in text
+    assert "1801" in text
+
+
+def test_facts_about_people_answer_the_question_asked(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("when was Bach born?", "music_fact", ("person", "Bach"))
+    nlu.says("who taught Beethoven?", "music_fact", ("person", "Beethoven"))
+    nlu.says("and what instruments did he play?", "music_fact")
+    assert "1685" in chat.text("when was Bach born?")
+    taught = chat.text("who taught Beethoven?")
+    assert "Joseph Haydn" in taught and "Antonio Salieri" in taught
+    # "he" is the person of the conversation
+    assert "piano" in chat.text("and what instruments did he play?")
+
+
+def test_an_unknown_concept_is_admitted_not_invented(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a flibbertigibbet chord?", "explain_concept", ("concept", "flibbertigibbet"))
+    text = chat.text("what is a flibbertigibbet chord?")
+    assert "don't have" in text and "flibbertigibbet" in text
+
+
+# -- context -------------------------------------------------------------------------------------
+def test_follow_ups_resolve_against_the_current_concept(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a dominant seventh?", "explain_concept", ("concept", "dominant seventh"))
+    nlu.says("and its prerequisites?", "ask_prerequisites")
+    nlu.says("play it", "ask_example")
+    nlu.says("what about the minor one?", "explain_concept", ("concept", "minor"))
+
+    assert "Dominant seventh chord" in chat.text("what is a dominant seventh?")
+    assert "major triad" in chat.text("and its prerequisites?")
+    [played] = chat("play it")
+    assert "G3 B3 D4 F4" in played["text"] and played["attachment"]["type"] == "audio"
+    assert "Minor seventh chord" in chat.text("what about the minor one?")
+    assert chat.slots["concept"] == "concept:minor_seventh_chord"
+
+
+def test_compare_takes_the_concept_of_the_conversation_as_the_second_one(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what is a major scale", "explain_concept", ("concept", "major scale"))
+    nlu.says(
+        "how is it different from the natural minor scale",
+        "compare_concepts",
+        ("concept", "natural minor scale"),
+    )
+    chat("what is a major scale")
+    text = chat.text("how is it different from the natural minor scale")
+    assert "**natural minor scale**" in text.lower() or "natural minor" in text.lower()
+    assert "major scale" in text.lower()
+
+
+def test_a_learning_path_skips_what_the_learner_has_shown_they_know(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("how do I get to secondary dominants?", "learning_path", ("concept", "secondary dominants"))
+    first = chat.text("how do I get to secondary dominants?")
+    steps = int(re.search(r"has (\d+) step", first).group(1))
+    chat.slots["known"] = ["concept:dominant_seventh_chord"]
+    again = chat.text("how do I get to secondary dominants?")
+    assert int(re.search(r"has (\d+) step", again).group(1)) < steps
+    assert "dominant seventh chord" not in again.split("\n", 1)[1].lower()
+
+
+# -- fallback ------------------------------------------------------------------------------------
+def test_unclear_messages_get_a_rephrase_request_then_intent_buttons(chat: Chat) -> None:
+    first = chat.text("blorp zing")
+    assert "rephrase" in first or "another way" in first
+    [offer] = chat("zing blorp again")
+    titles = [b["title"] for b in offer["buttons"]]
+    assert "Explain a music concept" in titles
+    payload = next(b["payload"] for b in offer["buttons"] if b["title"] == "Explain a music concept")
+    assert payload.startswith("/explain_concept")
+
+
+def test_a_button_payload_is_an_intent_with_entities(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = chat.text('/explain_concept{"concept": "concept:perfect_fifth"}')
+    assert "seven semitones" in text
+    assert nlu.calls == []  # intent literals skip the NLU
+
+
+# -- quiz ----------------------------------------------------------------------------------------
+def _expected_answer(chat: Chat) -> str:
+    from actions.quiz import question
+    from music.answers import canonical
+
+    return canonical(question(chat.slots["quiz"]).expected)
+
+
+def test_a_quiz_asks_checks_tolerantly_hints_scores_and_records(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on perfect fifths", "start_quiz", ("concept", "perfect fifths"))
+    nlu.says("hint please", "request_hint")
+    replies = chat("quiz me on perfect fifths")
+    assert "5 questions" in replies[0]["text"]
+    assert replies[1]["text"].startswith("Question 1/5")
+
+    hint = chat.text("hint please")
+    assert hint.startswith("Hint:") and "Your answer?" in hint
+
+    right = _expected_answer(chat)
+    assert "Correct" in chat.text(right)
+    wrong = chat.text("no idea")
+    assert "answer" in wrong.lower()
+    summary = chat.text("stop")
+    assert "Quiz finished: 1/2" in summary
+    progress = chat.slots["progress"]
+    record = next(iter(progress.values()))
+    assert record["correct"] == 1 and record["wrong"] == 1 and record["hints"] == 1
+    assert chat.slots["quiz"] is None
+
+
+def test_quiz_answers_are_taken_by_the_form_whatever_the_nlu_thinks(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    chat("quiz me on intervals")
+    answer = _expected_answer(chat)
+    nlu.says(answer, "greet")  # a misreading NLU must not hijack the answer
+    assert "Correct" in chat.text(answer)
+
+
+def test_too_hard_during_a_quiz_lowers_the_level_and_resumes(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on triads", "start_quiz", ("concept", "triads"))
+    nlu.says("this is too hard", "too_hard")
+    nlu.says("too easy", "too_easy")
+    chat("quiz me on triads")
+    up = chat.text("too easy")
+    assert "grade 1 → 2" in up
+    down = chat.text("this is too hard")
+    assert "grade 2 → 1" in down and "Question" in down  # the quiz goes on
+    assert chat.slots["level"] == 1.0
+    assert chat.engine.trackers["learner"].active_loop == "quiz_form"
+
+
+# -- onboarding ----------------------------------------------------------------------------------
+def test_onboarding_fills_the_profile_and_survives_an_interruption(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("i play guitar", "inform_profile", ("instrument", "guitar"))
+    nlu.says("what is a perfect fifth?", "explain_concept", ("concept", "perfect fifth"))
+    nlu.says("intermediate", "inform_profile", ("skill_level", "intermediate"))
+    assert "beginner, intermediate or advanced" in chat.text("i play guitar")
+    interrupted = chat("what is a perfect fifth?")
+    assert "seven semitones" in interrupted[0]["text"]
+    assert "beginner, intermediate or advanced" in interrupted[-1]["text"]  # the form asks again
+    assert "get better at" in chat.text("intermediate")
+    done = chat.text("playing by ear")
+    assert "intermediate guitar" in done and "grade 3" in done
+    assert chat.slots["level"] == 3.0 and chat.slots["goals"] == "playing by ear"
+
+
+def test_an_unknown_instrument_is_refused_with_the_choices(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("i play the zither-harp-o-phone", "inform_profile", ("instrument", "zither-harp-o-phone"))
+    text = chat.text("i play the zither-harp-o-phone")
+    assert "don't know the instrument" in text and "piano" in text
+
+
+def test_next_lesson_then_yes_explains_the_offered_concept(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what should I learn next?", "next_lesson")
+    nlu.says("yes", "affirm")
+    offer = chat.text("what should I learn next?")
+    name = re.search(r"\*\*(.+?)\*\*", offer).group(1)
+    assert name.lower() in chat.text("yes").lower()
+
+
+# -- sessions, ordering, storage -----------------------------------------------------------------
+def test_a_new_session_keeps_the_profile_but_not_the_context(nlu: ScriptedNLU, tutor_home) -> None:
+    later = [0.0]
+    engine = make_engine(nlu, clock=lambda: time.time() + later[0])
+    chat = Chat(engine)
+    nlu.says("what is a perfect fifth?", "explain_concept", ("concept", "perfect fifth"))
+    nlu.says("too easy", "too_easy")
+    nlu.says("play it", "ask_example")
+    chat("what is a perfect fifth?")
+    chat("too easy")
+    later[0] = 61 * 60
+    assert "Which concept" in chat.text("play it")  # "it" no longer refers to anything
+    assert chat.slots["level"] == 2.0
+
+
+def test_messages_of_one_sender_are_processed_in_order_and_senders_in_parallel(tutor_home) -> None:
+    class WaitingNLU(ScriptedNLU):
+        """Sender 0's first message waits until sender 1's first message has been parsed: with
+        senders handled one after the other this would never finish."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.second_started: asyncio.Event | None = None
+
+        async def __call__(self, text: str):
+            if self.second_started is None:
+                self.second_started = asyncio.Event()
+            if text == "1-m0":
+                self.second_started.set()
+            if text == "0-m0":
+                await asyncio.wait_for(self.second_started.wait(), timeout=5)
+            await asyncio.sleep(0.01 if text.endswith("0") else 0.0)  # later messages may overtake
+            return self.parse_one(text)
+
+    engine = make_engine(WaitingNLU())
+
+    async def run() -> None:
+        await asyncio.gather(
+            *(engine.handle(UserMessage(f"s{s}", f"{s}-m{i}")) for i in range(3) for s in range(10))
+        )
+
+    asyncio.run(run())
+    for s in range(10):
+        texts = [e["text"] for e in engine.trackers[f"s{s}"].events if e.get("event") == "user"]
+        assert texts == [f"{s}-m0", f"{s}-m1", f"{s}-m2"]
+
+
+def test_every_turn_is_stored_with_behavior_and_restored_after_a_restart(nlu: ScriptedNLU, tmp_path) -> None:
+    store = ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}")
+    nlu.says("what is a perfect fifth?", "explain_concept", ("concept", "perfect fifth"))
+    nlu.says("play it", "ask_example")
+    chat = Chat(make_engine(nlu, store))
+    chat("what is a perfect fifth?")
+    assert store.count_turns("learner") == 1
+    kinds = {b.kind for b in store.behavior("learner")}
+    assert {"message", "explain_concept"} <= kinds
+    [turn] = store.turns("learner")
+    assert turn.actions == ["action_session_start", "action_explain_concept"]
+    assert turn.parse["intent"]["name"] == "explain_concept" and turn.replies
+
+    restarted = Chat(make_engine(nlu, store))  # a new process: state comes from the store
+    [played] = restarted("play it")
+    assert "C4 G4" in played["text"]
+    assert store.count_turns("learner") == 2
+
+
+def test_a_turn_the_store_rejects_is_not_acknowledged_and_leaves_no_trace(nlu: ScriptedNLU, tmp_path) -> None:
+    store = ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}")
+    engine: Engine = make_engine(nlu, store)
+    nlu.says("what is a perfect fifth?", "explain_concept", ("concept", "perfect fifth"))
+    nlu.says("play it", "ask_example")
+    Chat(engine)("what is a perfect fifth?")
+    real_save = store.save_turn
+    store.save_turn = lambda turn: (_ for _ in ()).throw(RuntimeError("disk full"))  # type: ignore[method-assign]
+    with pytest.raises(TurnNotStored):
+        Chat(engine)("play it")
+    store.save_turn = real_save  # type: ignore[method-assign]
+    assert store.count_turns("learner") == 1
+    [played] = Chat(engine)("play it")  # the conversation continues from what was stored
+    assert "C4 G4" in played["text"]
+    users = [e["text"] for e in engine.trackers["learner"].events if e.get("event") == "user"]
+    assert users == ["what is a perfect fifth?", "play it"]
