@@ -25,15 +25,15 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
-# Builds the knowledge graph when it is missing. Until the service lands (issue 4), `make run`
-# stops after printing the graph's statistics.
+# Builds the knowledge graph when it is missing (`etude serve` would too; this shows its stats).
 kg: install
 	@if [ -z "$$ETUDE_NEO4J_URI" ] && [ -s "$(ETUDE_HOME)/kg/graph.db" ]; then \
 		echo "knowledge graph present in $(ETUDE_HOME)/kg (etude kg build to rebuild)"; \
 	else $(BIN)/etude kg build; fi
 
+# Serves on http://127.0.0.1:8000; the first start also trains the NLU model (a few minutes).
 run: kg
-	$(BIN)/etude kg stats
+	$(BIN)/etude serve --host 127.0.0.1 --port 8000
 
 test: dev
 	$(BIN)/ruff check .
@@ -44,6 +44,7 @@ lint: dev
 
 bench: dev
 	$(BIN)/python bench/kg_bench.py
+	$(BIN)/python bench/load_chat.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
