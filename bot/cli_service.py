@@ -4,11 +4,11 @@ custom actions as a standalone rasa_sdk action server."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from bot.logs import stderr
 from bot.settings import get_settings
@@ -67,17 +67,14 @@ def shell(
             buttons = []
             for reply in replies:
                 if reply.get("text"):
-                    stdout.print(
-                        f"[bold cyan]etude>[/bold cyan] {reply['text']}", highlight=False, markup=False
-                    )
+                    stdout.print(Text.assemble(("etude> ", "bold cyan"), reply["text"]), soft_wrap=True)
                 if reply.get("attachment"):
                     src = reply["attachment"].get("payload", {}).get("src", "")
-                    stdout.print(
-                        f"        ♪ {get_settings().media_dir / src.rsplit('/', 1)[-1]}", markup=False
-                    )
+                    path = get_settings().media_dir / src.rsplit("/", 1)[-1]
+                    stdout.print(Text(f"       ♪ {path}"), soft_wrap=True)
                 for button in reply.get("buttons") or []:
                     buttons.append(button)
-                    stdout.print(f"        [{len(buttons)}] {button['title']}", markup=False)
+                    stdout.print(Text(f"       [{len(buttons)}] {button['title']}"), soft_wrap=True)
         await tutor.batcher.close()
 
     asyncio.run(loop())
@@ -99,8 +96,12 @@ def actions_server(
             curriculum_dir=settings.data_dir / "curriculum",
         )
     )
-    from rasa_sdk.endpoint import run
+    from rasa_sdk.endpoint import create_app
+    from rasa_sdk.executor import ActionExecutor
 
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor)
     stderr.print(f"action server on http://{host}:{port}/webhook")
-    sys.argv = sys.argv[:1]
-    run("actions", port=port)
+    # One process: the actions were configured here, and Sanic's worker processes would not be.
+    app.run(host=host, port=port, single_process=True, access_log=False, motd=False)
