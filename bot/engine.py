@@ -81,6 +81,8 @@ def literal_parse(text: str, domain: Domain) -> dict[str, Any] | None:
         for name, value in values.items() if isinstance(values, dict) else []:
             if name in domain.entities:
                 for item in value if isinstance(value, list) else [value]:
+                    if not isinstance(item, str | int | float) or isinstance(item, bool):
+                        continue  # an entity value names something; objects, lists and null do not
                     entities.append({"entity": name, "value": item, "id": item, "confidence": 1.0})
     intent = {"name": match["intent"], "confidence": 1.0}
     return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": entities}

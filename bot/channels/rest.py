@@ -7,6 +7,8 @@ Validation is strict and explicit so that a bad request gets a 4xx naming the pr
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -36,12 +38,51 @@ async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, 
         if len(body) > limit:
             raise BadRequest(413, f"request body is larger than {limit} bytes")
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(400, f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadRequest(400, "body is not valid JSON: it is nested too deeply") from exc
+    except ValueError as exc:
+        raise BadRequest(400, f"body is not valid JSON: {exc}") from exc
+    if any(_unpaired_surrogate(s) for s in _strings(data)):
+        raise BadRequest(400, "body is not valid JSON: a string holds an unpaired surrogate escape")
     if not isinstance(data, dict):
         raise BadRequest(422, "body must be a JSON object")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a parsed JSON value, object keys included (iteratively: depth is unbounded)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _unpaired_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def user_message(data: dict[str, Any], channel: str = "rest") -> UserMessage:
@@ -58,6 +99,9 @@ def user_message(data: dict[str, Any], channel: str = "rest") -> UserMessage:
         raise BadRequest(422, "field 'message' must be a string")
     if not isinstance(metadata, dict):
         raise BadRequest(422, "field 'metadata' must be an object")
+    for name, value in (("sender", sender), ("message", text), ("metadata", metadata)):
+        if any("\x00" in s for s in _strings(value)):
+            raise BadRequest(422, f"field '{name}' contains a NUL character")
     if channel == "rest" and metadata.get("channel") == "web":
         channel = "web"  # the widget speaks the REST protocol; the store keeps where turns came from
     return UserMessage(sender_id=sender, text=text, channel=channel, metadata=metadata)
