@@ -1,0 +1,135 @@
+"""The chat widget end to end against the real tutor, in a real browser.
+
+A uvicorn server runs `bot.app.create_app` over the real dialogue engine (the project's domain,
+rules, stories and rasa_sdk actions over the authored graph, MP3 examples rendered by music.synth)
+with a scripted NLU and a real conversation store; headless Chromium loads the demo page and asks.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from bot.app import create_app
+from bot.store import ConversationStore
+from tests.bot.tutor import ScriptedNLU, make_engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+QUESTION = "what is a perfect fifth?"
+WAIT_MS = 30_000  # the first answers load music21 and render audio; the test machine may be busy
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium); in CI it must be there",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConversationStore]:
+    with ConversationStore(f"sqlite:///{tmp_path_factory.mktemp('db') / 'etude.db'}") as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def server(tutor_home: Path, store: ConversationStore) -> Iterator[str]:
+    """Base URL of the tutor on a free loopback port, for the whole module."""
+    nlu = ScriptedNLU().says(QUESTION, "explain_concept", ("concept", "perfect fifth"))
+    engine = make_engine(nlu, store)
+    app = create_app(engine.handle, media_dir=tutor_home / "media", parse=nlu)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uvicorn_server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--autoplay-policy=no-user-gesture-required"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh browser profile on the demo page, with the chat open and the question asked."""
+    context = browser.new_context(base_url=server)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_role("button", name="Chat with Etude").click()
+    message_box = page.get_by_label("Your message to Etude")
+    message_box.fill(QUESTION)
+    message_box.press("Enter")
+    yield page
+    context.close()
+
+
+def transcript(page: Page) -> Locator:
+    return page.get_by_role("log")
+
+
+def test_a_question_is_answered_and_the_quiz_button_starts_a_quiz(
+    page: Page, store: ConversationStore
+) -> None:
+    log = transcript(page)
+    expect(log).to_contain_text("A perfect fifth spans seven semitones, as C to G.", timeout=WAIT_MS)
+    expect(log.locator("strong").first).to_have_text("Perfect fifth")
+
+    page.get_by_role("button", name="Quiz me on this").click()
+
+    expect(log.locator(".user").last).to_have_text("You: Quiz me on this")
+    expect(log).to_contain_text("Quiz time: 5 questions on perfect fifth.", timeout=WAIT_MS)
+    expect(log).to_contain_text("Question 1/5:")
+    sender = page.evaluate("() => JSON.parse(localStorage.getItem(`etude-widget:${location.origin}`)).sender")
+    turns = store.turns(sender)
+    assert [t.text for t in turns] == [QUESTION, '/start_quiz{"concept": "concept:perfect_fifth"}']
+    assert {t.channel for t in turns} == {"web"}
+
+
+def test_the_answers_audio_example_loads_and_plays_in_the_browser(page: Page, server: str) -> None:
+    audio = transcript(page).locator("audio")
+    expect(audio).to_have_count(1, timeout=WAIT_MS)
+    src = audio.evaluate("a => a.src")
+    assert src.startswith(f"{server}/media/") and src.endswith(".mp3")
+
+    error = audio.evaluate(
+        "a => new Promise(done => { if (a.readyState >= 1) done(null); "
+        "a.addEventListener('loadedmetadata', () => done(null)); "
+        "a.addEventListener('error', () => done(`${a.error.code}: ${a.error.message}`)); a.load(); })"
+    )
+
+    assert error is None, f"Chromium could not load the MP3 example: {error}"
+    duration = audio.evaluate("a => a.duration")
+    assert 0.3 < duration < 10
+    ended = audio.evaluate(
+        "a => new Promise((ok, fail) => { a.muted = true; a.addEventListener('ended', () => ok(true)); "
+        "a.play().catch(fail); })"
+    )
+    assert ended is True
