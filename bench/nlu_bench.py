@@ -75,7 +75,12 @@ def _progress(description: str):
 
 
 def clinc(
-    epochs: int, subset: int | None, max_length: int, batch_size: int, seed: int = 13
+    epochs: int,
+    subset: int | None,
+    max_length: int,
+    batch_size: int,
+    seed: int = 13,
+    save_probs: Path | None = None,
 ) -> dict[str, Any]:
     from nlu.model import JointModel
 
@@ -128,6 +133,15 @@ def clinc(
     allowed = [t for t in grid if scores(pv_in, val_in, pv_oos, t)[0] >= base_val - 0.01]
     conservative = max(allowed, key=lambda t: (scores(pv_in, val_in, pv_oos, t)[1], -t))
     pt_in, pt_oos = probs(test_in), probs(test_oos)
+    if save_probs is not None:  # lets other threshold rules be studied without retraining
+        np.savez_compressed(
+            save_probs,
+            intents=np.array(intents),
+            val_in=pv_in,
+            val_oos=pv_oos,
+            test_in=pt_in,
+            test_oos=pt_oos,
+        )
     acc0, rec0 = scores(pt_in, test_in, pt_oos, 0.0)
     acc, rec = scores(pt_in, test_in, pt_oos, tuned)
     acc1, rec1 = scores(pt_in, test_in, pt_oos, conservative)
@@ -219,6 +233,7 @@ def main() -> None:
     parser.add_argument("--clinc-subset", type=int, default=None, help="training examples per intent")
     parser.add_argument("--clinc-max-length", type=int, default=32)
     parser.add_argument("--clinc-batch-size", type=int, default=32)
+    parser.add_argument("--clinc-save-probs", type=Path, default=None, help="write val/test probabilities")
     parser.add_argument("--no-clinc", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-quality", action="store_true")
@@ -273,7 +288,11 @@ def main() -> None:
         set_threads()  # training threads again after the inference sections
         if CLINC.exists():
             report["clinc150"] = clinc(
-                args.clinc_epochs, args.clinc_subset, args.clinc_max_length, args.clinc_batch_size
+                args.clinc_epochs,
+                args.clinc_subset,
+                args.clinc_max_length,
+                args.clinc_batch_size,
+                save_probs=args.clinc_save_probs,
             )
         else:
             console.print(f"[yellow]CLINC150 skipped: {CLINC} is absent[/yellow]")

@@ -45,6 +45,26 @@ ENTITY_TYPES = ("concept", "instrument", "skill_level", "person", "work", "genre
 FALLBACK = "nlu_fallback"
 MIN_EXAMPLES = 25
 
+_ARTICLE = re.compile(r"(?:the|an|a)\s+", re.I)
+_NOTE_A = re.compile(
+    r"A\s+(?:major|minor|flat|sharp|natural|maj|min|dim|aug|sus|blues|dorian|phrygian|lydian|mixolydian|"
+    r"aeolian|locrian|ionian|harmonic|melodic|natural|pentatonic|string|chord|scale|note|key)\b"
+)
+_A_TERM = re.compile(r"a\s+(?:tempo|cappella|capella|piacere|due)\b", re.I)
+
+
+def article_length(text: str) -> int:
+    """Length of a leading article ("the ", "a ") in `text`, or 0.
+
+    A capital A naming a note ("A minor", "A string") and Italian terms ("a tempo", "a cappella")
+    are not articles: trimming them would cut the entity's name.
+    """
+    m = _ARTICLE.match(text)
+    if not m or _NOTE_A.match(text) or _A_TERM.match(text):
+        return 0
+    return m.end()
+
+
 _MARKUP = re.compile(
     r"\[(?P<text>[^\]]+)\]"
     r"(?:\((?P<type>[\w-]+)(?::(?P<value>[^)]+))?\)|(?P<json>\{[^}]*\}))"
@@ -271,11 +291,7 @@ def validate(data_path: str | Path, domain_path: str | Path, config_path: str | 
     for ex in data.examples:
         for ent in ex.entities:
             surface = ex.text[ent.start : ent.end]
-            if (
-                surface != surface.strip()
-                or re.search(r"^(the|a|an)\s", surface, re.I)
-                or re.search(r"[.,!?;:]$", surface)
-            ):
+            if surface != surface.strip() or article_length(surface) or re.search(r"[.,!?;:]$", surface):
                 problems.append(
                     f"data: span {surface!r} in {ex.text!r} includes an article, space or punctuation"
                 )

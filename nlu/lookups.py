@@ -90,6 +90,50 @@ def augment(
     return out
 
 
+_TYPO_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def _misspell(word: str, rng: random.Random) -> str:
+    """One slip of the fingers: two neighbouring letters swapped, one dropped or one doubled."""
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.choice(("swap", "drop", "double"))
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+def typo_copies(examples: list[Example], share: float, seed: int = 13) -> list[Example]:
+    """Copies of a random `share` of the examples with one misspelt word outside the entities.
+
+    Learners type fast on phones; the model should not take "expain" or "waht" for gibberish.
+    Entity spans after the edit are shifted so they still cover the same words.
+    """
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for ex in examples:
+        if rng.random() >= share:
+            continue
+        words = [
+            m
+            for m in _TYPO_WORD.finditer(ex.text)
+            if not any(e.start < m.end() and m.start() < e.end for e in ex.entities)
+        ]
+        if not words:
+            continue
+        m = rng.choice(words)
+        typo = _misspell(m.group(), rng)
+        shift = len(typo) - len(m.group())
+        text = ex.text[: m.start()] + typo + ex.text[m.end() :]
+        entities = [
+            Entity(e.start + shift, e.end + shift, e.entity, e.value) if e.start >= m.end() else e
+            for e in ex.entities
+        ]
+        out.append(Example(text, ex.intent, entities))
+    return out
+
+
 _WORD = re.compile(r"[\w#♭♯'’.-]*\w|[^\w\s]")
 MAX_WORDS = 8
 

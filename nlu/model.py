@@ -15,6 +15,7 @@ import math
 import os
 import random
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ import torch
 from torch import nn
 
 from kg.embeddings import model_path
-from nlu.data import Example
+from nlu.data import Example, article_length
 from nlu.lookups import Gazetteer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,8 +39,60 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
-_LEADING = re.compile(r"^(?:(?:the|a|an)\s+|[\s\"'“”‘’(\[{<*_`.,!?;:-]+)", re.I)
+_LEADING = re.compile(r"^[\s\"'“”‘’(\[{<*_`.,!?;:-]+")
 _TRAILING = re.compile(r"[\s\"'“”‘’)\]}>*_`.,!?;:]+$")
+_MAYBE_SYMBOL = re.compile("[\u2300-\U0010ffff]")
+_SYMBOL_STOP = {"sign", "face", "with", "symbol", "heavy", "black", "white"}
+
+
+def _symbol_words(ch: str) -> str | None:
+    """Words naming a pictographic symbol (emoji), or None for anything else (music signs included)."""
+    cp = ord(ch)
+    if cp < 0x2300 or 0x2669 <= cp <= 0x266F or 0x1D100 <= cp <= 0x1D1FF:  # keep ♭ ♮ ♯ 𝄞 as text
+        return None
+    if unicodedata.category(ch) != "So":
+        return None
+    words = [w for w in unicodedata.name(ch, "").lower().split() if w not in _SYMBOL_STOP]
+    return " ".join(words) or None
+
+
+def describe_symbols(text: str) -> tuple[str, list[int] | None]:
+    """`text` with each emoji replaced by the words of its Unicode name, and where each character came from.
+
+    The encoder's vocabulary has no emoji (they all become [UNK], which the model would learn to read
+    as "gibberish, out of scope"); "👍" read as "thumbs up" keeps its meaning. The second value maps
+    each character of the new text to its index in `text` (-1 inside a description), or is None when
+    nothing was replaced.
+    """
+    if not _MAYBE_SYMBOL.search(text):
+        return text, None
+    parts: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        words = _symbol_words(ch)
+        if words is None:
+            parts.append(ch)
+            origin.append(i)
+        else:
+            piece = f" {words} "
+            parts.append(piece)
+            origin.extend([-1] * len(piece))
+    if len(origin) == len(text):
+        return text, None
+    return "".join(parts), origin
+
+
+def _map_offsets(offsets: list[list[int]], origin: list[int] | None) -> list[list[int]]:
+    """Word-piece offsets into the described text -> offsets into the original (empty for emoji words)."""
+    if origin is None:
+        return offsets
+    out = []
+    for s, e in offsets:
+        if e <= s or origin[s] < 0 or origin[e - 1] < 0:
+            out.append([0, 0])
+        else:
+            out.append([origin[s], origin[e - 1] + 1])
+    return out
 
 
 def set_threads(inference: bool = False) -> None:
@@ -80,6 +133,72 @@ class Prediction:
     truncated: bool = False
 
 
+class LeanEncoder(nn.Module):
+    """Inference-only copy of a BERT encoder: the same weights in one plain forward function.
+
+    The transformers implementation spends a large share of a one-message forward pass in Python
+    (module hooks, signature checks, mask helpers). This one fuses query, key and value into one
+    matrix product per layer and skips everything training needs, with identical outputs (checked
+    by the tests). Optionally its linear layers are quantized to int8 (dynamic quantization).
+    """
+
+    def __init__(self, encoder: nn.Module, quantize: bool = False) -> None:
+        super().__init__()
+        config = encoder.config
+        emb = encoder.embeddings
+        self.heads = config.num_attention_heads
+        self.eps = config.layer_norm_eps
+        self.words = emb.word_embeddings
+        self.positions = emb.position_embeddings
+        self.types = emb.token_type_embeddings
+        self.norm = emb.LayerNorm
+        self.qkv = nn.ModuleList()
+        self.attn_out = nn.ModuleList()
+        self.attn_norm = nn.ModuleList()
+        self.ffn_in = nn.ModuleList()
+        self.ffn_out = nn.ModuleList()
+        self.ffn_norm = nn.ModuleList()
+        for layer in encoder.encoder.layer:
+            att = layer.attention.self
+            qkv = nn.Linear(att.query.in_features, 3 * att.query.out_features)
+            with torch.no_grad():
+                qkv.weight.copy_(torch.cat([att.query.weight, att.key.weight, att.value.weight]))
+                qkv.bias.copy_(torch.cat([att.query.bias, att.key.bias, att.value.bias]))
+            self.qkv.append(qkv)
+            self.attn_out.append(layer.attention.output.dense)
+            self.attn_norm.append(layer.attention.output.LayerNorm)
+            self.ffn_in.append(layer.intermediate.dense)
+            self.ffn_out.append(layer.output.dense)
+            self.ffn_norm.append(layer.output.LayerNorm)
+        self.eval()
+        if quantize:
+            from torch.ao.quantization import quantize_dynamic
+
+            for name in ("qkv", "attn_out", "ffn_in", "ffn_out"):
+                setattr(self, name, quantize_dynamic(getattr(self, name), {nn.Linear}, dtype=torch.qint8))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        batch, length = input_ids.shape
+        positions = self.positions.weight[:length]
+        x = self.words(input_ids) + positions + self.types.weight[0]
+        x = nn.functional.layer_norm(x, x.shape[-1:], self.norm.weight, self.norm.bias, self.eps)
+        mask = None
+        if attention_mask is not None and not bool(attention_mask.all()):
+            mask = attention_mask[:, None, None, :].bool()
+        hidden = x.shape[-1]
+        head_dim = hidden // self.heads
+        for qkv, out, norm1, ffn_in, ffn_out, norm2 in zip(
+            self.qkv, self.attn_out, self.attn_norm, self.ffn_in, self.ffn_out, self.ffn_norm, strict=True
+        ):
+            q, k, v = qkv(x).view(batch, length, 3, self.heads, head_dim).permute(2, 0, 3, 1, 4)
+            context = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            context = context.transpose(1, 2).reshape(batch, length, hidden)
+            x = nn.functional.layer_norm(out(context) + x, (hidden,), norm1.weight, norm1.bias, self.eps)
+            h = ffn_out(nn.functional.gelu(ffn_in(x)))
+            x = nn.functional.layer_norm(h + x, (hidden,), norm2.weight, norm2.bias, self.eps)
+        return x
+
+
 class JointNet(nn.Module):
     def __init__(
         self, encoder: nn.Module, n_intents: int, n_tags: int, dropout: float = 0.1, n_gazetteer: int = 0
@@ -93,11 +212,15 @@ class JointNet(nn.Module):
         # Gazetteer features (B/I of each entity type found in the graph's lookup tables) enter the
         # tagger beside the encoder's output.
         self.gazetteer = nn.Linear(n_gazetteer, hidden, bias=False) if n_gazetteer else None
+        self.lean: LeanEncoder | None = None  # set for serving; training always uses `encoder`
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.lean is not None and not self.training:
+            hidden = self.lean(input_ids, attention_mask)
+        else:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         tokens = self.dropout(hidden)
@@ -110,9 +233,10 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Narrow [start, end) so it has no leading article/punctuation and no trailing punctuation."""
     while start < end:
         m = _LEADING.match(text[start:end])
-        if not m or not m.end():
+        skip = m.end() if m else article_length(text[start:end])
+        if not skip:
             break
-        start += m.end()
+        start += skip
     m = _TRAILING.search(text[start:end])
     if m:
         end = start + m.start()
@@ -198,8 +322,19 @@ class JointModel:
             encoding="utf-8",
         )
 
+    def serve(self, quantize: bool = False) -> None:
+        """Switch to inference: the lean encoder (same outputs, less Python), int8 linear layers if asked.
+
+        int8 only on the CPU; the weights are copied, so call this again after any further training.
+        """
+        self.net.eval()
+        self.net.lean = LeanEncoder(self.net.encoder, quantize=quantize and self.device.type == "cpu")
+        self.net.lean.to(self.device)
+
     @classmethod
-    def load(cls, directory: Path, device: torch.device | None = None) -> JointModel:
+    def load(
+        cls, directory: Path, device: torch.device | None = None, lean: bool = True, quantize: bool = False
+    ) -> JointModel:
         from transformers import AutoModel, AutoTokenizer
 
         _quiet_transformers()
@@ -227,20 +362,32 @@ class JointModel:
             gazetteer,
         )
         model.net.eval()
+        if lean:
+            model.serve(quantize)
         return model
 
     # encoding --------------------------------------------------------------------------------
 
-    def _encode(self, texts: Sequence[str]) -> dict[str, Any]:
-        return self.tokenizer(
-            list(texts),
+    def _encode(self, texts: Sequence[str]) -> tuple[dict[str, Any], list[list[list[int]]]]:
+        """Tensors for `texts` and each word piece's offsets into the original text.
+
+        One message is not padded at all; a batch is padded to a multiple of 8 (fewer kernel shapes).
+        """
+        described = [describe_symbols(t) for t in texts]
+        enc = self.tokenizer(
+            [text for text, _ in described],
             truncation=True,
             max_length=self.max_length,
-            padding=True,
-            pad_to_multiple_of=8,
+            padding=len(texts) > 1,
+            pad_to_multiple_of=8 if len(texts) > 1 else None,
             return_offsets_mapping=True,
             return_tensors="pt",
         )
+        offsets = [
+            _map_offsets(o, origin)
+            for o, (_, origin) in zip(enc.pop("offset_mapping").tolist(), described, strict=True)
+        ]
+        return enc, offsets
 
     def _tag_labels(self, example: Example, offsets: list[tuple[int, int]]) -> list[int]:
         index = {t: i for i, t in enumerate(self.tags)}
@@ -303,21 +450,26 @@ class JointModel:
         from transformers import get_linear_schedule_with_warmup
 
         set_threads()
+        self.net.lean = None  # its weights would go stale
         rng = random.Random(seed)
         torch.manual_seed(seed)
         intent_index = {name: i for i, name in enumerate(self.intents)}
+        described = [describe_symbols(e.text) for e in examples]
         enc = self.tokenizer(
-            [e.text for e in examples],
+            [text for text, _ in described],
             truncation=True,
             max_length=self.max_length,
             return_offsets_mapping=True,
         )
+        offsets = [
+            _map_offsets(o, origin) for o, (_, origin) in zip(enc["offset_mapping"], described, strict=True)
+        ]
         rows = [
             (
                 enc["input_ids"][i],
-                self._tag_labels(ex, enc["offset_mapping"][i]),
+                self._tag_labels(ex, offsets[i]),
                 intent_index[ex.intent],
-                self._gazetteer_rows(ex.text, enc["offset_mapping"][i]),
+                self._gazetteer_rows(ex.text, offsets[i]),
             )
             for i, ex in enumerate(examples)
         ]
@@ -407,7 +559,7 @@ class JointModel:
     def logits(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         out = []
         for b in range(0, len(texts), batch_size):
-            enc = self._encode(texts[b : b + batch_size])
+            enc, _ = self._encode(texts[b : b + batch_size])
             intent_logits, _ = self.net(
                 enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
             )
@@ -419,9 +571,8 @@ class JointModel:
         results: list[Prediction] = []
         for b in range(0, len(texts), batch_size):
             chunk = list(texts[b : b + batch_size])
-            enc = self._encode(chunk)
+            enc, offsets = self._encode(chunk)
             ids, mask = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
-            offsets = enc["offset_mapping"].tolist()
             gaz = None
             if self.gazetteer is not None:
                 gaz = torch.from_numpy(
@@ -436,11 +587,8 @@ class JointModel:
                 ranking = [(self.intents[k], float(probs[j][k])) for k in order]
                 spans = self.decode(text, tag_probs[j][: lengths[j]], offsets[j][: lengths[j]])
                 full = lengths[j] >= self.max_length
-                results.append(
-                    Prediction(
-                        ranking, spans, truncated=full and offsets[j][lengths[j] - 2][1] < len(text.rstrip())
-                    )
-                )
+                reached = max((e for _, e in offsets[j][: lengths[j]]), default=0)
+                results.append(Prediction(ranking, spans, truncated=full and reached < len(text.rstrip())))
         return results
 
     def decode(self, text: str, probs: np.ndarray, offsets: list[list[int]]) -> list[Span]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,10 @@ class NLU:
         self._graph = graph
         self._home = home
         self._link_cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        # parse_batch may be called from a micro-batcher's worker thread while another thread parses:
+        # one forward pass at a time (two would only fight over the same cores), one graph opening.
+        self._predict_lock = threading.Lock()
+        self._graph_lock = threading.Lock()
 
     # loading ---------------------------------------------------------------------------------
 
@@ -87,7 +92,9 @@ class NLU:
             "threshold": component(config, "FallbackClassifier").get("threshold", 0.45),
             **{k: v for k, v in component(config, "GraphEntityLinker").items()},
         }
-        return cls(JointModel.load(directory), settings, graph, meta.get("synonyms"), directory.name, home)
+        quantize = bool(component(config, "JointTransformerClassifier").get("int8", False))
+        model = JointModel.load(directory, quantize=quantize)
+        return cls(model, settings, graph, meta.get("synonyms"), directory.name, home)
 
     @classmethod
     def load_active(cls, home: Path, graph: Any = None) -> NLU:
@@ -100,13 +107,15 @@ class NLU:
     def graph(self) -> Any:
         """The knowledge graph used for linking (opened lazily from ETUDE_HOME); None without one."""
         if self._graph is None and self._home is not None:
-            try:
-                from bot.settings import Settings
+            with self._graph_lock:
+                if self._graph is None:
+                    try:
+                        from bot.settings import Settings
 
-                self._graph = Settings(home=self._home).open_graph()
-            except Exception as exc:  # the graph is optional: entities then carry id null
-                log.warning("NLU: no knowledge graph for entity linking (%s)", exc)
-                self._graph = _NO_GRAPH
+                        self._graph = Settings(home=self._home).open_graph()
+                    except Exception as exc:  # the graph is optional: entities then carry id null
+                        log.warning("NLU: no knowledge graph for entity linking (%s)", exc)
+                        self._graph = _NO_GRAPH
         return None if self._graph in (None, _NO_GRAPH) else self._graph
 
     # parsing ---------------------------------------------------------------------------------
@@ -115,6 +124,7 @@ class NLU:
         return self.parse_batch([text])[0]
 
     def parse_batch(self, texts: list[str]) -> list[dict[str, Any]]:
+        """One parse per text, in order; safe to call from any thread (calls are serialised)."""
         texts = ["" if t is None else str(t) for t in texts]
         out: list[dict[str, Any] | None] = [None] * len(texts)
         todo = [i for i, t in enumerate(texts) if t.strip()]
@@ -123,7 +133,9 @@ class NLU:
                 out[i] = self._fallback(t, [], 1.0)
         if todo:
             try:
-                preds = self.model.predict([blank_markup(texts[i]) for i in todo])
+                with self._predict_lock:
+                    set_threads(inference=True)  # a training in this process may have raised it
+                    preds = self.model.predict([blank_markup(texts[i]) for i in todo])
             except Exception:
                 log.exception("NLU: prediction failed; answering nlu_fallback")
                 preds = None
@@ -187,8 +199,9 @@ class NLU:
         if label is None:
             return None, None
         key = (mention.lower(), etype)
-        if key in self._link_cache:
-            return self._link_cache[key]
+        cached = self._link_cache.get(key)
+        if cached is not None:
+            return cached
         answer: tuple[str | None, str | None] = (None, None)
         graph = self.graph
         if graph is not None:
@@ -199,9 +212,10 @@ class NLU:
                 matches = []
             if matches and matches[0].score >= self.link_threshold:
                 answer = (matches[0].id, matches[0].name)
-        if len(self._link_cache) > 10000:
-            self._link_cache.clear()
-        self._link_cache[key] = answer
+        with self._graph_lock:
+            if len(self._link_cache) > 10000:
+                self._link_cache.clear()
+            self._link_cache[key] = answer
         return answer
 
 

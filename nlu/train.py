@@ -18,7 +18,7 @@ from typing import Any
 
 from nlu.data import Example, NLUData, component, load_config, load_nlu
 from nlu.evaluate import evaluate, score
-from nlu.lookups import augment, lookup_tables
+from nlu.lookups import augment, lookup_tables, typo_copies
 from nlu.model import JointModel
 from nlu.service import NLU, active_version, nlu_dir
 
@@ -188,6 +188,7 @@ def train_nlu(
     graph = graph if graph is not None else _open_graph(home)
     tables = lookup_tables(graph, lookup_cfg.get("entity_types")) if graph is not None else {}
     extra = augment(train, tables, int(lookup_cfg.get("augment_copies", 1)), seed) if tables else []
+    typos = typo_copies(train, float(params.get("typo_share", 0.0)), seed)
 
     intents = sorted({e.intent for e in nlu_data.examples})
     types = sorted({x.entity for e in nlu_data.examples for x in e.entities})
@@ -202,7 +203,7 @@ def train_nlu(
     )
     with _progress(show_progress, "training the NLU model") as update:
         losses = model.fit(
-            train + extra,
+            train + extra + typos,
             epochs=int(params.get("epochs", 10)),
             batch_size=int(params.get("batch_size", 16)),
             lr=float(params.get("learning_rate", 1e-4)),
@@ -215,6 +216,7 @@ def train_nlu(
             freeze_embeddings=bool(params.get("freeze_embeddings", True)),
             gazetteer_dropout=float(lookup_cfg.get("feature_dropout", 0.3)),
         )
+    model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served
     temperature = model.fit_temperature(val)
     nlu = NLU(
         model,
@@ -239,6 +241,7 @@ def train_nlu(
         "split": {
             "train": len(train),
             "augmented": len(extra),
+            "misspelt": len(typos),
             "validation": len(val),
             "test": len(test),
             "seed": seed,

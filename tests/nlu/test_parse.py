@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -137,6 +138,25 @@ def test_batch_parsing_matches_single_parsing(nlu):
         )
 
 
+@pytest.mark.parametrize("text", ["what is a perfect fifth? 🤔", "🎹 recommend some jazz piano music 🎶"])
+def test_entity_offsets_point_into_the_original_text_when_it_has_emoji(nlu, text):
+    parse = nlu.parse(text)
+    _check_format(parse, text)
+    for entity in parse["entities"]:
+        surface = text[entity["start"] : entity["end"]]
+        assert surface == surface.strip() and not any(ord(ch) > 0x2300 for ch in surface)
+
+
+def test_parse_batch_from_several_threads_gives_the_same_parses_as_one_thread(nlu):
+    texts = ["hi", "what is a tritone", "play it", "recommend me some baroque music please", "no thanks"]
+    expected = nlu.parse_batch(texts)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: nlu.parse_batch(texts), range(8)))
+    for result in results:
+        assert [p["intent"]["name"] for p in result] == [p["intent"]["name"] for p in expected]
+        assert [p["entities"] for p in result] == [p["entities"] for p in expected]
+
+
 def test_spans_are_trimmed_of_articles_and_trailing_punctuation():
     text = "what is the perfect 5th?!"
     assert text[slice(*trim_span(text, 8, len(text)))] == "perfect 5th"
@@ -166,3 +186,32 @@ def test_latin_share_tells_english_from_other_scripts():
     assert latin_share("hello 👋") == 1.0
     assert latin_share("привет") == 0.0
     assert latin_share("🎹") == 1.0
+
+
+def test_the_lean_serving_encoder_gives_the_outputs_of_the_transformers_encoder(nlu):
+    import torch
+
+    from nlu.model import LeanEncoder
+
+    model = nlu.model
+    batch = model.tokenizer(
+        ["hi", "what is the difference between a tritone and a perfect fifth?"],
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.inference_mode():
+        reference = model.net.encoder(**batch).last_hidden_state
+        lean = LeanEncoder(model.net.encoder)(batch["input_ids"], batch["attention_mask"])
+    real = batch["attention_mask"].bool()
+    assert torch.allclose(lean[real], reference[real], atol=1e-4)
+
+
+def test_an_int8_model_parses_in_the_same_format(nlu_home):
+    from nlu.model import LeanEncoder
+    from nlu.service import NLU
+
+    quantized = NLU.load_active(nlu_home)
+    quantized.model.serve(quantize=True)
+    assert isinstance(quantized.model.net.lean, LeanEncoder)
+    for text in ["what is a perfect fifth?", "hi 👋", "play it"]:
+        _check_format(quantized.parse(text), text)
