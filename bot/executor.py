@@ -105,6 +105,9 @@ class RemoteActions:
         data = response.json()
         return Outcome(list(data.get("events") or []), list(data.get("responses") or []))
 
+    async def close(self) -> None:
+        await self.client.aclose()
+
 
 class Executor:
     def __init__(self, domain: Domain, custom: CustomActions, seed: int | None = None) -> None:

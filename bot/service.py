@@ -124,6 +124,9 @@ def create_service_app(tutor: Tutor) -> FastAPI:
             if telegram is not None:
                 await telegram.stop()
             await tutor.batcher.close()
+            close = getattr(tutor.engine.executor.custom, "close", None)
+            if close is not None:
+                await close()
 
     def health() -> dict[str, Any]:
         return {"status": "ok", "nlu": getattr(tutor.nlu, "version", None), "telegram": telegram is not None}
