@@ -148,6 +148,7 @@ class LeanEncoder(nn.Module):
         emb = encoder.embeddings
         self.heads = config.num_attention_heads
         self.eps = config.layer_norm_eps
+        self.quantized = quantize
         self.words = emb.word_embeddings
         self.positions = emb.position_embeddings
         self.types = emb.token_type_embeddings

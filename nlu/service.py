@@ -70,6 +70,9 @@ class NLU:
         self.threshold = float(settings.get("threshold", 0.45))
         self.link_threshold = float(settings.get("link_threshold", 0.7))
         self.semantic = bool(settings.get("semantic", True))
+        # Names (people, works) are matched by spelling only: a name's embedding says little about
+        # which person it is, and the extra forward pass would double the time of a first-seen name.
+        self.semantic_types = set(settings.get("semantic_types") or ["concept", "instrument", "genre", "era"])
         self.ranking_length = int(settings.get("ranking_length", 10))
         self.synonyms = {k.lower(): v for k, v in (synonyms or {}).items()}
         self._graph = graph
@@ -206,7 +209,8 @@ class NLU:
         graph = self.graph
         if graph is not None:
             try:
-                matches = graph.linker.link(mention, k=1, labels=[label], semantic=self.semantic)
+                semantic = self.semantic and etype in self.semantic_types
+                matches = graph.linker.link(mention, k=1, labels=[label], semantic=semantic)
             except Exception as exc:
                 log.warning("NLU: linking %r failed (%s)", mention, exc)
                 matches = []

@@ -215,3 +215,22 @@ def test_an_int8_model_parses_in_the_same_format(nlu_home):
     assert isinstance(quantized.model.net.lean, LeanEncoder)
     for text in ["what is a perfect fifth?", "hi 👋", "play it"]:
         _check_format(quantized.parse(text), text)
+
+
+def test_names_of_people_and_works_are_linked_by_spelling_and_concepts_also_by_meaning(nlu):
+    from nlu.service import NLU
+
+    calls: list[tuple[str, bool]] = []
+
+    class Linker:
+        def link(self, mention, k, labels, semantic):
+            calls.append((labels[0], semantic))
+            return []
+
+    class Graph:
+        linker = Linker()
+
+    parser = NLU(nlu.model, {"semantic": True}, graph=Graph())
+    for etype in ("person", "work", "concept", "instrument"):
+        parser._link("zorblax", etype)
+    assert calls == [("Person", False), ("Work", False), ("Concept", True), ("Instrument", True)]
