@@ -178,9 +178,9 @@ class ActionRecommendMusic(Action):
         for item in seeds[:3]:
             if item.label == PERSON:
                 for _, work in graph.neighbours(item.id, "COMPOSED_BY", "in")[:3]:
-                    add(work, f"by {item.name}, whom you asked about")
+                    add(work, f"because you asked about {item.name}")
                 for _, work in graph.neighbours(item.id, "PERFORMED_BY", "in")[:3]:
-                    add(work, f"by {item.name}, whom you asked about")
+                    add(work, f"because you asked about {item.name}")
             else:
                 for _, work in graph.neighbours(
                     item.id, "IN_GENRE" if item.label == "Genre" else "IN_ERA", "in"
@@ -209,8 +209,15 @@ class ActionRecommendMusic(Action):
                 n for _, n in graph.neighbours(work.id, "PERFORMED_BY", "out")
             ]
             lines.append(f"• {work.name}{' by ' + names(by, 2) if by else ''}: {reason}.")
+        artists = related_artists(seeds[:3])
+        if artists:
+            lines.append("Artists to explore: " + "; ".join(f"{a.name} ({why})" for a, why in artists) + ".")
         dispatcher.utter_message(text="You might enjoy:\n" + "\n".join(lines))
+        interests = tracker.get_slot("interests") or []
+        for item in asked:
+            interests = [i for i in interests if i != item.id] + [item.id]
         return [
+            SlotSet("interests", interests[-20:]),
             SlotSet(
                 "last_outcome",
                 {
@@ -219,8 +226,37 @@ class ActionRecommendMusic(Action):
                     "outcome": "shown",
                     "value": float(len(picks[:5])),
                 },
-            )
+            ),
         ]
+
+
+def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]:
+    """People linked in the graph to what the learner likes: influences and those influenced for a
+    person, teachers and students, and people of a genre or era."""
+    graph = services().graph
+    found: list[tuple[Node, str]] = []
+    seen = {s.id for s in seeds}
+    for seed in seeds:
+        if seed.label == PERSON:
+            links = [
+                ("INFLUENCED_BY", "out", f"an influence on {seed.name}"),
+                ("INFLUENCED_BY", "in", f"influenced by {seed.name}"),
+                ("STUDIED_WITH", "out", f"{seed.name}'s teacher"),
+                ("STUDIED_WITH", "in", f"a student of {seed.name}"),
+                ("MEMBER_OF", "in", f"a member of {seed.name}"),
+            ]
+        else:
+            rel = "IN_GENRE" if seed.label == "Genre" else "IN_ERA"
+            links = [(rel, "in", f"{seed.name}")]
+        for rel, direction, why in links:
+            for _, other in graph.neighbours(seed.id, rel, direction):  # type: ignore[arg-type]
+                if other.label == PERSON and other.id not in seen:
+                    seen.add(other.id)
+                    found.append((other, why))
+                    break
+            if len(found) >= limit:
+                return found
+    return found
 
 
 def _starter_works(instrument: str) -> list[Node]:

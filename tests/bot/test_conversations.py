@@ -285,3 +285,15 @@ def test_a_turn_the_store_rejects_is_not_acknowledged_and_leaves_no_trace(nlu: S
     assert "C4 G4" in played["text"]
     users = [e["text"] for e in engine.trackers["learner"].events if e.get("event") == "user"]
     assert users == ["what is a perfect fifth?", "play it"]
+
+
+def test_music_is_recommended_from_what_the_learner_asked_about_with_reasons(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("who taught Beethoven?", "music_fact", ("person", "Beethoven"))
+    nlu.says("recommend me some music", "recommend_music")
+    chat("who taught Beethoven?")
+    text = chat.text("recommend me some music")
+    assert "by Ludwig van Beethoven: because you asked about Ludwig van Beethoven" in text
+    artists = text.split("Artists to explore: ", 1)[1]
+    assert re.search(r"(Joseph Haydn|Antonio Salieri) \(Ludwig van Beethoven's teacher\)", artists)
