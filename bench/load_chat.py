@@ -219,11 +219,12 @@ async def run_point(
     learners = [Learner(f"load-{run_id}-n{n}-L{i:03d}", random.Random(seed * 1000 + i)) for i in range(n)]
     limits = httpx.Limits(max_connections=n + 4, max_keepalive_connections=n + 4)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
-        cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
+        cpu_before, started, client_before = cpu_seconds(server_pid), time.perf_counter(), time.process_time()
         stop_at = started + duration if duration else float("inf")
         await asyncio.gather(*(run_learner(client, le, turns, stop_at, think_ms) for le in learners))
         wall = time.perf_counter() - started
         cpu_used = cpu_seconds(server_pid) - cpu_before
+        client_used = time.process_time() - client_before
     latencies = [ms for le in learners for ms in le.latencies_ms]
     ok = sum(le.ok for le in learners)
     errors: dict[str, int] = {}
@@ -245,6 +246,8 @@ async def run_point(
         "max_ms": round(max(latencies, default=float("nan")), 1),
         "mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else float("nan"),
         "server_cpu_ms_per_turn": round(cpu_used * 1000 / ok, 1) if ok else float("nan"),
+        # the simulated learners run on the same cores and take this much of them
+        "client_cpu_ms_per_turn": round(client_used * 1000 / ok, 1) if ok else float("nan"),
     }
     return result, learners
 
@@ -374,8 +377,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"`{report['command']}`",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['system']}; "
-        f"1-min load average at start {m['load_average_1min']} (the machine is shared: other jobs "
-        "compete for the cores, so latencies are upper bounds).",
+        f"1-min load average at start {m['load_average_1min']}, at the end {report['load_average_end']} "
+        "(the machine is shared: other jobs compete for the cores, so throughput and latency are bounds; "
+        "server CPU ms/turn is the least load-sensitive number).",
         "",
         f"Service: `etude serve` (one uvicorn process), database `{s['database']}`, NLU model "
         f"{report['nlu_version']}, rate limit raised to {s['rate_per_second']:g}/s per sender (learners "
@@ -387,8 +391,8 @@ def markdown(report: dict[str, Any]) -> str:
         "concurrent learners, 0 errors, 0 lost turns.",
         "",
         "| learners | turns | errors | lost | unacked stored | turns/s | p50 ms | p95 ms | p99 ms | max ms "
-        "| server CPU ms/turn | target met |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| server CPU ms/turn | client CPU ms/turn | target met |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for p in report["points"]:
         verdict = ("yes" if p["target_met"] else "no") if p["learners"] == TARGET_LEARNERS else "—"
@@ -396,7 +400,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {p['learners']} | {p['turns_ok']} | {p['errors']} | {p['lost_turns']} | "
             f"{p['unacknowledged_stored']} | {p['turns_per_s']:.1f} | {p['p50_ms']:.1f} | "
             f"{p['p95_ms']:.1f} | {p['p99_ms']:.1f} | {p['max_ms']:.1f} | "
-            f"{p['server_cpu_ms_per_turn']:.1f} | {verdict} |"
+            f"{p['server_cpu_ms_per_turn']:.1f} | {p['client_cpu_ms_per_turn']:.1f} | {verdict} |"
         )
     errors = {k: v for p in report["points"] for k, v in p["error_kinds"].items()}
     if errors:
@@ -466,6 +470,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "distinct_messages": len(ALL_MESSAGES),
         },
         "nlu_version": health.get("nlu"),
+        "load_average_end": round(os.getloadavg()[0], 2),
         "points": points,
         "target": {"learners": TARGET_LEARNERS, "turns_per_s": TARGET_TURNS_PER_S, "p95_ms": TARGET_P95_MS},
         "target_met": any(p["target_met"] for p in points if p["learners"] == TARGET_LEARNERS),
@@ -510,6 +515,7 @@ def main() -> None:
     )
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--notes", default="", help="a line added to the report")
+    parser.add_argument("--report", default="load_chat", help="report name under bench/reports (.md, .json)")
     parser.add_argument("--no-write", action="store_true", help="print only; keep the reports")
     args = parser.parse_args()
     if args.duration is not None and args.turns_per_learner == parser.get_default("turns_per_learner"):
@@ -518,9 +524,10 @@ def main() -> None:
     Console(width=max(140, Console().width)).print(render(report["points"], "chat service under load"))
     if not args.no_write:
         REPORTS.mkdir(parents=True, exist_ok=True)
-        (REPORTS / "load_chat.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        (REPORTS / "load_chat.md").write_text(markdown(report), encoding="utf-8")
-        console.print(f"wrote {REPORTS / 'load_chat.md'} and {REPORTS / 'load_chat.json'}")
+        stem = REPORTS / args.report
+        Path(f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        Path(f"{stem}.md").write_text(markdown(report), encoding="utf-8")
+        console.print(f"wrote {stem}.md and {stem}.json")
     failed = any(p["errors"] or p["lost_turns"] for p in report["points"])
     missed = any(not p["target_met"] for p in report["points"] if p["learners"] == TARGET_LEARNERS)
     sys.exit(1 if failed or missed else 0)
