@@ -6,6 +6,7 @@ with the conversation's current concept, person or work filling in for "it", "hi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -63,13 +64,15 @@ def node(entity_id: str | None) -> Node | None:
 
 def link(mention: str, kind: str, threshold: float = LINK_THRESHOLD) -> Node | None:
     """The best graph entity of the right label for a mention, when the match is good enough."""
+    return node(_linked_id(services().graph, mention, kind, threshold))
+
+
+@lru_cache(maxsize=8192)
+def _linked_id(graph: Any, mention: str, kind: str, threshold: float) -> str | None:
+    """Cached per graph: fuzzy matching against thousands of names is the costly part of a turn."""
     label = ENTITY_LABELS.get(kind)
-    matches = services().graph.link(
-        mention, k=1, labels=[label] if label else None, semantic=threshold < SEMANTIC_BELOW
-    )
-    if matches and matches[0].score >= threshold:
-        return node(matches[0].id)
-    return None
+    matches = graph.link(mention, k=1, labels=[label] if label else None, semantic=threshold < SEMANTIC_BELOW)
+    return matches[0].id if matches and matches[0].score >= threshold else None
 
 
 def mentioned(tracker: Tracker, kind: str) -> list[Node]:

@@ -6,6 +6,7 @@ or computed by music21 (music.theory) — nothing is made up here.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -44,10 +45,16 @@ def _famous_example(item: Node) -> str | None:
 
 
 def _theory(tracker: Tracker) -> Any:
+    text = tracker.latest_message.get("text") or ""
+    return theory_answer(text) if text and not text.startswith("/") else None
+
+
+@lru_cache(maxsize=4096)
+def theory_answer(text: str) -> Any:
+    """music.theory's answer (immutable, computed by music21), cached: learners ask alike."""
     from music.theory import answer
 
-    text = tracker.latest_message.get("text") or ""
-    return answer(text) if text and not text.startswith("/") else None
+    return answer(text)
 
 
 def _concept_for_theory(result: Any) -> Node | None:

@@ -146,12 +146,16 @@ def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
         if path:
             return path[0], f"it is the first step you haven't mastered on the way to {goal.name}"
     instrument = (tracker.get_slot("instrument") or "").lower()
+    known = graph.known_closure(known)
+    concepts = graph.concepts()
+    requires: dict[str, list[str]] = {}
+    for edge in graph.store.edges([c.id for c in concepts], "REQUIRES", "out"):
+        requires.setdefault(edge.head, []).append(edge.tail)
     candidates = []
-    for concept in graph.concepts():
+    for concept in concepts:
         if concept.id in known:
             continue
-        requires = [t.tail for t in graph.store.edges([concept.id], "REQUIRES", "out")]
-        if all(r in known for r in requires):
+        if all(r in known for r in requires.get(concept.id, ())):
             grade = int(concept.props.get("grade", 1))
             own_instrument = (
                 bool(instrument) and instrument in str(concept.props.get("instrument", "")).lower()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -29,9 +30,17 @@ GIVE_UP = re.compile(r"^\s*(i don'?t know|dunno|no idea|skip|pass|give up|i give
 
 def question(quiz: dict[str, Any]) -> Any:
     """The quiz's current question: drawn again from its seed, skipping prompts already asked."""
+    return _question(
+        quiz["seed"], quiz["topic"], quiz["index"], int(quiz["difficulty"]), tuple(quiz.get("asked") or ())
+    )
+
+
+@lru_cache(maxsize=4096)
+def _question(seed: int, topic: str, index: int, difficulty: int, asked: tuple[str, ...]) -> Any:
+    """Cached: every turn of a quiz regenerates its question, and music21 is not cheap."""
     from music.quiz import make_question
 
-    asked = set(quiz.get("asked") or [])
+    quiz = {"seed": seed, "topic": topic, "index": index, "difficulty": difficulty}
     found = None
     for salt in range(12):
         rng = random.Random(f"{quiz['seed']}:{quiz['topic']}:{quiz['index']}:{quiz['difficulty']}:{salt}")
@@ -219,7 +228,7 @@ class ActionQuizSummary(Action):
                 if share >= 0.8
                 else " Good progress; another round will make it stick."
                 if share >= 0.5
-                else " Let's review it together: ask me to explain it, or say \"too hard\" for easier ones."
+                else ' Let\'s review it together: ask me to explain it, or say "too hard" for easier ones.'
             )
         dispatcher.utter_message(
             text=text,

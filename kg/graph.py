@@ -96,8 +96,7 @@ class KnowledgeGraph:
         triads is not sent back to note names, whichever path leads there.
         """
         self.require(target)
-        known = set(mastered)
-        known.update(t.tail for t in self._reach(known, "REQUIRES"))
+        known = self.known_closure(mastered)
         if target in known:
             return []
         path = self._ordered(self._reach([target], "REQUIRES", stop=known), exclude=known)
@@ -106,6 +105,12 @@ class KnowledgeGraph:
         elif not include_target:
             path = [n for n in path if n.id != target]
         return path
+
+    def known_closure(self, mastered: Iterable[str]) -> set[str]:
+        """The mastered concepts and everything they build on: knowing triads implies note names."""
+        known = set(mastered)
+        known.update(t.tail for t in self._reach(known, "REQUIRES"))
+        return known
 
     def _reach(self, starts: Iterable[str], rel: str, stop: set[str] = frozenset()) -> list[Triple]:
         """Edges of `rel` reachable from any start, one batched lookup per level; the walk does
