@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from actions.services import services
@@ -28,15 +30,27 @@ def attachment(example: dict[str, Any] | None, title: str) -> dict[str, Any] | N
     """`{"type": "audio", "payload": {"src": "/media/…", "title"}}`, or None when it cannot render."""
     if not example:
         return None
+    svc = services()
+    name = _rendered(json.dumps(example, sort_keys=True), str(svc.media_dir), svc.audio_format)
+    if name is None or not (svc.media_dir / name).exists():
+        _rendered.cache_clear() if name else None  # the media cache was emptied: render again
+        name = _rendered(json.dumps(example, sort_keys=True), str(svc.media_dir), svc.audio_format)
+    if name is None:
+        return None
+    return {"type": "audio", "payload": {"src": f"/media/{name}", "title": title}}
+
+
+@lru_cache(maxsize=4096)
+def _rendered(example: str, media_dir: str, fmt: str) -> str | None:
+    """The media file of an example; cached because realising it with music21 costs milliseconds
+    even when the file already exists."""
     from music.synth import render_example
 
-    svc = services()
     try:
-        path = render_example(example, svc.media_dir, fmt=svc.audio_format)  # type: ignore[arg-type]
+        return render_example(json.loads(example), Path(media_dir), fmt=fmt).name  # type: ignore[arg-type]
     except ValueError as exc:
-        log.warning("cannot render the example for %s: %s", title, exc)
+        log.warning("cannot render the example %s: %s", example[:80], exc)
         return None
-    return {"type": "audio", "payload": {"src": f"/media/{path.name}", "title": title}}
 
 
 def describe(example: dict[str, Any]) -> str:
