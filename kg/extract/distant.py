@@ -34,8 +34,11 @@ from typing import Any
 from kg.extract.gazetteer import Gazetteer, player_nouns, usable
 from kg.extract.tagger import IGNORE, TaggedSentence, spans_to_tags
 from kg.extract.templates import (
+    BAND_ADJECTIVES,
+    BAND_NOUNS,
     CITIES,
     CLAUSES,
+    ENSEMBLE_WORDS,
     FIRST_NAMES,
     INSTITUTIONS,
     KEYS,
@@ -47,7 +50,12 @@ from kg.extract.templates import (
     SONG_WORDS,
     SUFFIXES,
     SURNAMES,
+    SYLLABLES,
     TEMPLATES,
+    TITLE_ADJECTIVES,
+    TITLE_NOUNS,
+    TITLE_PATTERNS,
+    TITLE_VERBS,
     WORK_FORMS,
     WORK_INSTRUMENTS,
 )
@@ -283,6 +291,8 @@ class Generator:
             kind = self.f.kind_of(node_id)
             if fake and slot[0] in "PX" and kind != "band":
                 names = [self.fake_person()]
+            elif fake and kind == "band" and self.rng.random() < 0.7:
+                names = [self.fake_band()]
             elif fake and slot[0] == "W" and self.rng.random() < 0.5:
                 names = [self.fake_work(node_id)]
             else:
@@ -432,12 +442,45 @@ class Generator:
             "decade": f"{self.rng.randint(185, 201)}0s",
         }
 
+    def fake_band(self) -> str:
+        """A made-up group name in one of the ways groups are named (see
+        `kg.extract.templates.BAND_NOUNS`)."""
+        rng = self.rng
+        choice = rng.random()
+        if choice < 0.3:
+            return f"The {rng.choice(BAND_ADJECTIVES)} {rng.choice(BAND_NOUNS)}"
+        if choice < 0.5:
+            return f"{self.fake_person()} {rng.choice(ENSEMBLE_WORDS)}"
+        if choice < 0.6:
+            return f"{self.fake_person()} and the {rng.choice(BAND_NOUNS)}"
+        if choice < 0.75:
+            return f"{rng.choice(BAND_ADJECTIVES)} {rng.choice(BAND_NOUNS)}"
+        if choice < 0.88:
+            word = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3))))
+            return word.capitalize() if rng.random() < 0.6 else f"The {word.capitalize()}s"
+        letters = "".join(rng.choice("ABCDEFGKLMNPRSTVWXZ") for _ in range(rng.choice((2, 3, 4))))
+        return ".".join(letters) if rng.random() < 0.4 else letters
+
+    def fake_title(self) -> str:
+        """A made-up song or album title from `kg.extract.templates.TITLE_PATTERNS`."""
+        rng = self.rng
+        ing, base = rng.choice(TITLE_VERBS)
+        title = rng.choice(TITLE_PATTERNS)
+        for slot, pick in (("{A}", lambda: rng.choice(TITLE_ADJECTIVES)),
+                           ("{N}", lambda: rng.choice(TITLE_NOUNS)), ("{V}", lambda: ing),
+                           ("{v}", lambda: base)):
+            while slot in title:
+                title = title.replace(slot, pick(), 1)
+        return title
+
     def fake_work(self, node_id: str) -> str:
         """A made-up title in the style of the work's form (classical forms get catalogue-like
         titles, songs and albums get short phrases)."""
         form = str(self.f.nodes[node_id].props.get("form") or "").lower()
         rng = self.rng
         if form in ("song", "album", "single", "standard", "ballad", "instrumental", "blues"):
+            if rng.random() < 0.5:
+                return self.fake_title()
             words = rng.sample(SONG_WORDS, rng.choice((1, 2, 2, 3)))
             return " ".join(words) if rng.random() < 0.7 else "The " + " ".join(words)
         kind = rng.choice(WORK_FORMS)

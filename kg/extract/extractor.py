@@ -41,6 +41,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from kg.extract.context import ContextEncoder
 from kg.extract.distant import PairExample, build_corpus, pair_examples, tagged
 from kg.extract.gazetteer import Gazetteer
 from kg.extract.relation import (
@@ -66,7 +67,7 @@ from kg.extract.types import (
 )
 from kg.schema import Node, Triple
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULTS: dict[str, Any] = {
     "per_relation": 400,  # generated sentences per relation
     "none_share": 0.15,  # NONE sentences, as a share of per_relation x relations
@@ -82,6 +83,9 @@ DEFAULTS: dict[str, Any] = {
     "tagger_threshold": 0.6,
     "link_fuzzy_min": 0.85,
     "second_min": 0.35,  # a second relation for the same pair needs this probability
+    "context": True,  # both models read the frozen MiniLM encoder's contextual states
+    "tune_readings": True,  # per-relation floors and second_min tuned on held-back pairs
+    "tagger_context_dim": 64,
 }
 
 
@@ -95,8 +99,10 @@ class Extractor:
         self.net: RelationNet | None = None
         self.encoder: PieceEncoder | None = None
         self.temperature = 1.0
+        self.floors: dict[str, float] = {}  # relation -> minimum probability of a reading
         self.metrics: dict[str, Any] = {}
         self.graph: Any = None
+        self._ctx: ContextEncoder | None = None
 
     # training -------------------------------------------------------------------------------
 
@@ -122,7 +128,9 @@ class Extractor:
                            description=f"relext: {len(corpus)} training sentences")
             t_tag = time.perf_counter()
             tag_train, tag_val = tagged(train_corpus), tagged(val_corpus)
-            self.tagger = Tagger.from_data(tag_train)
+            self.tagger = Tagger.from_data(tag_train, config=self._tagger_config())
+            if self.tagger.encoder is not None:
+                self.tagger.encoder = self._context()
             steps = cfg["tagger_epochs"] * math.ceil(len(tag_train) / 32)
             task = bar.add_task("relext: entity tagger", total=steps) if bar else None
             tag_metrics = self.tagger.fit(
@@ -163,8 +171,18 @@ class Extractor:
         }
         return self.metrics
 
+    def _tagger_config(self) -> dict[str, Any]:
+        return {"context_dim": self.config["tagger_context_dim"] if self.config["context"] else 0}
+
+    def _context(self) -> ContextEncoder:
+        """One encoder (and cache) for both models."""
+        if self._ctx is None:
+            self._ctx = ContextEncoder()
+        return self._ctx
+
     def _init_relation_net(self, table: torch.Tensor | None = None) -> None:
-        self.encoder = self.encoder or PieceEncoder()
+        if self.encoder is None:
+            self.encoder = PieceEncoder(self._context() if self.config["context"] else None)
         table = minilm_word_embeddings() if table is None else table
         self.net = RelationNet(
             self.encoder.vocab_size, table.shape[1], self.config["relation_hidden"], table=table
@@ -200,7 +218,7 @@ class Extractor:
         cfg = self.config
         rng = random.Random(cfg["seed"])
         inputs = self._inputs(train)
-        encoded = [self.encoder.encode(x) for x in inputs]
+        encoded, bank = self._encode(inputs)
         valid = valid_mask(inputs)
         targets = self._targets(train, valid)
         weights = torch.tensor([p.weight * (cfg["none_weight"] if p.labels == [NONE] else 1.0)
@@ -217,8 +235,8 @@ class Extractor:
         for _ in range(cfg["relation_epochs"]):
             rng.shuffle(batches)
             for idx in batches:
-                ids, lengths, p1, p2 = collate([encoded[i] for i in idx])
-                logits = self.net(ids, lengths, p1, p2, valid[idx])
+                ids, lengths, p1, p2, ctx = collate([encoded[i] for i in idx], bank)
+                logits = self.net(ids, lengths, p1, p2, valid[idx], ctx)
                 logp = torch.log_softmax(logits, dim=-1)
                 nll = -(targets[idx] * logp.masked_fill(~valid[idx], 0.0)).sum(dim=1)
                 loss = (nll * weights[idx]).sum() / weights[idx].sum()
@@ -239,6 +257,12 @@ class Extractor:
             self.temperature = fit_temperature(logits, [CLASSES.index(g) for g in gold])
             pred = [CLASSES[i] for i in logits.argmax(dim=1).tolist()]
             metrics.update(classification_report(gold, pred))
+            if cfg["tune_readings"]:
+                tuned = self._tune_readings(torch.softmax(logits / self.temperature, dim=-1),
+                                            [p.labels for p in val])
+                self.floors = tuned["floors"]
+                self.config["second_min"] = tuned["second_min"]
+                metrics["readings"] = tuned
         return metrics
 
     # prediction -----------------------------------------------------------------------------
@@ -249,32 +273,85 @@ class Extractor:
         self.net.eval()
         if not inputs:
             return torch.zeros(0, len(CLASSES))
-        encoded = [self.encoder.encode(x) for x in inputs]
+        encoded, bank = self._encode(inputs)
         valid = valid_mask(inputs)
         out = torch.zeros(len(inputs), len(CLASSES))
         order = sorted(range(len(inputs)), key=lambda i: len(encoded[i][0]))
         for k in range(0, len(order), batch_size):
             idx = order[k : k + batch_size]
-            ids, lengths, p1, p2 = collate([encoded[i] for i in idx])
-            out[idx] = self.net(ids, lengths, p1, p2, valid[idx])
+            ids, lengths, p1, p2, ctx = collate([encoded[i] for i in idx], bank)
+            out[idx] = self.net(ids, lengths, p1, p2, valid[idx], ctx)
         return out
+
+    def _encode(
+        self, inputs: Sequence[PairInput]
+    ) -> tuple[list[tuple[list[int], list[int], int, int]], torch.Tensor | None]:
+        """Marked pieces of every input and, when the classifier reads contextual states, one
+        bank of the states of all their sentences (encoded in one batched pass) that the
+        pieces' source indices are rewritten to point into."""
+        assert self.encoder is not None
+        if self.encoder.context is None:
+            return [self.encoder.locate(x) for x in inputs], None
+        texts = list(dict.fromkeys(x.text for x in inputs))
+        base: dict[str, int] = {}
+        chunks, size = [], 0
+        for text, enc in zip(texts, self.encoder.context.encode(texts), strict=True):
+            base[text] = size
+            chunks.append(enc.states)
+            size += len(enc.states)
+        encoded = []
+        for x in inputs:
+            ids, src, p1, p2 = self.encoder.locate(x)
+            encoded.append((ids, [base[x.text] + k if k >= 0 else -1 for k in src], p1, p2))
+        return encoded, torch.cat(chunks)
 
     def probabilities(self, inputs: Sequence[PairInput]) -> torch.Tensor:
         """Calibrated class probabilities (columns in `CLASSES` order) for ordered pairs."""
         return torch.softmax(self._logits(inputs) / self.temperature, dim=-1)
 
-    def _readings(self, row: torch.Tensor) -> list[tuple[str, float]]:
-        """The relations an ordered pair is read as: the best one when it beats NONE, plus any
-        other that also beats NONE with at least `second_min` probability (a song both written
-        and recorded by the same person)."""
+    def _readings(self, row: torch.Tensor, floors: dict[str, float] | None = None,
+                  second_min: float | None = None) -> list[tuple[str, float]]:
+        """The relations an ordered pair is read as: the best one when it beats NONE and its
+        relation's floor (`floors`, tuned on held-back training pairs), plus any other that also
+        does and has at least `second_min` probability (a song both written and recorded by the
+        same person)."""
+        floors = self.floors if floors is None else floors
+        second = self.config["second_min"] if second_min is None else second_min
         none = float(row[0])
         ranked = sorted(((CLASSES[k], float(row[k])) for k in range(1, len(CLASSES))),
                         key=lambda x: -x[1])
-        if not ranked or ranked[0][1] <= none:
+        ranked = [(r, p) for r, p in ranked if p > none and p >= floors.get(r, 0.0)]
+        if not ranked:
             return []
-        out = [ranked[0]]
-        out += [(r, p) for r, p in ranked[1:] if p > none and p >= self.config["second_min"]]
-        return out
+        return [ranked[0]] + [(r, p) for r, p in ranked[1:] if p >= second]
+
+    def _tune_readings(self, probs: torch.Tensor, gold: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """Per-relation probability floors and the second-reading minimum that maximise F1 on
+        held-back training pairs (never on the held-out set): each floor on its own relation's
+        F1, then `second_min` on the micro F1 of all readings."""
+        rows = [probs[k] for k in range(len(probs))]
+
+        def f1(rel: str | None, floors: dict[str, float], second: float) -> float:
+            tp = fp = fn = 0
+            for row, labels in zip(rows, gold, strict=True):
+                got = {r for r, _ in self._readings(row, floors, second)}
+                want = {x for x in labels if x != NONE}
+                if rel is not None:
+                    got, want = got & {rel}, want & {rel}
+                tp += len(got & want)
+                fp += len(got - want)
+                fn += len(want - got)
+            return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+        floors: dict[str, float] = {}
+        grid = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8)
+        for rel in CLASSES[1:]:
+            if not any(rel in labels for labels in gold):
+                continue
+            scores = [(f1(rel, {**floors, rel: t}, self.config["second_min"]), -t) for t in grid]
+            floors[rel] = -max(scores)[1]
+        second = max((f1(None, floors, t), t) for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6))[1]
+        return {"floors": floors, "second_min": second}
 
     def mentions(self, sentence: str, offset: int = 0) -> list[Mention]:
         """Entity mentions of one sentence: gazetteer and tagger merged, then linked."""
@@ -482,6 +559,7 @@ class Extractor:
             "classes": list(CLASSES),
             "config": self.config,
             "temperature": self.temperature,
+            "floors": self.floors,
             "embeddings": {"source": "all-MiniLM-L6-v2 word_embeddings",
                            "fingerprint": fingerprint(minilm_word_embeddings())},
             "metrics": self.metrics,
@@ -501,8 +579,10 @@ class Extractor:
             raise ValueError(f"{path}: trained on different MiniLM embeddings; retrain the model")
         ex = cls(meta["config"])
         ex.temperature = float(meta["temperature"])
+        ex.floors = {str(k): float(v) for k, v in meta.get("floors", {}).items()}
         ex.metrics = meta.get("metrics", {})
         ex.tagger = Tagger.from_vocab(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
+        ex.tagger.encoder = ex.tagger.encoder and ex._context()
         ex.tagger.net.load_state_dict(torch.load(path / "tagger.pt", weights_only=True))
         ex.tagger.net.eval()
         ex._init_relation_net(table)

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from kg.embeddings import model_path
+from kg.extract.context import ContextEncoder
 from kg.extract.types import CLASSES, ENTITY_TYPES, allowed_relations
 
 MAX_PIECES = 96
@@ -82,14 +83,22 @@ class PairInput:
 
 
 class PieceEncoder:
-    """Word pieces of a sentence with the markers of one ordered pair inserted."""
+    """Word pieces of a sentence with the markers of one ordered pair inserted.
 
-    def __init__(self) -> None:
+    With a `ContextEncoder` the pieces are the ones it ran the encoder over (so each piece can be
+    given its contextual state); without one, the plain tokenizer's.
+    """
+
+    def __init__(self, context: ContextEncoder | None = None) -> None:
         self.tok = minilm_tokenizer()
         self.vocab_size = self.tok.vocab_size
+        self.context = context
         self._cache: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
 
     def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        if self.context is not None:
+            enc = self.context(text)
+            return enc.ids, enc.offsets
         hit = self._cache.get(text)
         if hit is None:
             enc = self.tok(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -101,6 +110,12 @@ class PieceEncoder:
 
     def encode(self, pair: PairInput) -> tuple[list[int], int, int]:
         """Ids (markers are `vocab_size + marker_index`) and the positions of the two openers."""
+        ids, _src, p1, p2 = self.locate(pair)
+        return ids, p1, p2
+
+    def locate(self, pair: PairInput) -> tuple[list[int], list[int], int, int]:
+        """As `encode`, plus where each position comes from in the sentence's pieces (-1 for a
+        marker), to look up contextual states."""
         ids, offsets = self.pieces(pair.text)
         v = self.vocab_size
         # (character position, closers first at a shared position, marker id, role if opener)
@@ -113,36 +128,41 @@ class PieceEncoder:
             ]
         )
         out: list[int] = []
+        src: list[int] = []
         opens = {1: 0, 2: 0}
         m = 0
-        for piece, (s, _e) in zip(ids, offsets, strict=True):
+        for k, (piece, (s, _e)) in enumerate(zip(ids, offsets, strict=True)):
             while m < len(marks) and s >= marks[m][0]:
                 if marks[m][3]:
                     opens[marks[m][3]] = len(out)
                 out.append(marks[m][2])
+                src.append(-1)
                 m += 1
             out.append(piece)
+            src.append(k)
         while m < len(marks):
             if marks[m][3]:
                 opens[marks[m][3]] = len(out)
             out.append(marks[m][2])
+            src.append(-1)
             m += 1
         closes = [k for k, x in enumerate(out) if x >= v and (x - v) % 2 == 1]
-        return self._window(out, opens[1], opens[2], max(closes) if closes else len(out) - 1)
+        start, end, p1, p2 = self._window(len(out), opens[1], opens[2],
+                                          max(closes) if closes else len(out) - 1)
+        return out[start:end], src[start:end], p1, p2
 
     @staticmethod
-    def _window(ids: list[int], p1: int, p2: int, last: int) -> tuple[list[int], int, int]:
+    def _window(n: int, p1: int, p2: int, last: int) -> tuple[int, int, int, int]:
         """The pieces from `MARGIN` before the first marker to `MARGIN` after the last one (at
         most `MAX_PIECES`): what lies far outside the pair rarely bears on it, and shorter
         sequences train faster."""
         start = max(0, min(p1, p2) - MARGIN)
-        end = min(len(ids), last + 1 + MARGIN)
+        end = min(n, last + 1 + MARGIN)
         if end - start > MAX_PIECES:  # the pair is wider than the window: keep both markers
             end = start + MAX_PIECES
             if max(p1, p2) >= end:
-                return ids[start:end], min(p1 - start, MAX_PIECES - 1), \
-                    min(p2 - start, MAX_PIECES - 1)
-        return ids[start:end], p1 - start, p2 - start
+                return start, end, min(p1 - start, MAX_PIECES - 1), min(p2 - start, MAX_PIECES - 1)
+        return start, end, p1 - start, p2 - start
 
 
 class RelationNet(nn.Module):
@@ -166,13 +186,14 @@ class RelationNet(nn.Module):
 
     def forward(
         self, ids: torch.Tensor, lengths: torch.Tensor, p1: torch.Tensor, p2: torch.Tensor,
-        valid: torch.Tensor,
+        valid: torch.Tensor, states: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Logits over `CLASSES`; `states` (batch, time, dim), when given, are the pieces'
+        contextual states and replace their static embeddings."""
         is_marker = ids >= self.vocab_size
+        pieces = states if states is not None else self.pieces(ids.clamp(max=self.vocab_size - 1))
         x = torch.where(
-            is_marker.unsqueeze(-1),
-            self.markers((ids - self.vocab_size).clamp(min=0)),
-            self.pieces(ids.clamp(max=self.vocab_size - 1)),
+            is_marker.unsqueeze(-1), self.markers((ids - self.vocab_size).clamp(min=0)), pieces
         )
         x = self.drop(self.norm(x))
         packed = nn.utils.rnn.pack_padded_sequence(
@@ -200,12 +221,23 @@ def valid_mask(pairs: Sequence[PairInput]) -> torch.Tensor:
     return mask
 
 
-def collate(encoded: Sequence[tuple[list[int], int, int]]) -> tuple[torch.Tensor, ...]:
-    t = max(len(ids) for ids, _, _ in encoded)
+def collate(
+    encoded: Sequence[tuple[list[int], list[int], int, int]], bank: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, ...]:
+    """Padded ids, lengths, opener positions and, given the `bank` of piece states that the
+    examples' source indices point into, the contextual state of every position (zeros at
+    markers and padding)."""
+    t = max(len(ids) for ids, _, _, _ in encoded)
     ids = torch.zeros(len(encoded), t, dtype=torch.long)
-    for b, (seq, _, _) in enumerate(encoded):
+    where = torch.full((len(encoded), t), -1, dtype=torch.long)
+    for b, (seq, src, _, _) in enumerate(encoded):
         ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-    lengths = torch.tensor([len(seq) for seq, _, _ in encoded], dtype=torch.long)
-    p1 = torch.tensor([a for _, a, _ in encoded], dtype=torch.long)
-    p2 = torch.tensor([b for _, _, b in encoded], dtype=torch.long)
-    return ids, lengths, p1, p2
+        where[b, : len(src)] = torch.tensor(src, dtype=torch.long)
+    ctx = None
+    if bank is not None:
+        ctx = bank[where.clamp(min=0)].float()
+        ctx.masked_fill_((where < 0).unsqueeze(-1), 0.0)
+    lengths = torch.tensor([len(seq) for seq, _, _, _ in encoded], dtype=torch.long)
+    p1 = torch.tensor([a for _, _, a, _ in encoded], dtype=torch.long)
+    p2 = torch.tensor([b for _, _, _, b in encoded], dtype=torch.long)
+    return ids, lengths, p1, p2, ctx

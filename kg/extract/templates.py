@@ -62,6 +62,16 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P}'s {W} borrows a theme by {X}.", [("W", _C, "P")]),
         ("{X} conducted the first performance of {W}, which {P} had just finished.",
          [("W", _C, "P")]),
+        ("{P} wrote the music for {W}.", [("W", _C, "P")]),
+        ("{W} has music by {P} and words by {P2}.", [("W", _C, "P"), ("W", _C, "P2")]),
+        ("{P} wrote the lyrics of {W}.", [("W", _C, "P")]),
+        ("{P2} completed {W}, which {P} had left unfinished.", [("W", _C, "P"), ("W", _C, "P2")]),
+        ("{X} orchestrated {P}'s {W}.", [("W", _C, "P")]),
+        ("{P}'s {W} was premiered by {P2} in {year}.", [("W", _C, "P"), ("W", _PF, "P2")]),
+        ("{P} is best remembered as the author of {W}.", [("W", _C, "P")]),
+        ("{W}, from the pen of {P}, appeared in {year}.", [("W", _C, "P")]),
+        ("{P} co-wrote {W} with {P2}.", [("W", _C, "P"), ("W", _C, "P2")]),
+        ("{P}'s {G} {form} {W} was a success.", [("W", _C, "P"), ("W", _G, "G")]),
     ],
     _PF: [
         ("{W} was recorded by {P}.", [("W", _PF, "P")]),
@@ -87,10 +97,21 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{W} was recorded by {P}, who played {I} on it.", [("W", _PF, "P"), ("P", _PL, "I")]),
         ("{W} is a {G} {form} recorded by {P}.", [("W", _PF, "P"), ("W", _G, "G")]),
         ("{P} recorded {W} with the producer {X}.", [("W", _PF, "P")]),
-        ("{P}'s {W} is widely admired.", [("W", _PF, "P")]),
-        ("{P}'s {W} came out in {year}.", [("W", _PF, "P")]),
+        ("{P}'s own recording of {W} is widely admired.", [("W", _PF, "P")]),
+        ("{P}'s record {W} came out in {year}.", [("W", _PF, "P")]),
         ("{W}, produced by {X}, was a hit for {P}.", [("W", _PF, "P")]),
         ("{P} sang {W} on a show hosted by {X}.", [("W", _PF, "P")]),
+        ("{P} gave the first performance of {W}.", [("W", _PF, "P")]),
+        ("{P} premiered {W} in {year}.", [("W", _PF, "P")]),
+        ("{P}'s version of {W} reached a wide audience.", [("W", _PF, "P")]),
+        ("{W} became a signature tune for {P}.", [("W", _PF, "P")]),
+        ("{P} cut {W} for a small label.", [("W", _PF, "P")]),
+        ("{W} was sung by {P}.", [("W", _PF, "P")]),
+        ("{P} covered {W}.", [("W", _PF, "P")]),
+        ("{P2} played {I} on {P}'s recording of {W}.", [("W", _PF, "P"), ("P2", _PL, "I")]),
+        ("{W}, written by {P2}, became a hit for {P}.", [("W", _PF, "P"), ("W", _C, "P2")]),
+        ("{X} conducted {P} in a recording of {W}.", [("W", _PF, "P")]),
+        ("{P} first sang {W} in {year}, backed by {X}.", [("W", _PF, "P")]),
     ],
     _S: [
         ("{P} studied with {P2}.", [("P", _S, "P2")]),
@@ -118,6 +139,15 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P} studied with {P2}, a friend of {X}.", [("P", _S, "P2")]),
         ("{P} studied with the {J} {P2}.", [("P", _S, "P2"), ("P2", _PL, "J")]),
         ("{P2}, who had taught {P}, later worked alongside {X}.", [("P", _S, "P2")]),
+        ("{P2} taught {P} the {I}.", [("P", _S, "P2"), ("P", _PL, "I")]),
+        ("{P} studied the {I} under {P2}.", [("P", _S, "P2"), ("P", _PL, "I")]),
+        ("{P} learned from {P2}.", [("P", _S, "P2")]),
+        ("{P} was trained by {P2}.", [("P", _S, "P2")]),
+        ("{P} received lessons from {P2}.", [("P", _S, "P2")]),
+        ("{P} went to {city} to study with {P2}.", [("P", _S, "P2")]),
+        ("{P2}'s best-known pupil was {P}.", [("P", _S, "P2")]),
+        ("{P} had private lessons with {P2}.", [("P", _S, "P2")]),
+        ("{P} owed the early training to {P2}.", [("P", _S, "P2")]),
     ],
     _INF: [
         ("{P} was influenced by {P2}.", [("P", _INF, "P2")]),
@@ -140,6 +170,11 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P} was influenced by {P2} and {P3}.", [("P", _INF, "P2"), ("P", _INF, "P3")]),
         ("{P}, a {G} artist, was influenced by {P2}.", [("P", _INF, "P2"), ("P", _G, "G")]),
         ("{P} was influenced by the {J} {P2}.", [("P", _INF, "P2"), ("P2", _PL, "J")]),
+        ("{P} called {P2} the greatest influence.", [("P", _INF, "P2")]),
+        ("{P} idolised {P2}.", [("P", _INF, "P2")]),
+        ("{P} followed the example of {P2}.", [("P", _INF, "P2")]),
+        ("{P} grew up listening to {P2}.", [("P", _INF, "P2")]),
+        ("{P2} was the model for the young {P}.", [("P", _INF, "P2")]),
     ],
     _PL: [
         ("{P} played the {I}.", [("P", _PL, "I")]),
@@ -183,6 +218,16 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P}, {B}'s {J}, also wrote songs.", [("P", _M, "B"), ("P", _PL, "J")]),
         ("{P} and {P2} were both members of {B}.", [("P", _M, "B"), ("P2", _M, "B")]),
         ("{B} was formed by {P} and {P2}.", [("P", _M, "B"), ("P2", _M, "B")]),
+        ("{P} replaced {P2} in {B}.", [("P", _M, "B"), ("P2", _M, "B")]),
+        ("{B}'s {J} {P} also sang.", [("P", _M, "B"), ("P", _PL, "J")]),
+        ("{P} founded {B}.", [("P", _M, "B")]),
+        ("{P} left {B} to go solo.", [("P", _M, "B")]),
+        ("{P} fronted {B}.", [("P", _M, "B")]),
+        ("{P} led {B} for years.", [("P", _M, "B")]),
+        ("{B} frontman {P} wrote most of the songs.", [("P", _M, "B")]),
+        ("{P} was the {J} in {B}.", [("P", _M, "B"), ("P", _PL, "J")]),
+        ("{P} toured with {B} as a {J}.", [("P", _M, "B"), ("P", _PL, "J")]),
+        ("{P} started out in {B}.", [("P", _M, "B")]),
     ],
     _G: [
         ("{P} was a {G} musician.", [("P", _G, "G")]),
@@ -204,6 +249,11 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{B} was a {G} band.", [("B", _G, "G")]),
         ("{P} moved between {G} and {G2}.", [("P", _G, "G"), ("P", _G, "G2")]),
         ("{P} was a {G} {J}.", [("P", _G, "G"), ("P", _PL, "J")]),
+        ("The {G} {J} {P} toured widely.", [("P", _G, "G"), ("P", _PL, "J")]),
+        ("{P} made {G} records.", [("P", _G, "G")]),
+        ("{P} was a pioneer of {G}.", [("P", _G, "G")]),
+        ("{W} is an early {G} record.", [("W", _G, "G")]),
+        ("{P}'s {G} {form} {W} is often performed.", [("W", _G, "G"), ("W", _C, "P")]),
     ],
     _X: [
         ("{W} is a famous example of {C}.", [("W", _X, "C")]),
@@ -291,6 +341,18 @@ NONE_TEMPLATES: list[str] = [
     "{P} arranged {W} for the {I}.",
     "{W} was played on the {I} at the concert.",
     "{P} studied {C} at school.",
+    "{P} asked {P2} for lessons but was turned away.",
+    "{P} met {P2} in {city}.",
+    "{P} was a close friend of {P2}.",
+    "{P} was the son of {P2}.",
+    "{P} dedicated a book to {P2}.",
+    "{P} heard {G} for the first time in {city}.",
+    "{W} was played at a {G} festival.",
+    "{P} produced {W}.",
+    "{P} conducted the premiere of {W}.",
+    "{W} was dedicated to {P}.",
+    "{P} commissioned {W}.",
+    "{P} praised the {I} playing on {W}.",
     "The {E} produced {P}.",
 ]
 
@@ -398,3 +460,50 @@ SURNAMES = [
     "Pereira", "Rinaldi", "Schulz", "Tanaka", "Varga", "Weber", "Mensah", "Adeyemi", "Haddad",
     "Kaur"
 ]
+
+# Made-up band names for unseen-name augmentation: "the Paper Foxes", "Anna Becker Quartet",
+# "Nadia Okafor and the Night Riders", "Velvet Harbour", "K.V.R". Groups in real text are named
+# in many more ways than the graph's few bands show, and the tagger must find them by the shape
+# of the name and the words around it.
+BAND_ADJECTIVES = (
+    "Silver", "Velvet", "Electric", "Crimson", "Paper", "Wild", "Broken", "Golden", "Midnight",
+    "Rolling", "Stone", "Iron", "Blue", "Black", "Young", "Lonesome", "Flying", "Mystic",
+    "Holy", "Northern", "Southern", "Burning", "Sonic", "Cosmic", "Little", "Big", "Hollow",
+)
+BAND_NOUNS = (
+    "Foxes", "Riders", "Drifters", "Ramblers", "Kings", "Sparrows", "Wolves", "Saints", "Echoes",
+    "Lanterns", "Rebels", "Shadows", "Strangers", "Pilots", "Tigers", "Hornets", "Dreamers",
+    "Outlaws", "Monks", "Playboys", "Crickets", "Travellers", "Brothers", "Sisters", "Hawks",
+    "Mirrors", "Orchids", "Vandals", "Jets", "Comets", "Believers", "Harbour", "Machine",
+)
+ENSEMBLE_WORDS = (
+    "Quartet", "Quintet", "Trio", "Sextet", "Septet", "Orchestra", "Big Band", "Band",
+    "Ensemble", "All Stars", "Group", "Experience", "Project", "Collective", "Combo",
+)
+SYLLABLES = ("ka", "lo", "ve", "ri", "zan", "mo", "tu", "sel", "da", "ni", "or", "bex", "qua",
+             "fen", "ti", "ra", "gol", "mi", "sha", "dru")
+
+# Words of made-up song and album titles: "Walking Through the Rain", "Don't Wake the River".
+TITLE_NOUNS = (
+    "Rain", "River", "Heart", "Train", "Moon", "Highway", "Fire", "Dream", "Road", "Home",
+    "Night", "Morning", "Angel", "Stone", "Shadow", "City", "Rose", "Ocean", "Sky", "Window",
+    "Garden", "Letter", "Mountain", "Sugar", "Thunder", "Mirror", "Harbour", "Bridge", "Diamond",
+    "Wind", "Street", "Country", "Island", "Circus", "Dance", "Summer", "Winter", "Lady", "Baby",
+    "Soul", "Money", "Paradise", "Freedom", "Kingdom", "Wheel", "Door", "Song", "Blues",
+)
+TITLE_ADJECTIVES = (
+    "Blue", "Lonely", "Sweet", "Wild", "Silver", "Golden", "Broken", "Crazy", "Little", "Empty",
+    "Strange", "Endless", "Electric", "Quiet", "Lazy", "Dark", "Purple", "Funky", "Holy",
+)
+TITLE_VERBS = (  # (-ing form, base form)
+    ("Walking", "Walk"), ("Running", "Run"), ("Dancing", "Dance"), ("Waiting", "Wait"),
+    ("Dreaming", "Dream"), ("Crying", "Cry"), ("Falling", "Fall"), ("Driving", "Drive"),
+    ("Talking", "Talk"), ("Living", "Live"), ("Rolling", "Roll"), ("Flying", "Fly"),
+    ("Praying", "Pray"), ("Sailing", "Sail"), ("Leaving", "Leave"), ("Calling", "Call"),
+)
+TITLE_PATTERNS = (
+    "{A} {N}", "{N}", "{A} {N}", "{V} in the {N}", "{V} Through the {N}", "Don't {v} the {N}",
+    "My {A} {N}", "{N} of {N}s", "The {N} Song", "{N} Blues", "Take Me to the {N}",
+    "{V} on a {A} {N}", "I Can't {v} Without You", "{A} {N} Boogie", "Ain't No {N}", "{N} and {N}",
+    "Goodbye {A} {N}", "Where the {N} Ends", "{V}", "{N}, {N}",
+)

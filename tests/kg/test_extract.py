@@ -297,3 +297,49 @@ def test_heldout_file_parses_with_at_least_200_sentences_and_valid_relations() -
     assert all(r in RELATIONS for i in items for _, r, _ in i.triples)
     assert sum(1 for i in items if not i.triples) >= 20  # negatives
     assert {r for i in items for _, r, _ in i.triples} == set(RELATIONS)
+
+
+# contextual states and unseen-name augmentation ----------------------------------------------
+
+
+def test_context_encoder_gives_one_state_per_word_that_depends_on_the_sentence() -> None:
+    from kg.extract.context import DIM, ContextEncoder
+
+    enc = ContextEncoder()
+    a, b = enc.words([["Miles", "Davis", "played", "the", "trumpet", "."],
+                      ["The", "trumpet", "lay", "on", "a", "table", "."]])
+    assert a.shape == (6, DIM) and b.shape == (7, DIM)
+    assert float(a.float().abs().sum(dim=1).min()) > 0  # every word got pieces
+    # the same word in two sentences gets two different states
+    assert not torch.allclose(a[4].float(), b[1].float())
+
+
+def test_marked_pieces_point_back_to_the_sentence_for_their_states() -> None:
+    from kg.extract.context import ContextEncoder
+    from kg.extract.relation import collate
+
+    context = ContextEncoder()
+    enc = PieceEncoder(context)
+    text = "Kind of Blue was recorded by Miles Davis."
+    pair = PairInput(text, (0, 12), "WORK", (29, 40), "PERSON")
+    ids, src, p1, p2 = enc.locate(pair)
+    assert [i for i, s in zip(ids, src, strict=True) if s < 0] == [
+        i for i in ids if i >= enc.vocab_size]  # markers, and only markers, have no source
+    states = context(text).states
+    *_, ctx = collate([(ids, src, p1, p2)], states)
+    first_piece = src.index(0)
+    assert torch.allclose(ctx[0, first_piece], states[0].float())
+    assert float(ctx[0, p1].abs().sum()) == 0.0  # the opener of the head is a marker
+
+
+def test_made_up_band_names_and_titles_look_like_names() -> None:
+    from kg.extract.distant import Generator, GraphFacts
+
+    graph = fixture_graph()
+    gen = Generator(GraphFacts.from_graph(graph), Gazetteer.from_graph(graph), seed=3)
+    bands = [gen.fake_band() for _ in range(200)]
+    titles = [gen.fake_title() for _ in range(200)]
+    assert len(set(bands)) > 100 and len(set(titles)) > 100
+    assert all(b[:1].isupper() for b in bands + titles)
+    assert any(b.startswith("The ") for b in bands)
+    assert any(b.split()[-1] in ("Quartet", "Quintet", "Trio", "Orchestra") for b in bands)
