@@ -475,7 +475,13 @@ def render(report: dict[str, Any]) -> list[str]:
                 else " (all of train + oos_train)"
             )
             + f", {cl['epochs']} epochs, max length {cl['max_length']}, {cl['train_seconds']} s on this CPU. "
-            f"Temperature {cl['temperature']}; OOS threshold {cl['threshold']} ({cl['threshold_rule']}).",
+            f"Temperature {cl['temperature']}; tuned OOS threshold {cl['threshold']} ({cl['threshold_rule']})"
+            + (
+                f"; cautious threshold {cl['conservative_threshold']} ({cl['conservative_rule']}), the one "
+                "in the summary table above."
+                if "conservative_threshold" in cl
+                else "."
+            ),
             "",
             "| model | in-scope acc | OOS recall |",
             "|---|---|---|",
