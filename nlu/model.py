@@ -441,8 +441,13 @@ class JointModel:
         progress: Progress | None = None,
         freeze_embeddings: bool = True,
         gazetteer_dropout: float = 0.3,
+        entity_only: list[Example] | None = None,
     ) -> list[float]:
-        """Fine-tune on `examples`; returns the mean loss of each epoch.
+        """Fine-tune on `examples` (and `entity_only`, which train the tagger but not the intent head);
+        returns the mean loss of each epoch.
+
+        Copies made by swapping entity values belong in `entity_only`: counted for intents too, they
+        would tilt the classifier towards the intents that carry entities.
 
         The word-piece embedding matrix (half the encoder's weights) stays frozen by default: it
         keeps the pretrained vocabulary for words the training data never shows, and halves the
@@ -455,6 +460,8 @@ class JointModel:
         rng = random.Random(seed)
         torch.manual_seed(seed)
         intent_index = {name: i for i, name in enumerate(self.intents)}
+        n_intent = len(examples)
+        examples = list(examples) + list(entity_only or [])
         described = [describe_symbols(e.text) for e in examples]
         enc = self.tokenizer(
             [text for text, _ in described],
@@ -469,7 +476,7 @@ class JointModel:
             (
                 enc["input_ids"][i],
                 self._tag_labels(ex, offsets[i]),
-                intent_index[ex.intent],
+                intent_index[ex.intent] if i < n_intent else -100,
                 self._gazetteer_rows(ex.text, offsets[i]),
             )
             for i, ex in enumerate(examples)
@@ -515,7 +522,9 @@ class JointModel:
                 intents = torch.tensor([r[2] for r in batch])
                 ids, mask, tags, intents, gaz = (t.to(self.device) for t in (ids, mask, tags, intents, gaz))
                 intent_logits, tag_logits = self.net(ids, mask, gaz if self.gazetteer else None)
-                loss = nn.functional.cross_entropy(intent_logits, intents)
+                loss = torch.zeros((), device=self.device)
+                if (intents != -100).any():
+                    loss = nn.functional.cross_entropy(intent_logits, intents, ignore_index=-100)
                 if (tags != -100).any():
                     loss = loss + entity_weight * nn.functional.cross_entropy(
                         tag_logits.reshape(-1, tag_logits.shape[-1]), tags.reshape(-1), ignore_index=-100

@@ -189,6 +189,7 @@ def train_nlu(
     tables = lookup_tables(graph, lookup_cfg.get("entity_types")) if graph is not None else {}
     extra = augment(train, tables, int(lookup_cfg.get("augment_copies", 1)), seed) if tables else []
     typos = typo_copies(train, float(params.get("typo_share", 0.0)), seed)
+    entity_only = bool(lookup_cfg.get("augment_entities_only", False))
 
     intents = sorted({e.intent for e in nlu_data.examples})
     types = sorted({x.entity for e in nlu_data.examples for x in e.entities})
@@ -203,7 +204,7 @@ def train_nlu(
     )
     with _progress(show_progress, "training the NLU model") as update:
         losses = model.fit(
-            train + extra + typos,
+            train + typos if entity_only else train + extra + typos,
             epochs=int(params.get("epochs", 10)),
             batch_size=int(params.get("batch_size", 16)),
             lr=float(params.get("learning_rate", 1e-4)),
@@ -215,6 +216,7 @@ def train_nlu(
             progress=update,
             freeze_embeddings=bool(params.get("freeze_embeddings", True)),
             gazetteer_dropout=float(lookup_cfg.get("feature_dropout", 0.3)),
+            entity_only=extra if entity_only else None,
         )
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served
     temperature = model.fit_temperature(val)

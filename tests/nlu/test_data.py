@@ -80,6 +80,46 @@ def test_every_contract_intent_has_at_least_25_examples_in_the_project_data():
         assert sum(1 for e in data.examples if e.intent == intent) >= 25, intent
 
 
+FOLLOW_UP_INTENTS = (
+    "ask_prerequisites",
+    "ask_example",
+    "explain_concept",
+    "compare_concepts",
+    "start_quiz",
+    "music_fact",
+)
+
+
+def test_the_project_data_teaches_follow_ups_that_lean_on_the_conversation_for_their_topic():
+    data = load_nlu(REPO_ROOT / "data" / "nlu.yml")
+    pronoun = {"it", "its", "that", "them", "this", "those", "he", "she", "him", "her"}
+    for intent in FOLLOW_UP_INTENTS:
+        follow_ups = [
+            e
+            for e in data.examples
+            if e.intent == intent and not e.entities and pronoun & set(e.text.lower().strip("?!. ").split())
+        ]
+        assert len(follow_ups) >= 5, intent
+    nexts = [e for e in data.examples if e.intent == "next_lesson" and "next" in e.text.lower().split()]
+    assert len(nexts) >= 5
+
+
+def test_fragments_naming_a_concept_are_tagged_in_follow_ups_and_profiles_name_instrument_and_level():
+    data = load_nlu(REPO_ROOT / "data" / "nlu.yml")
+    starts = ("what about", "and ")
+    fragments = [e for e in data.examples if e.intent == "explain_concept" and e.text.startswith(starts)]
+    assert sum(1 for e in fragments if any(x.entity == "concept" for x in e.entities)) >= 10
+    profiles = [e for e in data.examples if e.intent == "inform_profile"]
+    both = [e for e in profiles if {"instrument", "skill_level"} <= {x.entity for x in e.entities}]
+    assert len(both) >= 15
+    assert data.synonym_map().get("guitarist") == "guitar"
+
+
+def test_quiz_answers_have_no_intent_of_their_own():
+    data = load_nlu(REPO_ROOT / "data" / "nlu.yml")
+    assert set(data.intents) == set(INTENTS)
+
+
 def test_the_validator_reports_a_domain_missing_an_intent_and_an_entity_type(tmp_path):
     domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text())
     domain["intents"].remove("greet")

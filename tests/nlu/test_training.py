@@ -183,3 +183,20 @@ def test_a_model_trained_with_graph_lookup_tables_keeps_its_gazetteer_after_relo
     )
     assert features.sum() > 0
     assert set(reloaded.parse(text)) == {"text", "intent", "intent_ranking", "entities"}
+
+
+def test_entity_only_examples_train_the_tagger_but_leave_the_intent_head_alone():
+    import torch
+
+    from nlu.data import Entity, Example
+    from nlu.model import JointModel
+
+    model = JointModel.from_pretrained_encoder(
+        ["greet", "explain_concept"], ["concept"], max_length=16, layers=1
+    )
+    intent_before = model.net.intent.weight.detach().clone()
+    tagger_before = model.net.tagger.weight.detach().clone()
+    swapped = Example("what is a tritone", "explain_concept", [Entity(10, 17, "concept", "tritone")])
+    model.fit([], epochs=1, batch_size=4, warmup=0.0, entity_only=[swapped] * 4)
+    assert torch.equal(model.net.intent.weight, intent_before)
+    assert not torch.equal(model.net.tagger.weight, tagger_before)
