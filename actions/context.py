@@ -51,6 +51,10 @@ QUALITIES = (
     "deceptive",
     "half",
 )
+# "when was he born?" after a question about a work is about its composer, not the work
+PERSON_WORDS = re.compile(
+    r"\b(he|him|his|she|her|they|them|their|composer|born|died|die|taught|teachers?|students?)\b", re.I
+)
 _QUALITY = re.compile(r"\b(" + "|".join(re.escape(q) for q in QUALITIES) + r")\b", re.IGNORECASE)
 
 
@@ -140,7 +144,9 @@ def subject(tracker: Tracker) -> Node | None:
             item = link(str(entity.get("value", "")), kind, threshold=0.9)
             if item is not None:
                 return item
-    for slot in ("work", "person"):
+    text = tracker.latest_message.get("text") or ""
+    order = ("person", "work") if PERSON_WORDS.search(text) else ("work", "person")
+    for slot in order:
         current = node(tracker.get_slot(slot))
         if current is not None:
             return current

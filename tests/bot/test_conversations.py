@@ -297,3 +297,12 @@ def test_music_is_recommended_from_what_the_learner_asked_about_with_reasons(
     assert "by Ludwig van Beethoven: because you asked about Ludwig van Beethoven" in text
     artists = text.split("Artists to explore: ", 1)[1]
     assert re.search(r"(Joseph Haydn|Antonio Salieri) \(Ludwig van Beethoven's teacher\)", artists)
+
+
+def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
+    nlu.says("when was he born?", "music_fact")
+    nlu.says("and when was it written?", "music_fact")
+    chat("who composed the Moonlight Sonata?")
+    assert "born in 1770" in chat.text("when was he born?")
+    assert "1801" in chat.text("and when was it written?")
