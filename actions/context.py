@@ -15,6 +15,7 @@ from actions.services import services
 from kg.schema import CONCEPT, GENRE, PERSON, WORK, Node
 
 LINK_THRESHOLD = 0.8
+EXACT = 0.95  # exact names and aliases (fuzzy matches score at most 0.9)
 SEMANTIC_BELOW = 0.7  # looser matches need meaning, not spelling (the NLU already links semantically)
 ENTITY_LABELS = {
     "concept": CONCEPT,
@@ -82,8 +83,13 @@ def _linked_id(graph: Any, mention: str, kind: str, threshold: float) -> str | N
 def mentioned(tracker: Tracker, kind: str) -> list[Node]:
     """The latest message's entities of one type, as graph nodes (by the NLU's id, else linked)."""
     found: list[Node] = []
+    text = tracker.latest_message.get("text") or ""
     for entity in entities(tracker, kind):
-        item = node(entity.get("id")) if entity.get("id") else None
+        words = _span(text, entity)
+        # the learner's own words, when they name something exactly, beat the NLU's looser guess
+        item = link(words, kind, threshold=EXACT) if words else None
+        if item is None and entity.get("id"):
+            item = node(entity["id"])
         if item is None and entity.get("id") and ":" not in str(entity["id"]):
             item = node(f"{kind}:{entity['id']}")
         if item is None and entity.get("value"):
@@ -91,6 +97,13 @@ def mentioned(tracker: Tracker, kind: str) -> list[Node]:
         if item is not None and item.label == ENTITY_LABELS.get(kind, item.label) and item not in found:
             found.append(item)
     return found
+
+
+def _span(text: str, entity: dict[str, Any]) -> str | None:
+    start, end = entity.get("start"), entity.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        return text[start:end]
+    return None
 
 
 def variant_of(current: Node, text: str) -> Node | None:

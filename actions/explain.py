@@ -6,6 +6,7 @@ or computed by music21 (music.theory) — nothing is made up here.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -14,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import bare_id, concepts, names, node, remember
+from actions.context import bare_id, concepts, link, names, node, remember
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
 
@@ -59,8 +60,6 @@ def theory_answer(text: str) -> Any:
 
 def _concept_for_theory(result: Any) -> Node | None:
     """The general curriculum concept a concrete answer is an instance of (C major scale → major scale)."""
-    from actions.context import link
-
     title = str(result.title)
     words = title.split()
     for start in range(1, len(words)):
@@ -157,6 +156,10 @@ class ActionCompareConcepts(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         found = concepts(tracker, allow_context=False)
+        if len(found) < 2:
+            pair = compared_pair(tracker.latest_message.get("text") or "")
+            if pair:
+                found = pair
         if len(found) < 2:
             seen = [node(i) for i in reversed(tracker.get_slot("concepts_seen") or [])]
             for other in seen:
@@ -287,6 +290,36 @@ class ActionLearningPath(Action):
             SlotSet("concept", goal.id),
             SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
         ]
+
+
+_PAIR = re.compile(
+    r"(?:between|compare|comparing|differ(?:ence)?s?(?: between)?|vs\.?)?\s*(?:the |a |an )?"
+    r"(?P<left>[\w#♯♭ -]+?)\s+(?:and|vs\.?|versus|with|to|from|or)\s+"
+    r"(?:the |a |an )?(?P<right>[\w#♯♭ -]+?)\s*[?.!]*$",
+    re.I,
+)
+
+
+def compared_pair(text: str) -> list[Node]:
+    """Two concepts named as "X and Y" / "X vs Y"; a shared head noun is distributed:
+    "major and minor scales" compares the major scale with the minor scale."""
+    match = _PAIR.search(text.split(":")[-1])
+    if not match:
+        return []
+    left, right = match["left"].strip(), match["right"].strip()
+    left = re.sub(r"^.*\b(?:between|compare|is|are|'s)\s+", "", left, flags=re.I)
+    left = re.sub(r"^(?:the|a|an)\s+|\s+(?:different|differs?)$", "", left.strip(), flags=re.I).strip()
+    tail = right.split()[-1] if right.split() else ""
+    candidates = [(left, right)]
+    if len(left.split()) == 1 and len(right.split()) > 1:
+        candidates.append((f"{left} {tail}", right))
+    found: list[Node] = []
+    for a, b in reversed(candidates):
+        first, second = link(a, "concept"), link(b, "concept")
+        if first is not None and second is not None and first.id != second.id:
+            found = [first, second]
+            break
+    return found
 
 
 def quiz_topic(item: Node) -> str:

@@ -78,7 +78,7 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
         elif ask == "instruments" and (inst := _list(facts, "instruments")):
             out.append(f"{item.name} played the {names(inst)}.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
-            out.append(f"{item.name} belongs to the {names(eras)}.")
+            out.append(f"{item.name} belongs to the {era_names(eras)}.")
         elif ask == "works":
             works = _list(facts, "composed") or _list(facts, "performed")
             if works:
@@ -89,6 +89,14 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
             if members := _list(facts, "members"):
                 out.append(f"The members of {item.name} include {names(members, 8)}.")
     return out
+
+
+def era_names(eras: list[Node]) -> str:
+    """'the Romantic era' for one-word era names; 'the Classical period', 'the 20th century' as they are."""
+    named = [
+        Node(e.id, e.label, {"name": f"{e.name} era" if len(e.name.split()) == 1 else e.name}) for e in eras
+    ]
+    return names(named)
 
 
 def work_sentences(item: Node, asks: list[str]) -> list[str]:
@@ -106,7 +114,7 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
         elif ask == "key" and facts.get("key"):
             out.append(f"{item.name} is in {facts['key']}.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
-            out.append(f"{item.name} belongs to the {names(eras)}.")
+            out.append(f"{item.name} belongs to the {era_names(eras)}.")
     if not out:
         by = composers or performers
         parts = [f"{item.name}"]
@@ -121,7 +129,7 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
             out.append(f"Key: {facts['key']}.")
     if examples := _list(facts, "examples_of"):
         out.append(f"It is a famous example of {names(examples)}.")
-    return out
+    return list(dict.fromkeys(out))  # two wordings of one question give one answer
 
 
 class ActionMusicFact(Action):

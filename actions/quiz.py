@@ -17,7 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import bare_id, concepts, node
+from actions.context import bare_id, concepts, entities, node
 from actions.learning import mastered, next_concept
 from actions.services import DomainDict, Events, services
 
@@ -96,8 +96,14 @@ class ValidateQuizForm(FormValidationAction):
             found = question(quiz)
             target = node(f"concept:{found.concept_id}")
             label = target.name if target else found.concept_id.replace("_", " ")
+            asked_for = [e.get("value") for e in entities(tracker, "concept")]
+            unknown = (
+                f'I have no quiz on "{asked_for[0]}", so here is one from your path. '
+                if (asked_for and not concepts(tracker, allow_context=False))
+                else ""
+            )
             dispatcher.utter_message(
-                text=f"Quiz time: {quiz['total']} questions on {label}. "
+                text=f"{unknown}Quiz time: {quiz['total']} questions on {label}. "
                 'Say "hint" for a hint or "stop" to finish early.'
             )
             return [SlotSet("quiz", quiz), SlotSet("quiz_answer", None)]

@@ -605,6 +605,7 @@ COVERAGE: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "compound_intervals": (_INTERVAL_SKILLS, {"intervals": ["m9", "M9", "m10", "M10", "P11", "P12"]}),
     "interval_inversion": (("interval_inversion",), {}),
     **{cid: (("chord_notes", "chord_quality"), {"qualities": [q]}) for cid, q in _ONE_QUALITY.items()},
+    "chord": (("chord_notes", "chord_quality"), {"qualities": list(_TRIADS)}),
     "triad": (("chord_notes", "chord_quality"), {"qualities": list(_TRIADS)}),
     "chord_members": (("chord_notes",), {"qualities": ["major", "minor"]}),
     "seventh_chords": (("chord_notes", "chord_quality"), {"qualities": list(_SEVENTHS)}),

@@ -306,3 +306,27 @@ def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: Sc
     chat("who composed the Moonlight Sonata?")
     assert "born in 1770" in chat.text("when was he born?")
     assert "1801" in chat.text("and when was it written?")
+
+
+def test_x_and_y_compares_both_with_a_shared_noun_distributed(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "what is the difference between major and minor scales"
+    nlu.says(text, "compare_concepts", ("concept", "major"))
+    answer = chat.text(text)
+    assert "**major scale**" in answer and "**natural minor scale**" in answer
+    assert "W W H W W W H" in answer
+
+
+def test_eras_and_works_read_naturally_without_repeating(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what era is Chopin from", "music_fact", ("person", "Chopin"))
+    nlu.says("who wrote the magic flute?", "music_fact", ("work", "magic flute"))
+    assert chat.text("what era is Chopin from") == "Frédéric Chopin belongs to the Romantic era."
+    answer = chat.text("who wrote the magic flute?")
+    assert answer.count("Wolfgang Amadeus Mozart") == 1 and "1791" in answer
+
+
+def test_a_quiz_on_an_unknown_topic_says_so_and_quizzes_the_learners_path(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("quiz me on counterpoint grooves", "start_quiz", ("concept", "counterpoint grooves"))
+    first = chat("quiz me on counterpoint grooves")[0]["text"]
+    assert first.startswith('I have no quiz on "counterpoint grooves"')
