@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from music21 import harmony, interval, key, pitch, scale
+from music21 import harmony, interval, key, pitch, roman, scale
 
 from music.spelling import display, display_all, name_from_match, note_pattern
 
@@ -543,8 +543,51 @@ def _find_scale(text: str) -> TheoryAnswer | None:
     return None
 
 
+# ------------------------------------------------------------------------------ Roman numerals
+_ROMAN_RE = re.compile(
+    r"(?<![\w/])(?P<rn>[b♭#♯]?(?:VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i))(?P<fig>°7|ø7|o7|maj7|7|°|o|\+)?"
+    r"(?P<chord>\s*(?:chord|triad))?\s+(?:in|of)\s+(?:the\s+key\s+of\s+)?" + note_pattern("k")
+    + r"(?:\s*(?P<mode>major|minor))?\b"
+)
+
+
+def _find_roman(text: str) -> TheoryAnswer | None:
+    """'the V chord in G', 'ii7 in C major', 'what is iv in A minor': the chord a numeral names."""
+    for match in _ROMAN_RE.finditer(text):
+        numeral = match.group("rn")
+        if numeral in ("I", "i", "v") and not (match.group("chord") or match.group("fig")):
+            continue  # "I in C" is more likely the pronoun; "v" alone is ambiguous
+        tonic = name_from_match(match, "k")
+        mode = (match.group("mode") or "major").lower()
+        home = _make_key(tonic, mode)
+        figure = numeral.replace("♭", "b").replace("♯", "#") + (match.group("fig") or "").replace("ø", "/o")
+        try:
+            chord_ = roman.RomanNumeral(figure.replace("°", "o"), home)
+        except Exception:  # music21 raises several types for figures it cannot read
+            continue
+        if not chord_.pitches:
+            continue
+        notes = [display(p) for p in chord_.pitches]
+        root = display(chord_.root())
+        common = chord_.commonName
+        facts = [
+            f"In {_key_label(home)}, {numeral}{match.group('fig') or ''} is the {root} {common}: "
+            f"{' '.join(notes)}.",
+            f"It is built on the {_ordinal(chord_.scaleDegree)} degree of the scale.",
+        ]
+        return TheoryAnswer(
+            kind="roman_numeral",
+            title=f"{numeral}{match.group('fig') or ''} in {_key_label(home)}",
+            facts=facts,
+            notes=notes,
+            example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in chord_.pitches)},
+        )
+    return None
+
+
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_transposition, _find_signature, _find_relation, _find_between, _find_chord, _find_scale,
+    _find_transposition, _find_signature, _find_relation, _find_roman, _find_between, _find_chord,
+    _find_scale,
 )
 
 

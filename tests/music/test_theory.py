@@ -154,3 +154,40 @@ def test_key_signatures_match_music21(tonic: str, mode: str) -> None:
     assert found.notes == [display(p) for p in k.alteredPitches]
     count = abs(k.sharps)
     assert (f"has {count} " in found.facts[0]) if count else ("no sharps or flats" in found.facts[0])
+
+
+@pytest.mark.parametrize(
+    ("question", "notes"),
+    [
+        ("what's the V chord in G", ["D", "F♯", "A"]),
+        ("what is ii7 in C major", ["D", "F", "A", "C"]),
+        ("what is iv in A minor", ["D", "F", "A"]),
+        ("what is the vii° chord in D", ["C♯", "E", "G"]),
+        ("viiø7 in C", ["B", "D", "F", "A"]),
+    ],
+)
+def test_a_roman_numeral_in_a_key_is_spelled(question: str, notes: list[str]) -> None:
+    found = answer(question)
+    assert found is not None and found.kind == "roman_numeral"
+    assert found.notes == notes
+
+
+def test_a_lone_capital_i_is_the_pronoun_not_a_numeral() -> None:
+    found = answer("I think in C major")
+    assert found is None or found.kind != "roman_numeral"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["C", "G", "D", "A", "E", "F", "Bb", "Eb", "Ab", "F#"]),
+    st.sampled_from(["major", "minor"]),
+    st.sampled_from(["ii", "iii", "IV", "V", "vi", "V7", "ii7", "iv", "VI", "VII"]),
+)
+def test_roman_numerals_match_music21(tonic: str, mode: str, numeral: str) -> None:
+    from music21 import roman
+
+    found = answer(f"what is the {numeral} chord in {tonic} {mode}")
+    assert found is not None
+    home = key.Key(tonic.replace("b", "-") if mode == "major" else tonic.replace("b", "-").lower())
+    expected = [display(p) for p in roman.RomanNumeral(numeral, home).pitches]
+    assert found.notes == expected
