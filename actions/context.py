@@ -56,7 +56,7 @@ QUALITIES = (
 PERSON_WORDS = re.compile(
     r"\b(he|him|his|she|her|they|them|their|composer|born|died|die|taught|teachers?|students?)\b", re.I
 )
-_QUALITY = re.compile(r"\b(" + "|".join(re.escape(q) for q in QUALITIES) + r")\b", re.IGNORECASE)
+QUALITY = re.compile(r"\b(" + "|".join(re.escape(q) for q in QUALITIES) + r")\b", re.IGNORECASE)
 
 
 def entities(tracker: Tracker, kind: str) -> list[dict[str, Any]]:
@@ -109,14 +109,14 @@ def _span(text: str, entity: dict[str, Any]) -> str | None:
 def variant_of(current: Node, text: str) -> Node | None:
     """The sibling of `current` that a quality word in `text` picks: dominant seventh + "minor"
     → minor seventh chord; perfect fifth + "diminished" → diminished fifth."""
-    words = [m.group(1).lower() for m in _QUALITY.finditer(text)]
+    words = [m.group(1).lower() for m in QUALITY.finditer(text)]
     if not words:
         return None
     name = current.name.lower()
     for word in words:
         if word in name.split():
             continue
-        replaced = _QUALITY.sub(word, name, count=1) if _QUALITY.search(name) else f"{word} {name}"
+        replaced = QUALITY.sub(word, name, count=1) if QUALITY.search(name) else f"{word} {name}"
         if replaced == name:
             continue
         candidate = link(replaced, "concept", threshold=0.9)
@@ -132,12 +132,14 @@ def concepts(tracker: Tracker, allow_context: bool = True) -> list[Node]:
     text = tracker.latest_message.get("text") or ""
     if current is not None:
         quality_only = [
-            e for e in entities(tracker, "concept") if _QUALITY.fullmatch(str(e.get("value", "")).strip())
+            e for e in entities(tracker, "concept") if QUALITY.fullmatch(str(e.get("value", "")).strip())
         ]
         if quality_only or not named:
             variant = variant_of(current, text)
             if variant is not None:
                 return [variant]
+            if quality_only:
+                return []  # "the minor one" of something that has none: not the current concept again
     if named:
         return named
     return [current] if current is not None else []

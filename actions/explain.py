@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import bare_id, concepts, link, names, node, remember
+from actions.context import QUALITY, bare_id, concepts, link, names, node, remember
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
 
@@ -71,7 +71,10 @@ def _concept_for_theory(result: Any) -> Node | None:
 
 def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) -> list[dict[str, Any]]:
     mention = next((e.get("value") for e in tracker.latest_message.get("entities") or []), None)
-    if mention:
+    current = node(tracker.get_slot("concept"))
+    if mention and current is not None and QUALITY.fullmatch(str(mention).strip()):
+        dispatcher.utter_message(text=f"I don't know a {mention} kind of {current.name}.")
+    elif mention:
         dispatcher.utter_message(
             text=f'I don\'t have "{mention}" in my music knowledge graph yet. Could you name it another way?'
         )
@@ -206,7 +209,8 @@ class ActionGiveExample(Action):
             dispatcher.utter_message(text=text, attachment=sound) if sound else dispatcher.utter_message(
                 text=text
             )
-            return []
+            general = _concept_for_theory(result)
+            return _context(general, tracker) if general is not None else []
         found = concepts(tracker)
         if not found:
             return _not_found(dispatcher, tracker, "play an example of")
