@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -217,7 +219,7 @@ def create_store_engine(url: str | URL) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")  # synchronous stays FULL: commits survive power loss
+            _use_wal(cursor)  # synchronous stays FULL: commits survive power loss
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -228,6 +230,21 @@ def create_store_engine(url: str | URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any, attempts: int = 50) -> None:
+    """Switch the file to WAL (it stays so); several processes opening a new database at once may
+    find it locked, and this pragma does not wait on the busy timeout, so retry briefly."""
+    for attempt in range(attempts):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 def upgrade_schema(connection: Connection) -> None:
