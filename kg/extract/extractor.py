@@ -69,11 +69,11 @@ from kg.schema import Node, Triple
 
 FORMAT_VERSION = 2
 DEFAULTS: dict[str, Any] = {
-    "per_relation": 400,  # generated sentences per relation
+    "per_relation": 500,  # generated sentences per relation
     "none_share": 0.15,  # NONE sentences, as a share of per_relation x relations
     "augment": 0.3,  # share of generated sentences with recombined person names
     "tagger_epochs": 4,
-    "relation_epochs": 6,
+    "relation_epochs": 7,
     "relation_hidden": 96,
     "relation_lr": 2e-3,
     "batch_size": 64,

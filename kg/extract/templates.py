@@ -197,6 +197,13 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P} was a {G} {J}.", [("P", _PL, "J"), ("P", _G, "G")]),
         ("{P} played {I} in {B}.", [("P", _PL, "I"), ("P", _M, "B")]),
         ("{P}, a {J}, studied with {P2}.", [("P", _PL, "J"), ("P", _S, "P2")]),
+        # a player noun belongs to the name it stands next to, not to the subject
+        ("{P} often worked with the {J} {P2}.", [("P2", _PL, "J")]),
+        ("{P} hired the {J} {P2} for the tour.", [("P2", _PL, "J")]),
+        ("{P} and {P3} both admired the {J} {P2}.", [("P2", _PL, "J")]),
+        ("{P} married the {J} {P2}.", [("P2", _PL, "J")]),
+        ("{P}, whose teacher was the {J} {P2}, played the {I}.",
+         [("P", _PL, "I"), ("P", _S, "P2"), ("P2", _PL, "J")]),
     ],
     _M: [
         ("{P} was a member of {B}.", [("P", _M, "B")]),

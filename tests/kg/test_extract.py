@@ -343,3 +343,35 @@ def test_made_up_band_names_and_titles_look_like_names() -> None:
     assert all(b[:1].isupper() for b in bands + titles)
     assert any(b.startswith("The ") for b in bands)
     assert any(b.split()[-1] in ("Quartet", "Quintet", "Trio", "Orchestra") for b in bands)
+
+
+def test_readings_respect_relation_floors_and_the_second_reading_minimum(trained) -> None:
+    extractor, _ = trained
+    from kg.extract.types import CLASSES
+
+    row = torch.zeros(len(CLASSES))
+    row[CLASSES.index("NONE")] = 0.2
+    row[CLASSES.index("COMPOSED_BY")] = 0.5
+    row[CLASSES.index("PERFORMED_BY")] = 0.3
+    names = lambda floors, second: [r for r, _ in extractor._readings(row, floors, second)]  # noqa: E731
+    assert names({}, 0.25) == ["COMPOSED_BY", "PERFORMED_BY"]  # written and recorded
+    assert names({}, 0.35) == ["COMPOSED_BY"]
+    assert names({"COMPOSED_BY": 0.6}, 0.25) == ["PERFORMED_BY"]
+
+
+def test_floors_are_tuned_to_drop_readings_that_are_wrong_on_held_back_pairs(trained) -> None:
+    extractor, _ = trained
+    from kg.extract.types import CLASSES
+
+    def row(rel: str, p: float) -> torch.Tensor:
+        out = torch.full((len(CLASSES),), (1 - p) / (len(CLASSES) - 1))
+        out[CLASSES.index(rel)] = p
+        return out
+
+    # PLAYS read at 0.45 is always wrong, at 0.9 always right; STUDIED_WITH is right at 0.45
+    probs = torch.stack([row("PLAYS", 0.45)] * 5 + [row("PLAYS", 0.9)] * 5
+                        + [row("STUDIED_WITH", 0.45)] * 5)
+    gold = [["NONE"]] * 5 + [["PLAYS"]] * 5 + [["STUDIED_WITH"]] * 5
+    tuned = extractor._tune_readings(probs, gold)
+    assert 0.45 < tuned["floors"]["PLAYS"] <= 0.9
+    assert tuned["floors"]["STUDIED_WITH"] <= 0.45
