@@ -1,4 +1,4 @@
-"""The relation classifier: a BiLSTM over MiniLM word-piece embeddings with typed entity markers.
+"""The relation classifier: a BiLSTM over frozen MiniLM word pieces with typed entity markers.
 
 Input: one sentence with the ordered pair marked, e.g.
 `[E1:WORK] kind of blue [/E1] was recorded by [E2:PERSON] miles davis [/E2] in 1959`; the
@@ -19,6 +19,13 @@ few thousand template sentences moves only the pieces the templates use, away fr
 don't, which is exactly the drift that hurts on new wording. It also keeps training fast on a CPU
 and the saved model small: the table is read back from the installed MiniLM package (checked by a
 fingerprint), so only the markers, a LayerNorm, the LSTM and the MLP are stored.
+
+By default (`Extractor` config `context`) each piece is represented not by its table row but by
+the frozen encoder's contextual state of it in the unmarked sentence (`kg.extract.context`); the
+markers are still learned embeddings inserted between the states. The same reasoning applies with
+more force: the states also say what role a word plays in this sentence, and nothing of the
+encoder is trained or stored. On the held-out set this was the largest single gain (micro F1
+0.728 -> 0.773, see `bench/reports/relext.md`).
 """
 
 from __future__ import annotations
