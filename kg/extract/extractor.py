@@ -603,10 +603,18 @@ class Extractor:
 
 def load_or_train(graph: Any, model_dir: str | Path, progress: bool = True,
                   **config: Any) -> Extractor:
-    """The saved extractor under `model_dir`, or a new one trained on `graph` and saved there."""
+    """The saved extractor under `model_dir`, or a new one trained on `graph` and saved there.
+
+    A saved model this code cannot read (an older format, other MiniLM embeddings) is replaced by
+    a new one rather than stopping `etude kg extract` after an upgrade.
+    """
     path = Path(model_dir)
     if (path / "meta.json").exists():
-        return Extractor.load(path, graph)
+        try:
+            return Extractor.load(path, graph)
+        except ValueError as err:
+            if progress:
+                print(f"relext: {err}; training a new model", file=sys.stderr)
     ex = Extractor(config)
     ex.train(graph, progress=progress)
     ex.save(path)

@@ -375,3 +375,18 @@ def test_floors_are_tuned_to_drop_readings_that_are_wrong_on_held_back_pairs(tra
     tuned = extractor._tune_readings(probs, gold)
     assert 0.45 < tuned["floors"]["PLAYS"] <= 0.9
     assert tuned["floors"]["STUDIED_WITH"] <= 0.45
+
+
+def test_a_saved_model_of_an_older_format_is_replaced_by_a_new_one(tmp_path, monkeypatch) -> None:
+    import json
+
+    from kg.extract import load_or_train
+
+    (tmp_path / "meta.json").write_text(json.dumps({"format": 1, "classes": []}))
+    calls = []
+    monkeypatch.setattr(Extractor, "train", lambda self, graph, progress=False: calls.append(graph))
+    monkeypatch.setattr(Extractor, "save", lambda self, directory: calls.append(directory))
+    graph = fixture_graph()
+    extractor = load_or_train(graph, tmp_path, progress=False)
+    assert isinstance(extractor, Extractor)
+    assert calls == [graph, tmp_path]
