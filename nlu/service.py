@@ -104,7 +104,23 @@ class NLU:
         version = active_version(home)
         if version is None:
             raise FileNotFoundError(f"no active NLU model under {nlu_dir(home)}; run `etude train nlu`")
-        return cls.load(nlu_dir(home) / version, graph=graph, home=Path(home))
+        nlu = cls.load(nlu_dir(home) / version, graph=graph, home=Path(home))
+        nlu.warm_up()
+        return nlu
+
+    def warm_up(self) -> None:
+        """Load what the first parse would otherwise load (kernels, the graph, the semantic linker).
+
+        Linking by meaning loads a sentence encoder and the graph's embedding index on first use,
+        which takes seconds; done here, it does not land on a learner's first message.
+        """
+        try:
+            self.parse("what is a perfect fifth?")
+            graph = self.graph
+            if graph is not None and self.semantic:
+                graph.linker.link("warm up", k=1, labels=[TYPE_LABEL["concept"]], semantic=True)
+        except Exception as exc:  # warming up is an optimisation, never a reason to fail
+            log.warning("NLU: warm-up failed (%s)", exc)
 
     @property
     def graph(self) -> Any:

@@ -234,3 +234,27 @@ def test_names_of_people_and_works_are_linked_by_spelling_and_concepts_also_by_m
     for etype in ("person", "work", "concept", "instrument"):
         parser._link("zorblax", etype)
     assert calls == [("Person", False), ("Work", False), ("Concept", True), ("Instrument", True)]
+
+
+def test_warming_up_loads_the_semantic_linker_once_and_never_raises(nlu, caplog):
+    from nlu.service import NLU
+
+    class Linker:
+        def __init__(self, fail: bool) -> None:
+            self.fail, self.calls = fail, []
+
+        def link(self, mention, k, labels, semantic):
+            self.calls.append(semantic)
+            if self.fail:
+                raise RuntimeError("no embeddings")
+            return []
+
+    class Graph:
+        def __init__(self, linker: Linker) -> None:
+            self.linker = linker
+
+    working = Linker(fail=False)
+    NLU(nlu.model, {"semantic": True}, graph=Graph(working)).warm_up()
+    assert True in working.calls
+    with caplog.at_level(logging.WARNING, logger="nlu.service"):
+        NLU(nlu.model, {"semantic": True}, graph=Graph(Linker(fail=True))).warm_up()
