@@ -23,7 +23,7 @@ class Services:
     graph: KnowledgeGraph
     media_dir: Path
     curriculum_dir: Path | None = None
-    audio_format: str = "mp3"  # plays in browsers and is what Telegram's sendAudio takes
+    audio_format: str = "wav"  # free to encode; the Telegram channel makes an MP3 twin when it sends
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,8 +98,11 @@ def duration_of(events: list[Event]) -> float:
 _ATTACK, _RELEASE = 0.008, 0.12
 
 
+@lru_cache(maxsize=512)
 def _piano_tone(freq: float, length: float) -> np.ndarray:
-    """Harmonic partials that fade faster the higher they are, under an attack/decay/release shape."""
+    """Harmonic partials that fade faster the higher they are, under an attack/decay/release shape.
+
+    Cached (read-only arrays): examples reuse the same few pitches and lengths again and again."""
     total = int((length + _RELEASE) * SAMPLE_RATE)
     t = np.arange(total) / SAMPLE_RATE
     tone = np.zeros(total)
@@ -113,7 +117,21 @@ def _piano_tone(freq: float, length: float) -> np.ndarray:
     envelope[:attack] = np.linspace(0.0, 1.0, attack)
     held = int(length * SAMPLE_RATE)
     envelope[held:] = np.linspace(1.0, 0.0, total - held) if total > held else 1.0
-    return tone * envelope
+    shaped = tone * envelope
+    shaped.flags.writeable = False
+    return shaped
+
+
+def as_mp3(wav: Path) -> Path:
+    """The MP3 twin of a rendered WAV (made once, beside it): Telegram's sendAudio wants MP3,
+    while the web plays the WAV, which costs nothing to encode."""
+    target = wav.with_suffix(".mp3")
+    if not target.exists():
+        samples, rate = sf.read(wav, dtype="float64")
+        if rate != SAMPLE_RATE:
+            raise ValueError(f"{wav.name} is not a rendered example ({rate} Hz)")
+        _write_atomic(samples, target, "mp3")
+    return target
 
 
 def _click(length: float) -> np.ndarray:

@@ -416,6 +416,13 @@ class TelegramChannel:
 
     async def _send_audio(self, chat_id: int, item: _Outgoing) -> None:
         path = media_file(item.src, self.media_dir)
+        if path is not None and path.suffix == ".wav":
+            from music.synth import as_mp3
+
+            try:  # sendAudio plays MP3; examples are rendered as WAV for the web
+                path = await asyncio.to_thread(as_mp3, path)
+            except (OSError, ValueError, RuntimeError):
+                logger.warning("could not make an MP3 of %s; sending the WAV", path, exc_info=True)
         if path is not None:
             with path.open("rb") as audio:
                 await self.application.bot.send_audio(

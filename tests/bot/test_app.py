@@ -126,14 +126,14 @@ def test_a_question_gets_the_factual_answer_in_rasas_reply_format(client: TestCl
     assert attachment["type"] == "audio"
     assert attachment["payload"]["title"] == "perfect fifth"
     src = attachment["payload"]["src"]
-    assert src.startswith("/media/") and src.endswith(".mp3")
+    assert src.startswith("/media/") and src.endswith(".wav")
 
     audio = client.get(src)
 
     assert audio.status_code == 200
-    assert audio.headers["content-type"] == "audio/mpeg"
+    assert audio.headers["content-type"] in ("audio/x-wav", "audio/wav", "audio/wave")
     assert len(audio.content) > 1000
-    assert audio.content[:3] == b"ID3" or (audio.content[0] == 0xFF and audio.content[1] & 0xE0 == 0xE0)
+    assert audio.content[:4] == b"RIFF" and audio.content[8:12] == b"WAVE"
 
 
 def test_a_button_payload_continues_the_conversation(client: TestClient) -> None:

@@ -117,7 +117,7 @@ def test_the_answers_audio_example_loads_and_plays_in_the_browser(page: Page, se
     audio = transcript(page).locator("audio")
     expect(audio).to_have_count(1, timeout=WAIT_MS)
     src = audio.evaluate("a => a.src")
-    assert src.startswith(f"{server}/media/") and src.endswith(".mp3")
+    assert src.startswith(f"{server}/media/") and src.endswith(".wav")
 
     error = audio.evaluate(
         "a => new Promise(done => { if (a.readyState >= 1) done(null); "

@@ -292,6 +292,28 @@ async def test_an_audio_attachment_uploads_the_media_file(
     assert audio.files == {"audio": ("fifth.mp3", b"ID3\x00\x01\xff fake mp3 bytes")}
 
 
+async def test_a_rendered_wav_example_is_sent_as_its_mp3_twin(
+    fake: FakeTelegram, tutor: Tutor, media_dir: Path, polling: TelegramChannel
+) -> None:
+    from music.synth import render_example
+
+    wav = render_example({"type": "interval", "pitches": "C4 G4"}, media_dir, fmt="wav")
+
+    async def play(message: UserMessage) -> list[BotMessage]:
+        payload = {"src": f"/media/{wav.name}", "title": "C to G"}
+        return [{"recipient_id": "x", "attachment": {"type": "audio", "payload": payload}}]
+
+    tutor.reply = play
+    fake.queue_update(fake.text_update("play a fifth"))
+
+    [audio] = await sent_after(fake, 1)
+
+    assert audio.method == "sendAudio"
+    name, data = audio.files["audio"]
+    assert name == wav.with_suffix(".mp3").name
+    assert data == wav.with_suffix(".mp3").read_bytes() and data[:3] != b"RIF"
+
+
 async def test_a_missing_audio_file_is_replaced_by_its_title(
     fake: FakeTelegram, tutor: Tutor, polling: TelegramChannel
 ) -> None:
