@@ -64,13 +64,11 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
 
         ensure_model(settings.home, progress=progress)
         nlu = NLU.load_active(settings.home, graph=graph)
-    actions.services.configure(
-        actions.services.Services(
-            graph=graph,
-            media_dir=settings.media_dir,
-            curriculum_dir=settings.data_dir / "curriculum",
-        )
+    services = actions.services.Services(
+        graph=graph, media_dir=settings.media_dir, curriculum_dir=settings.data_dir / "curriculum"
     )
+    _ = services.curriculum  # read now, not on the first quiz of the first learner
+    actions.services.configure(services)
     if settings.action_endpoint:
         custom: Any = RemoteActions(domain, settings.action_endpoint, InProcessActions(domain).names())
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -127,7 +128,13 @@ SCALE_KINDS = tuple(_SCALE_BUILDERS)
 
 def scale_pitches(tonic: str, kind: str) -> list[pitch.Pitch]:
     """One octave of a scale from `tonic` (a music21 name), without the repeated top note."""
-    return _SCALE_BUILDERS[kind](tonic)
+    return [pitch.Pitch(name) for name in _scale_names(tonic, kind)]
+
+
+@lru_cache(maxsize=1024)
+def _scale_names(tonic: str, kind: str) -> tuple[str, ...]:
+    """Building a music21 scale costs milliseconds; quizzes and answers ask for the same few."""
+    return tuple(p.nameWithOctave for p in _SCALE_BUILDERS[kind](tonic))
 
 
 def step_pattern(pitches: list[pitch.Pitch]) -> str:
