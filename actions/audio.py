@@ -31,10 +31,11 @@ def attachment(example: dict[str, Any] | None, title: str) -> dict[str, Any] | N
     if not example:
         return None
     svc = services()
-    name = _rendered(json.dumps(example, sort_keys=True), str(svc.media_dir), svc.audio_format)
-    if name is None or not (svc.media_dir / name).exists():
-        _rendered.cache_clear() if name else None  # the media cache was emptied: render again
-        name = _rendered(json.dumps(example, sort_keys=True), str(svc.media_dir), svc.audio_format)
+    key = (json.dumps(example, sort_keys=True), str(svc.media_dir), svc.audio_format)
+    name = _rendered(*key)
+    if name is not None and not (svc.media_dir / name).exists():
+        _rendered.cache_clear()  # the media folder was emptied: render again
+        name = _rendered(*key)
     if name is None:
         return None
     return {"type": "audio", "payload": {"src": f"/media/{name}", "title": title}}

@@ -6,7 +6,7 @@ from the service layer, so they run the same in-process and in rasa_sdk's action
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ class Services:
     media_dir: Path
     curriculum_dir: Path | None = None
     audio_format: str = "wav"  # free to encode; the Telegram channel makes an MP3 twin when it sends
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def curriculum(self) -> dict[str, Concept]:

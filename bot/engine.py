@@ -135,9 +135,7 @@ class Engine:
         actions: list[str] = []
         try:
             if self._session_expired(tracker):
-                await self._run(
-                    LISTEN if False else "action_session_start", tracker, messages, actions, "session"
-                )
+                await self._run("action_session_start", tracker, messages, actions, "session")
             parse = literal_parse(message.text, self.domain) or await self.parse(message.text)
             tracker.apply(
                 event(

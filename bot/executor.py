@@ -193,7 +193,7 @@ class Executor:
         if ask in self.domain.responses:
             outcome.messages.append(_clean(self.domain.response(ask, slots, self.rng), tracker.sender_id))
         elif ask:
-            probe = Tracker(tracker.sender_id, self.domain, events=list(tracker.events))
+            probe = tracker.copy()
             probe.extend(outcome.events)
             asked = await self.custom.run(ask, probe)
             outcome.events += asked.events

@@ -44,6 +44,12 @@ def _same(rule_token: Token, token: Token) -> bool:
     return rule_token[1] == token[1]
 
 
+def _first_turn(tracker: Tracker) -> bool:
+    """No user message before this one in the session (only rules marked conversation_start ask)."""
+    earlier = tracker.session_events()[: -len(tracker.turn_events())]
+    return not any(e.get("event") == "user" for e in earlier)
+
+
 def _conditions_hold(rule: Rule, slots: dict[str, Any], loop: str | None) -> bool:
     for kind, name, value in rule.conditions:
         if kind == "loop" and loop != name:
@@ -74,12 +80,9 @@ class RulePolicy:
         if not tokens or tokens[0][0] != "intent":
             return None
         slots, loop = tracker.turn_start
-        first_turn = not any(
-            e.get("event") == "user" for e in tracker.session_events()[: -len(tracker.turn_events())]
-        )
         best: tuple[int, int, str] | None = None
         for rule in self.rules:
-            if rule.conversation_start and not first_turn:
+            if rule.conversation_start and not _first_turn(tracker):
                 continue
             if not _conditions_hold(rule, slots, loop):
                 continue

@@ -80,6 +80,15 @@ class Tracker:
             self.active_loop = None
             self.followup_action = None
 
+    def copy(self) -> Tracker:
+        """An independent tracker in the same state, without replaying the events."""
+        twin = Tracker(self.sender_id, self.domain, slots=dict(self.slots))
+        twin.events = list(self.events)
+        twin.active_loop, twin.latest_message = self.active_loop, self.latest_message
+        twin.latest_action, twin.followup_action = self.latest_action, self.followup_action
+        twin.session_start, twin.turn_start = self.session_start, self.turn_start
+        return twin
+
     def extend(self, items: list[dict[str, Any]]) -> None:
         for item in items:
             self.apply(item)
