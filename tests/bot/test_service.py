@@ -8,57 +8,21 @@ holds the authored graph and the conversation database.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 import actions.services
 from bot.service import Tutor, build_tutor, create_service_app, load_dialogue
-from bot.settings import REPO_ROOT, Settings
-from nlu.data import NLUData, load_nlu, write_nlu
+from bot.settings import Settings
 from tests.bot.tutor import build_test_graph
+from tests.nlu.small import small_training_set
 
 pytestmark = pytest.mark.slow
 
-PER_INTENT = 10
-FAST = {  # the pipeline's classifier made small and quick, as in tests/nlu/conftest.py
-    "encoder_layers": 2,
-    "max_length": 32,
-    "epochs": 1,
-    "batch_size": 16,
-    "head_learning_rate": 0.01,
-    "learning_rate": 0.0003,
-    "warmup": 0.0,
-}
 QUESTION = "what is a perfect fifth?"
-
-
-def small_training_set(root: Path) -> tuple[Path, Path]:
-    """A subset of the project's NLU data (examples with entities first) and a fast config.yml."""
-    full = load_nlu(REPO_ROOT / "data" / "nlu.yml")
-    per_intent: dict[str, list[Any]] = defaultdict(list)
-    for example in full.examples:
-        per_intent[example.intent].append(example)
-    subset = []
-    for examples in per_intent.values():
-        examples.sort(key=lambda e: -len(e.entities))
-        subset += examples[:PER_INTENT]
-    write_nlu(NLUData(subset, full.synonyms), root / "nlu.yml")
-    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
-    for component in config["pipeline"]:
-        if component["name"] == "JointTransformerClassifier":
-            component.update(FAST)
-        if component["name"] == "GraphEntityLinker":
-            component["semantic"] = False
-        if component["name"] == "ModelGate":
-            component["tolerance"] = 0.0
-    (root / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return root / "nlu.yml", root / "config.yml"
 
 
 @pytest.fixture(scope="module")

@@ -7,32 +7,21 @@ with a scripted NLU and a real conversation store; headless Chromium loads the d
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.app import create_app
 from bot.store import ConversationStore
+from tests.bot.browser import chromium, live_server, needs_chromium
 from tests.bot.tutor import ScriptedNLU, make_engine
 
-CHROMIUM = Path("/usr/bin/chromium")
 QUESTION = "what is a perfect fifth?"
 WAIT_MS = 30_000  # the first answers load music21 and render audio; the test machine may be busy
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium); in CI it must be there",
-    ),
-]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -47,33 +36,14 @@ def server(tutor_home: Path, store: ConversationStore) -> Iterator[str]:
     nlu = ScriptedNLU().says(QUESTION, "explain_concept", ("concept", "perfect fifth"))
     engine = make_engine(nlu, store)
     app = create_app(engine.handle, media_dir=tutor_home / "media", parse=nlu)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uvicorn_server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--autoplay-policy=no-user-gesture-required"],
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -8,31 +8,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import socket
 import struct
-import threading
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.app import create_app
 from bot.messages import BotMessage, UserMessage
+from tests.bot.browser import chromium, live_server, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium); in CI it must be there",
-    ),
-]
+pytestmark = needs_chromium
 
 QUIZ_PAYLOAD = '/start_quiz{"concept": "intervals"}'
 EXAMPLE_SECONDS = 0.5
@@ -94,34 +82,14 @@ def server(tutor: ScriptedTutor, tmp_path_factory: pytest.TempPathFactory) -> It
     """Base URL of a live server on a free loopback port, for the whole module."""
     media = tmp_path_factory.mktemp("media")
     write_tone(media / "fifth.wav", EXAMPLE_SECONDS)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(tutor, media_dir=media), log_level="critical", lifespan="off")
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uvicorn_server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(create_app(tutor, media_dir=media)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--autoplay-policy=no-user-gesture-required"],
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

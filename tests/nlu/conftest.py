@@ -7,57 +7,23 @@ ETUDE_HOME, so the whole folder runs in well under two minutes on two cores.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.settings import REPO_ROOT, get_settings
 from kg.embedded import EmbeddedStore
 from kg.graph import KnowledgeGraph
 from kg.schema import Node
-from nlu.data import NLUData, load_nlu, write_nlu
-
-PER_INTENT = 10
-FAST = {
-    "encoder_layers": 2,
-    "max_length": 32,
-    "epochs": 1,
-    "batch_size": 16,
-    "head_learning_rate": 0.01,
-    "learning_rate": 0.0003,
-    "warmup": 0.0,
-}
+from tests.nlu.small import small_training_set
 
 
 @pytest.fixture(scope="session")
 def nlu_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A subset of the project's training data and a fast copy of config.yml."""
-    root = tmp_path_factory.mktemp("nlu-data")
-    full = load_nlu(REPO_ROOT / "data" / "nlu.yml")
-    per_intent: dict[str, list] = defaultdict(list)
-    for ex in full.examples:
-        # Keep examples with entities first so the tagger sees some.
-        per_intent[ex.intent].append(ex)
-    subset = []
-    for examples in per_intent.values():
-        examples.sort(key=lambda e: -len(e.entities))
-        subset += examples[:PER_INTENT]
-    data = root / "nlu.yml"
-    write_nlu(NLUData(subset, full.synonyms), data)
-    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
-    for item in config["pipeline"]:
-        if item["name"] == "JointTransformerClassifier":
-            item.update(FAST)
-        if item["name"] == "GraphEntityLinker":
-            item["semantic"] = False
-        if item["name"] == "ModelGate":
-            item["tolerance"] = 0.0
-    config_path = root / "config.yml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return {"data": data, "config": config_path, "domain": REPO_ROOT / "domain.yml"}
+    data, config = small_training_set(tmp_path_factory.mktemp("nlu-data"))
+    return {"data": data, "config": config, "domain": REPO_ROOT / "domain.yml"}
 
 
 @pytest.fixture(scope="session")
