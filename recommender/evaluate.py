@@ -68,6 +68,7 @@ def evaluate(model: Recommender, split: Split, part: Part = "test",
     if split.protocol == "ctr":
         return ctr_metrics(rows[:, 2], predict(model, rows, device))
     n_users = model.n_users
+    ks = tuple(k for k in ks if k <= model.n_items) or (model.n_items,)  # tiny catalogues
     seen = [set() for _ in range(n_users)]
     known = split.train if part == "valid" else np.concatenate([split.train, split.valid])
     for u, i in known[:, :2].tolist():
