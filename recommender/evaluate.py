@@ -48,7 +48,7 @@ def rank(model: Recommender, users: np.ndarray, exclude: list[set[int]], k: int,
             if exclude[u]:
                 scores[row, list(exclude[u])] = -torch.inf
         out.append(scores.topk(k, dim=1).indices.cpu())
-    return torch.cat(out).numpy()
+    return torch.cat(out).numpy() if out else np.zeros((0, k), dtype=np.int64)
 
 
 def evaluate(model: Recommender, split: Split, part: Part = "test",

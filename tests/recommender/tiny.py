@@ -17,7 +17,7 @@ def tiny_data(n_users: int = 40, n_items: int = 30, seed: int = 0, text_dim: int
     positives = []
     for u in range(n_users):
         group = range(0, half) if u % 2 == 0 else range(half, n_items)
-        for i in rng.choice(list(group), size=6, replace=False):
+        for i in rng.choice(list(group), size=10, replace=False):
             positives.append((u, int(i)))
     genre_a, genre_b, era = n_items, n_items + 1, n_items + 2
     triples = [(i, 0, genre_a if i < half else genre_b) for i in range(n_items)]
