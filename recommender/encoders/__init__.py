@@ -1,0 +1,1 @@
+"""Item and graph encoders the multimodal recommender fuses: audio, video, text, graph."""
