@@ -81,7 +81,7 @@ def make_split(data: RecData, protocol: Protocol, seed: int) -> Split:
 
 
 def load_split_dir(data: RecData, directory: Path | str, protocol: Protocol) -> Split:
-    """`{protocol}_{train,valid,test}.tsv` with raw ids; unknown ids are an error, not skipped."""
+    """`{protocol}_{train,valid,test}.tsv` with raw ids; unknown ids and CTR labels not 0/1 are errors."""
     directory = Path(directory)
     users, items = data.user_index(), data.item_index()
     parts = []
@@ -100,7 +100,12 @@ def load_split_dir(data: RecData, directory: Path | str, protocol: Protocol) -> 
                     user, item = users[int(row[0])], items[int(row[1])]
                 except (KeyError, ValueError, IndexError) as exc:
                     raise ValueError(f"{path}:{line_no}: unknown or malformed ids {row!r}") from exc
-                rows.append((user, item, int(row[2])) if protocol == "ctr" else (user, item))
+                if protocol == "topk":
+                    rows.append((user, item))
+                    continue
+                if len(row) < 3 or row[2].strip() not in ("0", "1"):
+                    raise ValueError(f"{path}:{line_no}: the label must be 0 or 1, not {row[2:]!r}")
+                rows.append((user, item, int(row[2])))
         parts.append(np.array(rows, dtype=np.int64).reshape(-1, 3 if protocol == "ctr" else 2))
     return Split(protocol, *parts)
 

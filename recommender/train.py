@@ -138,7 +138,7 @@ def fit(
     use_amp = amp and device.type == "cuda"
     rng = np.random.default_rng(seed)  # the same on every rank: ranks agree on the batches
     known = _known_items(train)
-    best = FitResult(-1, -math.inf, metric)
+    best = FitResult(0, -math.inf, metric)  # epoch 0: the initial weights
     best_state: dict[str, torch.Tensor] | None = None
     epochs = int(config["epochs"])
     bar = _progress(epochs, progress and rank == 0, model.name)
@@ -158,6 +158,10 @@ def fit(
             total += float(loss.detach())
         scores = evaluate(model, split, part="valid", device=device)
         scores["loss"] = total / max(1, len(batches))
+        if distributed:  # rank 0's scores decide for all: no rank stops, or keeps a best state, alone
+            shared = [scores]
+            dist.broadcast_object_list(shared, src=0)
+            scores = shared[0]
         best.history.append({"epoch": epoch, **scores})
         if on_epoch:
             on_epoch(epoch, scores)
