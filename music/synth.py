@@ -211,11 +211,11 @@ def render_stream(
     return target
 
 
-def render_example(
-    example: dict[str, Any], media_dir: Path, *, fmt: Format = "wav", tempo: int = DEFAULT_TEMPO
-) -> Path:
-    """Render a curriculum example: chords and progressions as held block chords, an interval
-    melodically then harmonically, a rhythm on clicks, anything else as written."""
+def example_passage(example: dict[str, Any]) -> tuple[Any, Voice]:
+    """The passage a curriculum example plays and its voice: chords and progressions as held block
+    chords, an interval melodically then harmonically, a rhythm on clicks, anything else as written.
+
+    Shared by the audio attachment and the recommender's media features, so both hear the same."""
     from kg.curriculum import realize_example
 
     realised = realize_example(example)
@@ -231,4 +231,13 @@ def render_example(
             held.append(numeral)
         realised = held
     voice: Voice = "click" if kind == "rhythm" else "piano"
-    return render_stream(realised, media_dir, fmt=fmt, tempo=tempo, voice=voice, stem=kind)
+    return realised, voice
+
+
+def render_example(
+    example: dict[str, Any], media_dir: Path, *, fmt: Format = "wav", tempo: int = DEFAULT_TEMPO
+) -> Path:
+    """Render a curriculum example (as `example_passage` plays it) into media_dir; cached by content."""
+    realised, voice = example_passage(example)
+    stem = str(example.get("type"))
+    return render_stream(realised, media_dir, fmt=fmt, tempo=tempo, voice=voice, stem=stem)
