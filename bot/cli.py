@@ -346,6 +346,10 @@ from bot.cli_service import register as register_service  # noqa: E402  (issue 4
 
 register_service(app)
 
+from bot.cli_rec import register as register_rec  # noqa: E402  (issue 5: rec eval)
+
+register_rec(app)
+
 
 if __name__ == "__main__":
     app()

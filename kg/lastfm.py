@@ -146,6 +146,14 @@ def _rows(path: Path, header: bool) -> list[list[str]]:
     return [line.split("\t") for line in lines if line.strip()]
 
 
+def listening_rows(directory: Path) -> list[tuple[int, int]]:
+    """Every (userID, artistID) of `user_artists.dat`, items or not (raw ids)."""
+    try:
+        return [(int(r[0]), int(r[1])) for r in _rows(directory / "user_artists.dat", header=True)]
+    except (IndexError, ValueError) as exc:
+        raise LastFMDataError(f"{directory}: malformed user_artists.dat ({exc})") from exc
+
+
 def load_lastfm(path: Path | str | None = None, check: bool = True) -> LastFM:
     """Read the Last.FM files; with `check`, raise `LastFMDataError` unless the counts match."""
     directory = Path(path) if path is not None else default_lastfm_dir()

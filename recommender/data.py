@@ -42,6 +42,10 @@ class RecData:
     item_text: list[str] | None = None  # a description per item (input of the text encoder)
     modalities: dict[str, Modality] = field(default_factory=dict)
     weights: np.ndarray | None = None  # [P] interaction strength (listening counts), if known
+    # Behaviour outside the item catalogue: per user, ids 0..n_context-1 of other things they used
+    # (Last.FM: artists not linked to the graph, so never an item and never a label of any split).
+    user_context: list[np.ndarray] | None = None
+    n_context: int = 0
 
     @property
     def n_users(self) -> int:
@@ -84,6 +88,11 @@ class RecData:
             raise ValueError("relation id out of range")
         if len(self.item_entity) != self.n_items or self.item_entity.max(initial=-1) >= self.n_entities:
             raise ValueError("item_entity must give an entity for every item")
+        if self.user_context is not None:
+            if len(self.user_context) != self.n_users:
+                raise ValueError("user_context must have one row per user")
+            if any(len(c) and (c.min() < 0 or c.max() >= self.n_context) for c in self.user_context):
+                raise ValueError("user_context id out of range")
         for name, modality in self.modalities.items():
             if len(modality.values) != self.n_items:
                 raise ValueError(f"modality {name!r} must have one row per item")
@@ -112,11 +121,15 @@ def labelled_pairs(data: RecData, seed: int) -> np.ndarray:
     return np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
 
 
-def lastfm_data(path: Path | str | None = None) -> RecData:
+def lastfm_data(path: Path | str | None = None, context: bool = True) -> RecData:
     """Last.FM with its KG after the standard preprocessing; raises `LastFMDataError` on wrong counts.
 
-    Dense ids follow sorted raw ids. An item's text is the artist's name: the graph's other
-    entities are bare Freebase ids without names, so the graph, not the text, says the rest.
+    Dense ids follow sorted raw ids. With `context`, each user's listening to the artists that
+    are *not* items (not linked to the graph; about 38 per user) is kept as `user_context`:
+    behaviour side information that is disjoint from every (user, item) label, which the
+    published KG recommenders do not read (the benchmark reports results with and without it).
+    An item's text is the artist's name: the graph's other entities are bare Freebase ids
+    without names, so the graph, not the text, says the rest.
     """
     from kg.lastfm import load_lastfm
 
@@ -149,5 +162,22 @@ def lastfm_data(path: Path | str | None = None) -> RecData:
         item_text=names,
         weights=weights,
     )
+    if context:
+        data.user_context, data.n_context = _other_artists(path, users, set(items))
     data.check()
     return data
+
+
+def _other_artists(path: Path | str | None, users: dict[int, int], items: set[int]
+                   ) -> tuple[list[np.ndarray], int]:
+    """Per dense user, dense ids of the listened artists that are not items."""
+    from kg.lastfm import default_lastfm_dir, listening_rows
+
+    directory = Path(path) if path is not None else default_lastfm_dir()
+    others: dict[int, int] = {}
+    per_user: list[set[int]] = [set() for _ in users]
+    for user, artist in listening_rows(directory):
+        if artist in items or user not in users:
+            continue
+        per_user[users[user]].add(others.setdefault(artist, len(others)))
+    return [np.array(sorted(c), dtype=np.int64) for c in per_user], len(others)
