@@ -26,6 +26,7 @@ from torch import nn
 from recommender.base import Recommender, TrainingSet
 from recommender.data import RecData
 from recommender.encoders.graph import GraphEmbedding
+from recommender.neighbourhood import NeighbourhoodEvidence
 
 MODALITIES = ("id", "text", "audio", "video")
 
@@ -81,6 +82,8 @@ class MKGAT(Recommender):
         "use_attention": True,  # ablation "no attention": mean fusion, mean neighbour pooling
         "use_sequence": True,  # ablation "no sequence": behaviour MLP only on the user side
         "use_context": True,  # read the data's user_context (behaviour outside the catalogue)
+        "use_neighbours": True,  # neighbourhood evidence (user-KNN votes, item-KNN similarity)
+        "knn": 50,  # neighbours whose votes count
         "epochs": 30,
         "lr": 2e-3,
         "batch_size": 1024,
@@ -149,7 +152,15 @@ class MKGAT(Recommender):
         self.pool_query = nn.Linear(d, d, bias=False)
         self.user_out = nn.Linear(2 * d, d)
 
-        n_in = 5 * d if self.use_graph else 3 * d
+        self.use_neighbours = bool(c["use_neighbours"])
+        if self.use_neighbours:
+            self.evidence = NeighbourhoodEvidence(data.n_users, data.n_items, int(c["knn"]))
+            self.evidence_in = nn.Linear(2, d)
+            self.evidence_out = nn.Linear(2, 1)
+            self._context = ([torch.as_tensor(x) for x in data.user_context]
+                             if self.use_context and data.user_context is not None else None)
+            self.register_load_state_dict_post_hook(lambda module, _keys: module.refresh_evidence())
+        n_in = (5 * d if self.use_graph else 3 * d) + (d if self.use_neighbours else 0)
         self.predict = nn.Sequential(nn.Linear(n_in, d), nn.ReLU(), nn.Dropout(float(c["dropout"])),
                                      nn.Linear(d, 1))
         self.drop = nn.Dropout(float(c["dropout"]))
@@ -186,6 +197,12 @@ class MKGAT(Recommender):
                                             self.nb_rel.shape[1], self._n_relations,
                                             int(self.config["seed"]))
         device = self.item.weight.device
+        if self.use_neighbours:
+            matrix = torch.zeros(self.n_users, self.n_items)
+            pos = torch.as_tensor(train.positives, dtype=torch.long)
+            if len(pos):
+                matrix[pos[:, 0], pos[:, 1]] = 1.0
+            self.evidence.fit(matrix, self._context)
         self.nb_rel = torch.as_tensor(rel, device=device)
         self.nb_ent = torch.as_tensor(ent, device=device)
         self.nb_mask = torch.as_tensor(mask, device=device)
@@ -198,9 +215,32 @@ class MKGAT(Recommender):
         if latest:
             row[: len(latest)] = torch.as_tensor(latest, dtype=torch.long)
         self.history_items[user] = row
+        if self.use_neighbours:
+            full = torch.zeros(self.n_items, device=row.device)
+            if items:
+                full[torch.as_tensor(list(items), dtype=torch.long, device=row.device)] = 1.0
+            self.evidence.update_user(user, full)
+
+    def refresh_evidence(self) -> None:
+        """Rebuild the neighbourhood statistics from the saved histories (after loading weights)."""
+        if not self.use_neighbours:
+            return
+        matrix = torch.zeros(self.n_users, self.n_items, device=self.history_items.device)
+        users, slots = torch.nonzero(self.history_items != self.pad, as_tuple=True)
+        matrix[users, self.history_items[users, slots]] = 1.0
+        self.evidence.fit(matrix, self._context)
+
+    def cache_content(self, vectors: torch.Tensor | None, present: torch.Tensor | None = None) -> None:
+        """Serve `item_modalities` of every item from `vectors` [n_items, M, d] and `present`
+        [n_items, M] (what it returned in eval mode), so serving runs no content encoder and
+        needs no raw audio or video; None computes them again. Training never reads the cache."""
+        self._content = None if vectors is None else (vectors, present)
 
     def item_modalities(self, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, M, d] modality vectors and [B, M] presence of `items` (id always present)."""
+        cached = getattr(self, "_content", None)
+        if cached is not None and not self.training:
+            return cached[0][items], cached[1][items]
         vectors = [self.item(items)] if "id" in self.config["modalities"] else []
         present = [torch.ones_like(items, dtype=torch.bool)] if vectors else []
         for name, encoder in self.content.items():
@@ -294,8 +334,21 @@ class MKGAT(Recommender):
         if self.use_graph:
             graph = self.graph_vector(flat, user_flat)
             parts += [graph, user_flat * graph]
-        logits = self.predict(self.drop(torch.cat(parts, -1))).squeeze(-1) + self.bias(flat).squeeze(-1)
+        direct = self.bias(flat).squeeze(-1)
+        if self.use_neighbours:
+            evidence = self._evidence(users, items, exclude)
+            parts.append(torch.tanh(self.evidence_in(evidence)))
+            direct = direct + self.evidence_out(evidence).squeeze(-1)
+        logits = self.predict(self.drop(torch.cat(parts, -1))).squeeze(-1) + direct
         return logits.view(b, n)
+
+    def _evidence(self, users: torch.Tensor, items: torch.Tensor, exclude: torch.Tensor | None
+                  ) -> torch.Tensor:
+        """[B*C, 2] neighbourhood evidence for the candidate grid `items` [B, C]."""
+        if exclude is not None and items.shape[1] == 1:
+            return self.evidence.pairs(users, items[:, 0])
+        every = self.evidence.all_items(users)  # [B, n_items, 2]
+        return every.gather(1, items.unsqueeze(-1).expand(-1, -1, 2)).reshape(-1, 2)
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return self._score(users, items.unsqueeze(1), exclude=items)[:, 0]
