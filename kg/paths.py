@@ -5,11 +5,17 @@ store answers in a handful of round trips) and joins the two frontiers where the
 through hubs (a genre with a thousand artists) say little, so a path's cost grows with the
 log-degree of the nodes it crosses, and the search does not walk on through a hub: it may only
 meet there, which still finds every path with at most one hub in the middle.
+
+`PathCache` serves many explanations over a graph that does not change meanwhile (a recommender
+explaining ten items to a learner's history): each node's expansion and degree is computed once,
+so a pair costs only the join of two cached expansions.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kg.schema import ERA, INVERSE, RELATIONS, Node, Path, Step
@@ -17,6 +23,10 @@ from kg.store import GraphStore
 
 MAX_FRONTIER = 5000  # edges kept per expansion step; beyond this the hubs add only noise
 HUB_DEGREE = 60  # nodes with more edges are not walked through (a genre, an era, a prolific composer)
+
+# For every node an expansion reached: the (previous node, step) pairs that reach it first.
+Expansion = dict[str, list[tuple[str, Step]]]
+Degrees = Callable[[Iterable[str]], dict[str, int]]
 
 
 @dataclass(slots=True)
@@ -34,9 +44,9 @@ class Explanation:
         }
 
 
-def _expand(store: GraphStore, start: str, hops: int) -> dict[str, list[tuple[str, Step]]]:
+def expand(store: GraphStore, start: str, hops: int) -> Expansion:
     """For every node within `hops` of start: the (previous node, step) pairs reaching it first."""
-    parents: dict[str, list[tuple[str, Step]]] = {start: []}
+    parents: Expansion = {start: []}
     depth = {start: 0}
     frontier = [start]
     for level in range(1, hops + 1):
@@ -67,7 +77,7 @@ def _expand(store: GraphStore, start: str, hops: int) -> dict[str, list[tuple[st
     return parents
 
 
-def _walks(parents: dict[str, list[tuple[str, Step]]], node: str, limit: int) -> list[list[Step]]:
+def _walks(parents: Expansion, node: str, limit: int) -> list[list[Step]]:
     """All shortest walks from the expansion's start to `node`, as steps start -> node."""
     if not parents.get(node):
         return [[]]
@@ -88,8 +98,16 @@ def find_paths(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) 
     """Up to `k` distinct simple paths a ~ b of at most `max_len` edges, cheapest first."""
     if a == b:
         return []
-    left = _expand(store, a, (max_len + 1) // 2)
-    right = _expand(store, b, max_len // 2)
+    left = expand(store, a, (max_len + 1) // 2)
+    right = expand(store, b, max_len // 2)
+    return join(a, b, left, right, store.degrees, k, max_len)
+
+
+def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k: int = 3,
+         max_len: int = 4) -> list[Path]:
+    """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet."""
+    if a == b:
+        return []
     candidates: dict[tuple, Path] = {}
     for meet in left.keys() & right.keys():
         for lw in _walks(left, meet, 20):
@@ -106,7 +124,7 @@ def find_paths(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) 
                 candidates[key] = Path(nodes, steps)
     if not candidates:
         return []
-    degree = store.degrees({n for p in candidates.values() for n in p.nodes[1:-1]})
+    degree = degrees({n for p in candidates.values() for n in p.nodes[1:-1]})
     ranked = sorted(candidates.values(), key=lambda p: (path_cost(p, degree), p.nodes))
     return ranked[:k]
 
@@ -148,3 +166,69 @@ def explain(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) -> 
     degree = store.degrees({n for p in paths for n in p.nodes[1:-1]})
     return [Explanation(p, path_cost(p, degree), render(p, nodes)) for p in paths]
 
+
+
+class PathCache:
+    """`explain` for many pairs over a graph that stays as it is while the cache is used.
+
+    Expansions, degrees and nodes are kept per node (least recently used dropped past `size`),
+    so explaining ten items to five anchors costs fifteen expansions the first time and fifty
+    joins after that. Build a new cache (or `clear` this one) when the graph changes.
+    """
+
+    def __init__(self, store: GraphStore, size: int = 20_000) -> None:
+        self.store = store
+        self.size = size
+        self._expansions: OrderedDict[tuple[str, int], Expansion] = OrderedDict()
+        self._degrees: dict[str, int] = {}
+        self._nodes: dict[str, Node | None] = {}
+
+    def clear(self) -> None:
+        self._expansions.clear()
+        self._degrees.clear()
+        self._nodes.clear()
+
+    def expansion(self, node: str, hops: int) -> Expansion:
+        key = (node, hops)
+        found = self._expansions.get(key)
+        if found is None:
+            found = self._expansions[key] = expand(self.store, node, hops)
+            if len(self._expansions) > self.size:
+                self._expansions.popitem(last=False)
+        else:
+            self._expansions.move_to_end(key)
+        return found
+
+    def degrees(self, ids: Iterable[str]) -> dict[str, int]:
+        ids = set(ids)
+        if len(self._degrees) + len(ids) > self.size:
+            self._degrees.clear()
+        missing = ids - self._degrees.keys()
+        if missing:
+            found = self.store.degrees(missing)
+            self._degrees.update({n: found.get(n, 0) for n in missing})
+        return {n: self._degrees[n] for n in ids}
+
+    def nodes(self, ids: Iterable[str]) -> dict[str, Node]:
+        ids = set(ids)
+        if len(self._nodes) + len(ids) > self.size:
+            self._nodes.clear()
+        missing = ids - self._nodes.keys()
+        if missing:
+            found = self.store.get_nodes(missing)
+            self._nodes.update({n: found.get(n) for n in missing})
+        return {n: node for n in ids if (node := self._nodes[n]) is not None}
+
+    def find_paths(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Path]:
+        if a == b:
+            return []
+        left = self.expansion(a, (max_len + 1) // 2)
+        right = self.expansion(b, max_len // 2)
+        return join(a, b, left, right, self.degrees, k, max_len)
+
+    def explain(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:
+        """What `kg.paths.explain` answers, from the cache."""
+        paths = self.find_paths(a, b, k, max_len)
+        nodes = self.nodes({n for p in paths for n in p.nodes})
+        degree = self.degrees({n for p in paths for n in p.nodes[1:-1]})
+        return [Explanation(p, path_cost(p, degree), render(p, nodes)) for p in paths]

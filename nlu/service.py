@@ -18,6 +18,7 @@ from typing import Any
 from nlu.data import FALLBACK, component
 from nlu.lookups import TYPE_LABEL
 from nlu.model import JointModel, Prediction, set_threads
+from nlu.versions import VersionDir
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,13 @@ def nlu_dir(home: Path) -> Path:
     return Path(home) / "models" / "nlu"
 
 
+def nlu_versions(home: Path) -> VersionDir:
+    """The NLU's model versions; a version is complete once its labels are written."""
+    return VersionDir(nlu_dir(home), "labels.json", "NLU model")
+
+
 def active_version(home: Path) -> str | None:
-    pointer = nlu_dir(home) / "active.json"
-    if not pointer.exists():
-        return None
-    try:
-        version = json.loads(pointer.read_text(encoding="utf-8")).get("version")
-    except (OSError, json.JSONDecodeError):
-        return None
-    return version if version and (nlu_dir(home) / version / "labels.json").exists() else None
+    return nlu_versions(home).active()
 
 
 class NLU:

@@ -20,7 +20,8 @@ from nlu.data import Example, NLUData, component, load_config, load_nlu
 from nlu.evaluate import evaluate, score
 from nlu.lookups import augment, lookup_tables, typo_copies
 from nlu.model import JointModel
-from nlu.service import NLU, active_version, nlu_dir
+from nlu.service import NLU, active_version, nlu_dir, nlu_versions
+from nlu.versions import VersionDir
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,12 +89,7 @@ def _versions() -> dict[str, str]:
 
 
 def _new_version(root: Path) -> str:
-    base = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    name, n = base, 1
-    while (root / name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
+    return VersionDir(root, "labels.json").new_version()
 
 
 def _open_graph(home: Path):
@@ -108,46 +104,16 @@ def _open_graph(home: Path):
 
 
 def read_active(home: Path) -> dict[str, Any]:
-    pointer = nlu_dir(home) / "active.json"
-    try:
-        return json.loads(pointer.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {"version": None, "history": []}
-
-
-def _write_active(home: Path, version: str, history: list[str]) -> None:
-    pointer = nlu_dir(home) / "active.json"
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {
-                "version": version,
-                "history": history,
-                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-            },
-            indent=2,
-        )
-    )
-    tmp.replace(pointer)
+    return nlu_versions(home).read_active()
 
 
 def activate(home: Path, version: str) -> None:
-    state = read_active(home)
-    history = [v for v in state.get("history", []) if v != version]
-    if state.get("version") and state["version"] != version:
-        history.append(state["version"])
-    _write_active(home, version, history[-20:])
+    nlu_versions(home).activate(version)
 
 
 def rollback_nlu(home: Path) -> dict[str, Any]:
     """Activate the version that was active before the current one."""
-    state = read_active(home)
-    history = [v for v in state.get("history", []) if (nlu_dir(home) / v / "labels.json").exists()]
-    if not history:
-        raise ValueError("no earlier NLU model to roll back to")
-    previous = history.pop()
-    _write_active(home, previous, history)
-    return {"active": previous, "replaced": state.get("version")}
+    return nlu_versions(home).rollback()
 
 
 def train_nlu(

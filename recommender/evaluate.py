@@ -18,8 +18,14 @@ from recommender.splits import Protocol, Split
 Part = Literal["valid", "test"]
 
 
-def validation_metric(protocol: Protocol) -> str:
-    return "auc" if protocol == "ctr" else "recall@20"
+def validation_metric(protocol: Protocol, n_items: int | None = None) -> str:
+    """AUC for CTR; recall@20 for top-K, at a smaller cut-off for a catalogue of fewer items
+    (the cut-offs `evaluate` reports for it)."""
+    if protocol == "ctr":
+        return "auc"
+    if n_items is None or n_items >= 20:
+        return "recall@20"
+    return f"recall@{max((k for k in KS if k <= n_items), default=n_items)}"
 
 
 @torch.no_grad()

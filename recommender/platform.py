@@ -21,13 +21,14 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kg.schema import CONCEPT, WORK, Node
+from kg.schema import CONCEPT, Node
 from music.synth import DEFAULT_TEMPO
 from recommender.behaviour import positive_item, store_events
+from recommender.catalog import Works, platform_items
 from recommender.data import Modality, RecData
 from recommender.encoders.audio import DEFAULT_MEL, MelConfig
 from recommender.encoders.steps import PAD
@@ -40,22 +41,6 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 log = logging.getLogger(__name__)
-
-Works = Literal["all", "catalog", "none"]
-
-
-def platform_items(graph: KnowledgeGraph, works: Works = "all") -> list[Node]:
-    """Concepts then works (`catalog`: only authored works, not the music21 corpus), by id."""
-    concepts = sorted(graph.store.nodes(CONCEPT), key=lambda n: n.id)
-    if works == "none":
-        return concepts
-    found = sorted(graph.store.nodes(WORK), key=lambda n: n.id)
-    if works == "catalog":
-        found = [n for n in found if str(n.props.get("source", "")).startswith("catalog:")]
-    elif works != "all":
-        raise ValueError(f"works must be all, catalog or none, not {works!r}")
-    return concepts + found
-
 
 def platform_data(
     graph: KnowledgeGraph,

@@ -120,7 +120,7 @@ def fit(
     train = TrainingSet(split.protocol, split.train, data.n_users, data.n_items)
     model.prepare(train)
     model.to(device)
-    metric = validation_metric(split.protocol)
+    metric = validation_metric(split.protocol, data.n_items)
     if not model.trainable:
         score = evaluate(model, split, part="valid", device=device)[metric]
         return FitResult(0, score, metric, [{metric: score}], time.perf_counter() - start)

@@ -1,0 +1,69 @@
+"""Why an item is recommended: the best graph paths from it to the learner's history or interests.
+
+Every reason is a path of the knowledge graph (`kg.paths`, at most four edges) rendered as a
+sentence from its edges, so nothing is claimed that the graph does not say. Anchors are the
+history items the model attended to most for this item (or the latest ones, without a model)
+and the learner's stated interests; a path ranks by its cost (length and how generic its inner
+nodes are) and by the model's attention to its anchor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from kg.paths import PathCache, display_name
+from kg.schema import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Something the learner relates to, how (the verb), and how much it weighs for this item
+    (the model's attention relative to uniform; 1.0 for stated interests and without a model)."""
+
+    id: str
+    verb: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    anchor: str
+    verb: str
+    path: Path
+    cost: float
+    score: float
+    lead: str  # "Because you like Frédéric Chopin"
+    facts: str  # the path's edges as a sentence: "Nocturne in E-flat was composed by Frédéric Chopin."
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.lead}: {self.facts}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "anchor": self.anchor,
+            "because": self.verb,
+            "nodes": self.path.nodes,
+            "relations": [s.rel for s in self.path.steps],
+            "cost": round(self.cost, 4),
+            "score": round(self.score, 4),
+            "sentence": self.sentence,
+        }
+
+
+def reasons(paths: PathCache, item: str, anchors: list[Anchor], k: int = 3, max_len: int = 4) -> list[Reason]:
+    """The `k` best explanation paths from `item` to any of `anchors`, best first."""
+    names = paths.nodes([a.id for a in anchors])
+    found: dict[tuple[str, ...], Reason] = {}
+    for anchor in anchors:
+        if anchor.id == item or anchor.id not in names:
+            continue
+        lead = f"Because {anchor.verb} {display_name(names[anchor.id])}"
+        for explanation in paths.explain(item, anchor.id, k, max_len):
+            score = -explanation.score + math.log(max(anchor.weight, 1e-6))
+            key = tuple(explanation.path.nodes)
+            if key not in found or found[key].score < score:
+                found[key] = Reason(anchor.id, anchor.verb, explanation.path, explanation.score, score,
+                                    lead, explanation.sentence)
+    return sorted(found.values(), key=lambda r: (-r.score, r.sentence))[:k]
