@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import mentioned, names, node, remember, subject
+from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import PERSON, WORK, Node
 
@@ -165,58 +166,34 @@ class ActionMusicFact(Action):
 
 
 class ActionRecommendMusic(Action):
-    """Works linked in the graph to what the learner is into: the concept at hand (famous
-    examples of it), the people and genres they asked about, each with its reason."""
+    """Works the recommender ranks best for the learner, each with its reason: a graph path to
+    what they asked about, studied or mastered. Genres, people and eras named in the message
+    narrow the works to those linked to them."""
 
     def name(self) -> str:
         return "action_recommend_music"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         graph = services().graph
-        picks: list[tuple[Node, str]] = []
-        seen: set[str] = set()
-
-        def add(work: Node, reason: str) -> None:
-            if work.id not in seen and work.label == WORK:
-                seen.add(work.id)
-                picks.append((work, reason))
-
         asked = mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
         seeds = asked or [n for n in (node(i) for i in reversed(tracker.get_slot("interests") or [])) if n]
-        for item in seeds[:3]:
-            if item.label == PERSON:
-                for _, work in graph.neighbours(item.id, "COMPOSED_BY", "in")[:3]:
-                    add(work, f"because you asked about {item.name}")
-                for _, work in graph.neighbours(item.id, "PERFORMED_BY", "in")[:3]:
-                    add(work, f"because you asked about {item.name}")
-            else:
-                for _, work in graph.neighbours(
-                    item.id, "IN_GENRE" if item.label == "Genre" else "IN_ERA", "in"
-                )[:6]:
-                    add(work, f"a {item.name} piece")
-        for concept_id in [tracker.get_slot("concept"), *reversed(tracker.get_slot("concepts_seen") or [])]:
-            concept = node(concept_id)
-            if concept is None:
-                continue
-            for _, work in graph.neighbours(concept.id, "EXAMPLE_OF", "in")[:2]:
-                add(work, f"a famous example of {concept.name}, which you were studying")
-            if len(picks) >= 5:
-                break
-        if not picks:
-            instrument = (tracker.get_slot("instrument") or "").lower()
-            for work in _starter_works(instrument):
-                add(work, "a classic to start listening with")
+        profile = learner_profile(tracker, also_asked=[n.id for n in asked])
+        picks = services().recommender.recommend(
+            tracker.sender_id, k=5, kind="work", profile=profile, related_to=[n.id for n in asked])
         if not picks:
             dispatcher.utter_message(
                 text="Tell me a composer, artist or genre you like and I'll suggest music linked to it."
             )
             return []
         lines = []
-        for work, reason in picks[:5]:
-            by = [n for _, n in graph.neighbours(work.id, "COMPOSED_BY", "out")] or [
-                n for _, n in graph.neighbours(work.id, "PERFORMED_BY", "out")
+        for pick in picks:
+            by = [n for _, n in graph.neighbours(pick.item, "COMPOSED_BY", "out")] or [
+                n for _, n in graph.neighbours(pick.item, "PERFORMED_BY", "out")
             ]
-            lines.append(f"• {work.name}{' by ' + names(by, 2) if by else ''}: {reason}.")
+            clause = because(pick, {n.id for n in by[:2]})
+            reason = f"because {clause}" if clause else _listening_reason(pick.item)
+            title = f"• {pick.name}{' by ' + names(by, 2) if by else ''}"
+            lines.append(f"{title}: {reason}." if reason else f"{title}.")
         artists = related_artists(seeds[:3])
         if artists:
             lines.append("Artists to explore: " + "; ".join(f"{a.name} ({why})" for a, why in artists) + ".")
@@ -230,12 +207,18 @@ class ActionRecommendMusic(Action):
                 "last_outcome",
                 {
                     "kind": "recommendation_shown",
-                    "item": picks[0][0].id,
+                    "item": picks[0].item,
                     "outcome": "shown",
-                    "value": float(len(picks[:5])),
+                    "value": float(len(picks)),
                 },
             ),
         ]
+
+
+def _listening_reason(work_id: str) -> str | None:
+    """What the graph says a work illustrates, for a learner with nothing to relate it to yet."""
+    examples = services().graph.neighbours(work_id, "EXAMPLE_OF", "out")
+    return f"a famous example of {names([n for _, n in examples], 2)}" if examples else None
 
 
 def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]:
@@ -264,17 +247,4 @@ def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]
                     break
             if len(found) >= limit:
                 return found
-    return found
-
-
-def _starter_works(instrument: str) -> list[Node]:
-    """Works that illustrate curriculum concepts, easiest concept first: a reasoned default."""
-    graph = services().graph
-    ranked = sorted(graph.concepts(), key=lambda c: (int(c.props.get("grade", 9)), c.name))
-    found: list[Node] = []
-    for concept in ranked:
-        for _, work in graph.neighbours(concept.id, "EXAMPLE_OF", "in")[:1]:
-            found.append(work)
-        if len(found) >= 3:
-            break
     return found

@@ -15,6 +15,7 @@ from rasa_sdk.events import FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import link, names, node
+from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
 
@@ -35,6 +36,7 @@ LEVEL_WORDS = {
     "advanced": ("advanced", "expert", "pro", "professional", "many years", "fluent", "conservatory"),
 }
 MAX_LEVEL, MIN_LEVEL = 8.0, 1.0
+LEVEL_REACH = 2  # grades above the learner's level a next lesson may be
 GOAL_FILLER = re.compile(
     r"^(i(?:'d| would)? (?:like|want|wanna|hope) to |i'm trying to |to )?(?:learn|play|improve|master|"
     r"understand|get better at|be able to|know)?\b\s*(?:how to\s*)?(?:more about\s*)?",
@@ -136,7 +138,9 @@ class ActionSetProfile(Action):
 
 
 def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
-    """The next unmastered concept on the learner's path, and why it was chosen."""
+    """The next lesson and why: the first unmastered step towards the learner's goal, else the
+    recommender's best lesson for them (never ahead of its prerequisites, at most LEVEL_REACH
+    grades above their level when one fits)."""
     graph = services().graph
     known = set(tracker.get_slot("known") or [])
     level = float(tracker.get_slot("level") or 1.0)
@@ -145,28 +149,29 @@ def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
         path = graph.learning_path(goal.id, known)
         if path:
             return path[0], f"it is the first step you haven't mastered on the way to {goal.name}"
-    instrument = (tracker.get_slot("instrument") or "").lower()
-    known = graph.known_closure(known)
-    concepts = graph.concepts()
-    requires: dict[str, list[str]] = {}
-    for edge in graph.store.edges([c.id for c in concepts], "REQUIRES", "out"):
-        requires.setdefault(edge.head, []).append(edge.tail)
-    candidates = []
-    for concept in concepts:
-        if concept.id in known:
-            continue
-        if all(r in known for r in requires.get(concept.id, ())):
-            grade = int(concept.props.get("grade", 1))
-            own_instrument = (
-                bool(instrument) and instrument in str(concept.props.get("instrument", "")).lower()
-            )
-            candidates.append((abs(grade - level), not own_instrument, grade, concept.name, concept))
-    if not candidates:
+    recommender, profile = services().recommender, learner_profile(tracker)
+    found = recommender.recommend(tracker.sender_id, k=1, kind="lesson", profile=profile,
+                                  max_grade=level + LEVEL_REACH)
+    found = found or recommender.recommend(tracker.sender_id, k=1, kind="lesson", profile=profile)
+    concept = node(found[0].item) if found else None
+    if concept is None:
         return None, "you have mastered the whole curriculum"
-    candidates.sort(key=lambda c: c[:4])
-    best = candidates[0][4]
-    why = "everything it builds on is already known to you" if known else "it is where the curriculum starts"
-    return best, f"it fits your level (grade {int(level)}) and {why}"
+    why = because(found[0]) or _curriculum_reason(concept, level)
+    needed_by = node(found[0].prerequisite_of)
+    if needed_by is not None:
+        why += f"; you need it before {needed_by.name}"
+    return concept, why
+
+
+def _curriculum_reason(concept: Node, level: float) -> str:
+    """Why a lesson without an explanation path fits: its grade and prerequisites, from the graph."""
+    builds_on = services().graph.neighbours(concept.id, "REQUIRES", "out")
+    why = ("everything it builds on is already known to you" if builds_on
+           else "it is where the curriculum starts")
+    grade = concept.props.get("grade")
+    if grade is not None and abs(float(grade) - level) <= 1:
+        return f"it fits your level (grade {int(level)}) and {why}"
+    return why
 
 
 class ActionNextLesson(Action):

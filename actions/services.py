@@ -1,4 +1,5 @@
-"""What the custom actions need from outside the dialogue: the graph, the curriculum, the media dir.
+"""What the custom actions need from outside the dialogue: the graph, the curriculum, the media dir,
+the recommender.
 
 The service (or `etude actions`) configures this once at start; actions stay free of any import
 from the service layer, so they run the same in-process and in rasa_sdk's action server.
@@ -13,6 +14,7 @@ from typing import Any
 
 from kg.curriculum import Concept, load_curriculum
 from kg.graph import KnowledgeGraph
+from recommender.service import RecommenderService
 
 Events = list[dict[str, Any]]  # what an action returns
 DomainDict = dict[str, Any]  # rasa_sdk's `domain` argument
@@ -24,11 +26,17 @@ class Services:
     media_dir: Path
     curriculum_dir: Path | None = None
     audio_format: str = "wav"  # free to encode; the Telegram channel makes an MP3 twin when it sends
+    recommender_service: RecommenderService | None = None  # the tutor loads the active model version
 
     @cached_property
     def curriculum(self) -> dict[str, Concept]:
         """Curriculum concepts by bare id (`perfect_fifth`); the graph's ids are `concept:<id>`."""
         return {c.id: c for c in load_curriculum(self.curriculum_dir)}
+
+    @cached_property
+    def recommender(self) -> RecommenderService:
+        """The configured recommender; without one, the graph ranking over this graph."""
+        return self.recommender_service or RecommenderService(self.graph)
 
 
 _current: Services | None = None

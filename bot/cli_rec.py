@@ -1,4 +1,5 @@
-"""`etude rec eval` (and the other recommender commands): benchmark runs on Last.FM.
+"""`etude rec eval` (benchmark runs on Last.FM), `etude rec train` (the platform's model, versioned
+and gated like the NLU's) and `etude rec recommend LEARNER`.
 
 Registered on the main app with `register(app)`. `--json` prints exactly one JSON object on
 stdout; progress and logs go to stderr.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,7 +103,150 @@ def rec_eval(
         stdout.print(_table(report))
 
 
+def _overrides(config: str | None, epochs: int | None) -> dict[str, Any] | None:
+    try:
+        overrides = json.loads(config) if config else {}
+    except json.JSONDecodeError as exc:
+        raise _fail(f"--config is not JSON: {exc}") from exc
+    if not isinstance(overrides, dict):
+        raise _fail("--config must be a JSON object")
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    return overrides or None
+
+
+def rec_train(
+    config: Annotated[str | None, typer.Option(help="JSON object overriding model settings.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs (or fewer: early stopping).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the training.")] = 0,
+    works: Annotated[str, typer.Option(help="Works as items: all, catalog (authored only) or none.")] = "all",
+    media: Annotated[bool, typer.Option(help="Read synthesized audio and keyboard video of lessons.")] = True,
+    tolerance: Annotated[float, typer.Option(help="Activate when at most this much worse.")] = 0.0,
+    force: Annotated[bool, typer.Option("--force", help="Activate even when worse than active.")] = False,
+    rollback: Annotated[bool, typer.Option("--rollback", help="Re-activate the previous version.")] = False,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    as_json: JsonOpt = False,
+) -> None:
+    """Train the platform's recommender on the stored behaviour, check it on held-out behaviour,
+    save a new version and activate it unless the active one is better (or --rollback)."""
+    from recommender.publish import rollback as rollback_rec
+    from recommender.publish import train_version
+
+    settings = get_settings()
+    if rollback:
+        try:
+            result = rollback_rec(settings.home)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        _report(result, as_json, f"active recommender: {result['active']} (was {result['replaced']})")
+        return
+    if works not in ("all", "catalog", "none"):
+        raise _fail(f"unknown --works {works!r} (all, catalog or none)")
+    overrides = _overrides(config, epochs)
+    data, order = _platform(settings, works, media)
+    try:
+        result = train_version(data, settings.home, order, config=overrides, seed=seed, force=force,
+                               tolerance=tolerance, device=device, progress=True)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    state = "activated" if result["activated"] else "not activated"
+    _report(result, as_json, f"recommender {result['version']}: {state} ({result['reason']})")
+
+
+def _platform(settings: Any, works: str, media: bool) -> tuple[Any, Any]:
+    """The platform's data set and learners' histories from the graph and the conversation store."""
+    from bot.service import ensure_graph
+    from bot.store import ConversationStore
+    from recommender.behaviour import store_events
+    from recommender.platform import platform_data
+    from recommender.publish import histories
+
+    graph = ensure_graph(settings)
+    try:
+        with ConversationStore(settings.db_url) as store:
+            events = store_events(store)
+        stderr.print(f"{len(events)} behaviour events; building the data set (media cached)")
+        data = platform_data(graph, events, cache_dir=settings.cache_dir / "rec", works=works,  # type: ignore[arg-type]
+                             media=media)
+    finally:
+        graph.store.close()
+    return data, histories(data, events)
+
+
+def rec_recommend(
+    learner: Annotated[str, typer.Argument(help="The learner's sender id.")],
+    k: Annotated[int, typer.Option("--k", help="How many recommendations.")] = 10,
+    kind: Annotated[str, typer.Option(help="lesson, work or any.")] = "any",
+    as_json: JsonOpt = False,
+) -> None:
+    """Recommendations for one learner, with their reasons, from the active model (or the graph)."""
+    from bot.service import catch_up
+    from bot.store import ConversationStore
+    from recommender.service import KINDS, RecommenderService
+
+    if kind not in KINDS:
+        raise _fail(f"unknown --kind {kind!r} ({', '.join(KINDS)})")
+    if k < 1:
+        raise _fail("--k must be at least 1")
+    settings = get_settings()
+    graph = settings.open_graph()
+    try:
+        if not graph.stats().get("total_nodes"):
+            raise _fail("the knowledge graph is empty: run `etude kg build` first")
+        recommender = RecommenderService.load(graph, settings.home)
+        with ConversationStore(settings.db_url) as store:
+            catch_up(recommender, store, learner)
+            profile = _stored_profile(settings, graph, store, learner)
+        found = recommender.recommend(learner, k=k, kind=kind, profile=profile)  # type: ignore[arg-type]
+    finally:
+        graph.store.close()
+    report = {
+        "learner": learner,
+        "source": recommender.source,
+        "version": recommender.version,
+        "kind": kind,
+        "profile": {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(profile).items()},
+        "recommendations": [r.to_dict() for r in found],
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, default=float) + "\n")
+        return
+    table = Table(title=f"for {learner} ({recommender.source} {recommender.version or ''})".rstrip())
+    for column in ("#", "item", "kind", "score", "why"):
+        table.add_column(column)
+    for n, rec in enumerate(found, 1):
+        why = rec.reason or ""
+        if rec.prerequisite_of:
+            why = f"(needed before {rec.prerequisite_of}) {why}"
+        table.add_row(str(n), rec.name, rec.kind, f"{rec.score:.3f}", why)
+    stdout.print(table)
+
+
+def _stored_profile(settings: Any, graph: Any, store: Any, learner: str) -> Any:
+    """The learner's profile as the actions read it, from the slots of their stored conversation."""
+    from rasa_sdk import Tracker as ActionTracker
+
+    import actions.services
+    from actions.learner import learner_profile
+    from bot.service import load_dialogue
+    from bot.tracker import Tracker
+
+    domain, _ = load_dialogue()
+    tracker = Tracker(learner, domain, events=store.events(learner))
+    actions.services.configure(actions.services.Services(graph=graph, media_dir=settings.media_dir))
+    return learner_profile(ActionTracker.from_dict(tracker.sdk_state()))
+
+
+def _report(result: dict[str, Any], as_json: bool, line: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, default=float) + "\n")
+    else:
+        stdout.print(line)
+
+
 def register(app: typer.Typer) -> None:
     rec = typer.Typer(help="The recommender: benchmark, training, recommendations.", no_args_is_help=True)
     rec.command("eval")(rec_eval)
+    rec.command("train")(rec_train)
+    rec.command("recommend")(rec_recommend)
     app.add_typer(rec, name="rec")

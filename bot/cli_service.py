@@ -86,14 +86,19 @@ def actions_server(
 ) -> None:
     """The project's custom actions behind rasa_sdk's action server (Rasa's webhook protocol)."""
     import actions.services
-    from bot.service import ensure_graph
+    from bot.service import ensure_graph, load_recommender
+    from bot.store import ConversationStore
 
     settings = get_settings()
+    graph = ensure_graph(settings)
+    with ConversationStore(settings.db_url) as store:  # the behaviour since the model was trained
+        recommender = load_recommender(settings, graph, store)
     actions.services.configure(
         actions.services.Services(
-            graph=ensure_graph(settings),
+            graph=graph,
             media_dir=settings.media_dir,
             curriculum_dir=settings.data_dir / "curriculum",
+            recommender_service=recommender,
         )
     )
     from rasa_sdk.endpoint import create_app

@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +100,7 @@ class Engine:
         max_actions: int = 10,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
+        observers: Sequence[Callable[[str, Any], object]] = (),
     ) -> None:
         self.domain = domain
         self.policy = PolicyEnsemble(flows)
@@ -109,6 +110,9 @@ class Engine:
         self.max_actions = max_actions
         self.cache_size = cache_size
         self.clock = clock
+        # Called with (learner, event) for each behaviour event of a turn once it is stored: the
+        # recommender's online update (`RecommenderService.observe`).
+        self.observers = list(observers)
         self.locks = SenderLocks()
         self.trackers: OrderedDict[str, Tracker] = OrderedDict()
 
@@ -153,11 +157,23 @@ class Engine:
                     break
                 await self._run(prediction.action, tracker, messages, actions, prediction.policy)
             tracker.apply(event("action", name=LISTEN, policy="engine"))
-            await self._store(tracker, message, mark, started, messages, actions, parse)
+            behavior = (self._behavior(tracker, message, mark, parse, actions)
+                        if self.store is not None or self.observers else [])
+            await self._store(tracker, message, mark, started, messages, actions, parse, behavior)
         except BaseException:
             self._forget(message.sender_id)
             raise
+        self._observe(behavior)
         return messages
+
+    def _observe(self, behavior: list[Any]) -> None:
+        """Hand a stored turn's behaviour to the observers; one failing never fails the turn."""
+        for observe in self.observers:
+            for item in behavior:
+                try:
+                    observe(item.learner_id, item)
+                except Exception:
+                    log.exception("observer %r failed on a %s event", observe, item.kind)
 
     def _session_expired(self, tracker: Tracker) -> bool:
         if not tracker.events:
@@ -216,6 +232,7 @@ class Engine:
         messages: list[BotMessage],
         actions: list[str],
         parse: dict[str, Any],
+        behavior: list[Any],
     ) -> None:
         if self.store is None:
             return
@@ -232,7 +249,7 @@ class Engine:
             replies=messages,
             started_at=started,
             finished_at=datetime.now(UTC),
-            behavior=self._behavior(tracker, message, mark, parse, actions),
+            behavior=behavior,
         )
         try:
             await asyncio.to_thread(self.store.save_turn, turn)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,20 +65,52 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
 
         ensure_model(settings.home, progress=progress)
         nlu = NLU.load_active(settings.home, graph=graph)
+    store = store if store is not None else ConversationStore(settings.db_url)
     services = actions.services.Services(
-        graph=graph, media_dir=settings.media_dir, curriculum_dir=settings.data_dir / "curriculum"
+        graph=graph,
+        media_dir=settings.media_dir,
+        curriculum_dir=settings.data_dir / "curriculum",
+        recommender_service=load_recommender(settings, graph, store),
     )
     _ = services.curriculum  # read now, not on the first quiz of the first learner
     actions.services.configure(services)
+    observers = []
     if settings.action_endpoint:
         custom: Any = RemoteActions(domain, settings.action_endpoint, InProcessActions(domain).names())
     else:
         custom = InProcessActions(domain)
+        observers.append(services.recommender.observe)  # the actions' recommender, in this process
     executor = Executor(domain, custom)
-    store = store if store is not None else ConversationStore(settings.db_url)
     batcher = MicroBatcher(nlu.parse_batch)
-    engine = Engine(domain, flows, executor, batcher, store)
+    engine = Engine(domain, flows, executor, batcher, store, observers=observers)
     return Tutor(settings, graph, nlu, store, engine, batcher)
+
+
+def load_recommender(settings: Settings, graph: Any, store: Any = None) -> Any:
+    """The active recommender version (or the graph ranking before one is trained), caught up with
+    the behaviour stored since that version was trained, so no learner starts from an old state."""
+    from recommender.service import RecommenderService
+
+    recommender = RecommenderService.load(graph, settings.home)
+    if store is not None:
+        read = catch_up(recommender, store)
+        log.info("recommender: %s%s, %d stored events read", recommender.source,
+                 f" {recommender.version}" if recommender.version else "", read)
+    return recommender
+
+
+def catch_up(recommender: Any, store: Any, learner: str | None = None) -> int:
+    """Observe the stored behaviour (of one learner, or all) since the model version was trained;
+    returns how many events were read."""
+    trained = recommender.served.meta.get("trained_at") if recommender.served is not None else None
+    try:
+        events = store.behavior(learner, since=datetime.fromisoformat(trained) if trained else None)
+    except Exception as exc:  # a store that cannot be read yet only costs the catch-up
+        log.warning("recommender catch-up skipped: %s", exc)
+        return 0
+    for item in events:
+        recommender.observe(item.learner_id, item)
+    return len(events)
 
 
 def create_service_app(tutor: Tutor) -> FastAPI:
