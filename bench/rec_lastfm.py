@@ -53,7 +53,7 @@ ABLATIONS = {
     "full": {},
     "no graph": {"use_graph": False},
     "no attention": {"use_attention": False},
-    "no sequence": {"use_sequence": False},
+    "with sequence (Last.FM has no time order)": {"use_sequence": True},
     "no content (id only)": {"modalities": ["id"]},
     "no user context (standard inputs)": {"use_context": False},
 }

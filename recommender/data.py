@@ -46,6 +46,9 @@ class RecData:
     # (Last.FM: artists not linked to the graph, so never an item and never a label of any split).
     user_context: list[np.ndarray] | None = None
     n_context: int = 0
+    # Whether each user's positives are in time order (oldest first): only then does "the latest
+    # interactions" mean anything. Last.FM's listening counts carry no time.
+    ordered: bool = False
 
     @property
     def n_users(self) -> int:

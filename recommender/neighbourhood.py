@@ -18,10 +18,13 @@ import torch
 from torch import nn
 
 
+FEATURES = 4  # neighbour votes, item similarity, item popularity, history size
+
+
 class NeighbourhoodEvidence(nn.Module):
     """Co-occurrence statistics of the training histories, kept current under online updates."""
 
-    def __init__(self, n_users: int, n_items: int, neighbours: int = 50) -> None:
+    def __init__(self, n_users: int, n_items: int, neighbours: int = 200) -> None:
         super().__init__()
         self.neighbours = neighbours
         # Derived from the histories (and context), rebuilt by `fit`, so not saved with the model.
@@ -74,7 +77,7 @@ class NeighbourhoodEvidence(nn.Module):
         return torch.zeros_like(sims).scatter_(1, top.indices, top.values.clamp_min(0))
 
     def pairs(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        """[B, 2] log-scaled evidence for (user, item) pairs, own interaction taken out."""
+        """[B, FEATURES] log-scaled evidence for (user, item) pairs, own interaction taken out."""
         own = self.history[users, items]  # 1 for a training positive
         column = self.history[:, items].T  # [B, n_users]: who has the candidate
         dots = self.user_dots[users] - own.unsqueeze(1) * column
@@ -88,11 +91,12 @@ class NeighbourhoodEvidence(nn.Module):
         mine = self.history[users].clone()
         mine[torch.arange(len(users), device=users.device), items] = 0.0  # not its own similar item
         item_sim = (cos * mine).sum(1)
-        return torch.stack([torch.log1p(user_votes), torch.log1p(item_sim.clamp_min(0))], -1)
+        history_size = self.history[users].sum(1) - own
+        return self._features(user_votes, item_sim, counts[items] - own, history_size)
 
     def all_items(self, users: torch.Tensor) -> torch.Tensor:
-        """[B, n_items, 2] evidence for every item; items already in a history are not corrected
-        (rankings leave them out anyway)."""
+        """[B, n_items, FEATURES] evidence for every item; items already in a history are not
+        corrected (rankings leave them out anyway)."""
         sizes = self.history[users].sum(1) + self.context_sizes[users]
         weights = self._votes(self.user_dots[users], sizes, users)
         user_votes = weights @ self.history
@@ -101,4 +105,14 @@ class NeighbourhoodEvidence(nn.Module):
             cos = self.cooccurrence / (counts.unsqueeze(1) * counts.unsqueeze(0)).clamp_min(1e-9).sqrt()
             self._cosine = cos - torch.diag(torch.diagonal(cos))
         item_sim = self.history[users] @ self._cosine
-        return torch.stack([torch.log1p(user_votes), torch.log1p(item_sim.clamp_min(0))], -1)
+        counts = self.history.sum(0).expand_as(item_sim)
+        history_size = self.history[users].sum(1, keepdim=True).expand_as(item_sim)
+        return self._features(user_votes, item_sim, counts, history_size)
+
+    @staticmethod
+    def _features(votes: torch.Tensor, similarity: torch.Tensor, popularity: torch.Tensor,
+                  history_size: torch.Tensor) -> torch.Tensor:
+        """Neighbour votes, item similarity, the item's popularity and the user's history size:
+        the votes only mean something next to how popular the item is and how much the user did."""
+        return torch.stack([torch.log1p(votes), torch.log1p(similarity.clamp_min(0)),
+                            torch.log1p(popularity), torch.log1p(history_size)], -1)

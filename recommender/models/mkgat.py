@@ -26,7 +26,7 @@ from torch import nn
 from recommender.base import Recommender, TrainingSet
 from recommender.data import RecData
 from recommender.encoders.graph import GraphEmbedding
-from recommender.neighbourhood import NeighbourhoodEvidence
+from recommender.neighbourhood import FEATURES, NeighbourhoodEvidence
 
 MODALITIES = ("id", "text", "audio", "video")
 
@@ -75,20 +75,23 @@ class MKGAT(Recommender):
         "neighbours": 16,  # sampled graph neighbours per item entity
         "history": 50,  # latest interactions the user side reads
         "heads": 2,
-        "dropout": 0.2,
+        "dropout": 0.5,
         "history_dropout": 0.1,  # share of history items hidden per training example
         "modalities": list(MODALITIES),  # item modalities to fuse (ablation: drop some)
         "use_graph": True,  # ablation "no graph": no f_graph and no L_kg
         "use_attention": True,  # ablation "no attention": mean fusion, mean neighbour pooling
-        "use_sequence": True,  # ablation "no sequence": behaviour MLP only on the user side
+        # self-attention over the latest interactions: "auto" uses it where the data's histories are
+        # in time order (the platform's events), not where they carry no time (Last.FM);
+        # false is the ablation "no sequence" (behaviour MLP only on the user side)
+        "use_sequence": "auto",
         "use_context": True,  # read the data's user_context (behaviour outside the catalogue)
         "use_neighbours": True,  # neighbourhood evidence (user-KNN votes, item-KNN similarity)
-        "knn": 50,  # neighbours whose votes count
-        "epochs": 30,
-        "lr": 2e-3,
-        "batch_size": 1024,
+        "knn": 200,  # neighbours whose votes count
+        "epochs": 10,  # it peaks within a few epochs on Last.FM and then overfits
+        "lr": 1e-3,
+        "batch_size": 256,
         "weight_decay": 1e-6,
-        "patience": 4,
+        "patience": 2,
         "extra_negatives": 0,
         "seed": 0,
     }
@@ -102,6 +105,7 @@ class MKGAT(Recommender):
         if unknown:
             raise ValueError(f"unknown modalities {sorted(unknown)}; known: {MODALITIES}")
         self.pad = data.n_items  # history padding index
+        self.use_sequence = data.ordered if c["use_sequence"] == "auto" else bool(c["use_sequence"])
         self.item = nn.Embedding(data.n_items + 1, d, padding_idx=self.pad)
         self.bias = nn.Embedding(data.n_items, 1)
         nn.init.normal_(self.item.weight, std=d ** -0.5)
@@ -155,8 +159,12 @@ class MKGAT(Recommender):
         self.use_neighbours = bool(c["use_neighbours"])
         if self.use_neighbours:
             self.evidence = NeighbourhoodEvidence(data.n_users, data.n_items, int(c["knn"]))
-            self.evidence_in = nn.Linear(2, d)
-            self.evidence_out = nn.Linear(2, 1)
+            # counts on very different scales: standardised with the training rows' statistics
+            self.register_buffer("evidence_mean", torch.zeros(FEATURES))
+            self.register_buffer("evidence_std", torch.ones(FEATURES))
+            self.evidence_in = nn.Linear(FEATURES, d)
+            # its own small tower to the logit: the evidence is strong but not linear in its parts
+            self.evidence_out = nn.Sequential(nn.Linear(FEATURES, d), nn.ReLU(), nn.Linear(d, 1))
             self._context = ([torch.as_tensor(x) for x in data.user_context]
                              if self.use_context and data.user_context is not None else None)
             self.register_load_state_dict_post_hook(lambda module, _keys: module.refresh_evidence())
@@ -203,6 +211,12 @@ class MKGAT(Recommender):
             if len(pos):
                 matrix[pos[:, 0], pos[:, 1]] = 1.0
             self.evidence.fit(matrix, self._context)
+            rows = torch.as_tensor(train.rows[:, :2], dtype=torch.long)
+            with torch.no_grad():
+                features = torch.cat([self.evidence.pairs(c[:, 0], c[:, 1]) for c in rows.split(4096)])
+            if len(features) > 1:
+                self.evidence_mean = features.mean(0).to(device)
+                self.evidence_std = features.std(0).clamp_min(1e-6).to(device)
         self.nb_rel = torch.as_tensor(rel, device=device)
         self.nb_ent = torch.as_tensor(ent, device=device)
         self.nb_mask = torch.as_tensor(mask, device=device)
@@ -278,6 +292,26 @@ class MKGAT(Recommender):
         pooled = (weights.unsqueeze(-1) * nb).sum(1)
         return F.leaky_relu(self.graph_out(torch.cat([entity, pooled], -1)))
 
+    def graph_grid(self, items: torch.Tensor, user: torch.Tensor) -> torch.Tensor:
+        """`graph_vector` for the same candidates [C] in every row of `user` [B, C, d]: [B, C, d].
+
+        Scores relations once per relation type and pools neighbours with one batched product,
+        so ranking every item never builds a [B, C, K, d] tensor.
+        """
+        entity = self.graph.entity(self.item_entity[items])  # [C, d]
+        nb = self.graph.entity(self.nb_ent[items])  # [C, K, d]
+        mask = self.nb_mask[items].unsqueeze(0).expand(user.shape[0], -1, -1)  # [B, C, K]
+        if self.config["use_attention"]:
+            per_relation = self.relation_query(user) @ self.graph.relation.weight.T  # [B, C, R]
+            index = self.nb_rel[items].unsqueeze(0).expand(user.shape[0], -1, -1)
+            scores = per_relation.gather(2, index)
+        else:
+            scores = torch.zeros(mask.shape, device=user.device, dtype=entity.dtype)
+        weights = _masked_softmax(scores, mask)
+        pooled = torch.einsum("bck,ckd->bcd", weights, nb)
+        entity = entity.unsqueeze(0).expand(user.shape[0], -1, -1)
+        return F.leaky_relu(self.graph_out(torch.cat([entity, pooled], -1)))
+
     def user_state(self, users: torch.Tensor, exclude: torch.Tensor | None = None
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Behaviour vector [B, d], contextual history states [B, L, d] and history mask [B, L]."""
@@ -296,7 +330,7 @@ class MKGAT(Recommender):
             ctx = (self.context(ctx_ids) * ctx_mask.unsqueeze(-1)).sum(1)
             mean = torch.cat([mean, ctx / ctx_mask.sum(1, keepdim=True).clamp_min(1)], -1)
         behaviour = self.behaviour(mean)
-        if not self.config["use_sequence"]:
+        if not self.use_sequence:
             return behaviour, items, mask
         positions = self.position(torch.arange(history.shape[1], device=history.device))
         empty = ~mask.any(1)
@@ -314,14 +348,14 @@ class MKGAT(Recommender):
 
     # ------------------------------------------------------------------ scoring
 
-    def _score(self, users: torch.Tensor, items: torch.Tensor, exclude: torch.Tensor | None
-               ) -> torch.Tensor:
-        """Logits for a [B, C] grid of candidates `items` per user."""
+    def _score(self, users: torch.Tensor, items: torch.Tensor, exclude: torch.Tensor | None,
+               shared: bool = False) -> torch.Tensor:
+        """Logits for a [B, C] grid of candidates `items` per user (`shared`: every row alike)."""
         b, n = items.shape
         behaviour, states, mask = self.user_state(users, exclude)
         flat = items.reshape(-1)
         ids = self.item(flat).view(b, n, -1)
-        if self.config["use_sequence"]:
+        if self.use_sequence:
             pooled = self.pooled_history(states, mask, ids)
             user = self.user_out(torch.cat([behaviour.unsqueeze(1).expand(-1, n, -1), pooled], -1))
         else:
@@ -332,11 +366,14 @@ class MKGAT(Recommender):
         item = self.fuse(vectors[inverse], present[inverse], user_flat)
         parts = [user_flat, item, user_flat * item]
         if self.use_graph:
-            graph = self.graph_vector(flat, user_flat)
+            if shared:
+                graph = self.graph_grid(items[0], user).reshape(b * n, -1)
+            else:
+                graph = self.graph_vector(flat, user_flat)
             parts += [graph, user_flat * graph]
         direct = self.bias(flat).squeeze(-1)
         if self.use_neighbours:
-            evidence = self._evidence(users, items, exclude)
+            evidence = (self._evidence(users, items, exclude) - self.evidence_mean) / self.evidence_std
             parts.append(torch.tanh(self.evidence_in(evidence)))
             direct = direct + self.evidence_out(evidence).squeeze(-1)
         logits = self.predict(self.drop(torch.cat(parts, -1))).squeeze(-1) + direct
@@ -344,11 +381,11 @@ class MKGAT(Recommender):
 
     def _evidence(self, users: torch.Tensor, items: torch.Tensor, exclude: torch.Tensor | None
                   ) -> torch.Tensor:
-        """[B*C, 2] neighbourhood evidence for the candidate grid `items` [B, C]."""
+        """[B*C, FEATURES] neighbourhood evidence for the candidate grid `items` [B, C]."""
         if exclude is not None and items.shape[1] == 1:
             return self.evidence.pairs(users, items[:, 0])
         every = self.evidence.all_items(users)  # [B, n_items, 2]
-        return every.gather(1, items.unsqueeze(-1).expand(-1, -1, 2)).reshape(-1, 2)
+        return every.gather(1, items.unsqueeze(-1).expand(-1, -1, FEATURES)).reshape(-1, FEATURES)
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return self._score(users, items.unsqueeze(1), exclude=items)[:, 0]
@@ -358,7 +395,7 @@ class MKGAT(Recommender):
         out = []
         for start in range(0, len(users), chunk):
             part = users[start:start + chunk]
-            out.append(self._score(part, items.expand(len(part), -1), exclude=None))
+            out.append(self._score(part, items.expand(len(part), -1), exclude=None, shared=True))
         return torch.cat(out)
 
     def aux_loss(self) -> torch.Tensor | float:
