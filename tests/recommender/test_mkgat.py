@@ -14,7 +14,8 @@ from recommender.splits import make_split
 from recommender.train import fit, seed_everything
 from tests.recommender.tiny import tiny_data
 
-SMALL = {"use_sequence": True, "dim": 16, "batch_size": 64, "epochs": 30, "lr": 1e-2, "patience": 30, "neighbours": 4, "history": 12}
+SMALL = {"use_sequence": True, "dim": 16, "batch_size": 64, "epochs": 30, "lr": 1e-2, "patience": 30,
+         "neighbours": 4, "history": 12}
 
 
 def prepared(config: dict | None = None, protocol: str = "ctr", data=None):
@@ -102,7 +103,8 @@ def test_unknown_modalities_and_interactions_are_refused():
         create("mkgat", tiny_data(), {"kg_interaction": "distmult-ish"})
 
 
-ABLATIONS = [{"use_graph": False}, {"use_attention": False}, {"use_sequence": False}, {"use_neighbours": False},
+ABLATIONS = [{"use_graph": False}, {"use_attention": False}, {"use_sequence": False},
+             {"use_neighbours": False},
              {"use_context": False}, {"modalities": ["id"]}]
 
 

@@ -30,7 +30,8 @@ def tiny_data(n_users: int = 40, n_items: int = 30, seed: int = 0, text_dim: int
     present[::5] = False  # some items have no text: models must mask, not read zeros
     text[~present] = 0.0
     # behaviour outside the catalogue: each group listens to its own five "other artists"
-    context = [np.sort(rng.choice(5, size=3, replace=False) + (0 if u % 2 == 0 else 5)) for u in range(n_users)]
+    context = [np.sort(rng.choice(5, size=3, replace=False) + (0 if u % 2 == 0 else 5))
+               for u in range(n_users)]
     data = RecData(
         name="tiny",
         positives=np.array(positives, dtype=np.int64),
