@@ -75,6 +75,7 @@ def run_once(data: RecData, split: Split, spec: RunSpec, seed: int,
         "fit_seconds": round(result.seconds, 2),
         "eval_seconds": round(time.perf_counter() - start, 2),
         "split": split.sizes(),
+        "config": dict(model.config),  # the defaults resolved: what really ran
     }
     if spec.slices:
         out["cold_start"] = _slice(model, split, spec.device, users=cold_users(split, data.n_users))
