@@ -105,28 +105,58 @@ def find_paths(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) 
 
 def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k: int = 3,
          max_len: int = 4) -> list[Path]:
-    """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet."""
+    """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet.
+
+    Meeting nodes are taken shortest total length first, and longer ones only while they could
+    still beat the k-th best path found: a path of n edges costs at least `_least_cost(n)`.
+    """
     if a == b:
         return []
-    candidates: dict[tuple, Path] = {}
+    depth_left: dict[str, int] = {}
+    depth_right: dict[str, int] = {}
+    by_length: dict[int, list[str]] = {}
     for meet in left.keys() & right.keys():
-        for lw in _walks(left, meet, 20):
-            for rw in _walks(right, meet, 20):
-                steps = lw + [_reverse(s) for s in reversed(rw)]
-                if not steps or len(steps) > max_len:
-                    continue
-                nodes = [a]
-                for s in steps:
-                    nodes.append(s.target if s.forward else s.source)
-                if len(set(nodes)) != len(nodes) or nodes[-1] != b:
-                    continue
-                key = tuple((s.source, s.rel, s.target) for s in steps)
-                candidates[key] = Path(nodes, steps)
+        length = _depth(left, meet, depth_left) + _depth(right, meet, depth_right)
+        if 0 < length <= max_len:
+            by_length.setdefault(length, []).append(meet)
+    candidates: dict[tuple, Path] = {}
+    degree: dict[str, int] = {}
+    for length in sorted(by_length):
+        if len(candidates) >= k:
+            degree.update(degrees({n for p in candidates.values() for n in p.nodes[1:-1]} - degree.keys()))
+            kth = sorted(path_cost(p, degree) for p in candidates.values())[k - 1]
+            if _least_cost(length) > kth:
+                break
+        for meet in by_length[length]:
+            for lw in _walks(left, meet, 20):
+                for rw in _walks(right, meet, 20):
+                    steps = lw + [_reverse(s) for s in reversed(rw)]
+                    nodes = [a]
+                    for s in steps:
+                        nodes.append(s.target if s.forward else s.source)
+                    if len(set(nodes)) != len(nodes) or nodes[-1] != b:
+                        continue
+                    key = tuple((s.source, s.rel, s.target) for s in steps)
+                    candidates[key] = Path(nodes, steps)
     if not candidates:
         return []
-    degree = degrees({n for p in candidates.values() for n in p.nodes[1:-1]})
+    degree.update(degrees({n for p in candidates.values() for n in p.nodes[1:-1]} - degree.keys()))
     ranked = sorted(candidates.values(), key=lambda p: (path_cost(p, degree), p.nodes))
     return ranked[:k]
+
+
+def _depth(parents: Expansion, node: str, memo: dict[str, int]) -> int:
+    """Edges from the expansion's start to `node` (every walk there is a shortest one)."""
+    found = memo.get(node)
+    if found is None:
+        chain = parents.get(node)
+        found = memo[node] = 1 + _depth(parents, chain[0][0], memo) if chain else 0
+    return found
+
+
+def _least_cost(length: int) -> float:
+    """The lowest `path_cost` a path of `length` edges can have (every inner node has an edge)."""
+    return length + 0.5 * math.log1p(1) * (length - 1)
 
 
 def path_cost(path: Path, degree: dict[str, int]) -> float:
@@ -171,20 +201,23 @@ def explain(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) -> 
 class PathCache:
     """`explain` for many pairs over a graph that stays as it is while the cache is used.
 
-    Expansions, degrees and nodes are kept per node (least recently used dropped past `size`),
-    so explaining ten items to five anchors costs fifteen expansions the first time and fifty
-    joins after that. Build a new cache (or `clear` this one) when the graph changes.
+    Expansions, degrees and nodes are kept per node and answers per pair (least recently used
+    dropped past `size`), so explaining ten items to five anchors costs fifteen expansions and
+    fifty joins the first time and lookups after that. Build a new cache (or `clear` this one)
+    when the graph changes.
     """
 
     def __init__(self, store: GraphStore, size: int = 20_000) -> None:
         self.store = store
         self.size = size
         self._expansions: OrderedDict[tuple[str, int], Expansion] = OrderedDict()
+        self._explained: OrderedDict[tuple[str, str, int, int], list[Explanation]] = OrderedDict()
         self._degrees: dict[str, int] = {}
         self._nodes: dict[str, Node | None] = {}
 
     def clear(self) -> None:
         self._expansions.clear()
+        self._explained.clear()
         self._degrees.clear()
         self._nodes.clear()
 
@@ -227,8 +260,16 @@ class PathCache:
         return join(a, b, left, right, self.degrees, k, max_len)
 
     def explain(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:
-        """What `kg.paths.explain` answers, from the cache."""
+        """What `kg.paths.explain` answers, from the cache (answers are kept too)."""
+        key = (a, b, k, max_len)
+        found = self._explained.get(key)
+        if found is not None:
+            self._explained.move_to_end(key)
+            return list(found)
         paths = self.find_paths(a, b, k, max_len)
         nodes = self.nodes({n for p in paths for n in p.nodes})
         degree = self.degrees({n for p in paths for n in p.nodes[1:-1]})
-        return [Explanation(p, path_cost(p, degree), render(p, nodes)) for p in paths]
+        found = self._explained[key] = [Explanation(p, path_cost(p, degree), render(p, nodes)) for p in paths]
+        if len(self._explained) > self.size:
+            self._explained.popitem(last=False)
+        return list(found)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommender.base import TrainingSet
+from recommender.base import Recommender, TrainingSet
 from recommender.behaviour import positive_item
 from recommender.data import RecData
 from recommender.evaluate import evaluate
@@ -32,6 +32,7 @@ from recommender.models import MAIN, create
 from recommender.registry import (
     Histories,
     ServedModel,
+    content_vectors,
     finish_version,
     library_versions,
     load_version,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MIN_HELD_OUT = 3  # positives a learner needs to give one validation and one test item
 GATE_K = 10
+REPRODUCTION_TOLERANCE = 1e-3  # relative logit difference: float rounding, nothing more
 
 
 def histories(data: RecData, events: Iterable[BehaviorEvent] | None = None) -> Histories:
@@ -124,6 +126,19 @@ def evaluate_served(served: ServedModel, data: RecData, split: Split) -> dict[st
     return evaluate(model, split, "test")
 
 
+def reproduction_error(model: Recommender, saved: ServedModel, split: Split, users: int = 3) -> float:
+    """Largest logit difference (relative where logits are large) between the trained model and its
+    saved version read back with the same training rows: whatever saving leaves out (raw media,
+    encoders) must not change a score."""
+    import torch
+
+    with torch.no_grad():
+        model.eval()
+        rows = torch.as_tensor(np.unique(split.train[:, 0])[:users])
+        trained = model.score_items(rows)
+        return float(((saved.model.score_items(rows) - trained).abs() / trained.abs().clamp_min(1.0)).max())
+
+
 def train_version(
     data: RecData,
     home: Path | str,
@@ -150,19 +165,24 @@ def train_version(
     model = create(MAIN, data, config)
     result = fit(model, data, split, seed=seed, device=device, progress=progress)
     model.to("cpu")
-    metrics = evaluate(model, split, "test")
-    key = gate_metric(metrics)
 
     versions = rec_versions(home)
     version = versions.new_version()
     path = versions.path(version)
-    save_version(path, model, data, order)
+    vectors, present = content_vectors(model)  # the encoders run once more, for every item
+    save_version(path, model, data, order, (vectors, present))
+    reproduced = reproduction_error(model, load_version(path, rows=split.train), split)
+    model.cache_content(vectors, present)  # the same scores, without running the encoders again
+    metrics = evaluate(model, split, "test")
+    key = gate_metric(metrics)
     served = load_version(path)
     rows = list(range(min(3, served.model.n_users)))
     fast = max_difference(FastScorer(served.model), rows) if supports(served.model) else None
 
     active, old, reason = versions.active(), None, ""
-    if active is None:
+    if reproduced > REPRODUCTION_TOLERANCE:
+        activated, reason = False, f"the saved version scores {reproduced:.2g} off the trained model"
+    elif active is None:
         activated, reason = True, "no active model"
     else:
         try:
@@ -194,6 +214,7 @@ def train_version(
         "gate": {"metric": key, "tolerance": tolerance, "reason": reason,
                  "active": active, "active_metrics": old},
         "activated": activated,
+        "saved_max_difference": reproduced,
         "fast_path_max_difference": fast,
         "versions": library_versions(),
         "device": str(device),

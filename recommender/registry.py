@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +56,19 @@ class ServedModel:
     version: str | None = None
 
 
+def _flags(data: RecData) -> dict[str, Any]:
+    """The data set's plain settings (e.g. whether histories are in time order), which can shape
+    the model built from it; ids, arrays and content are saved on their own."""
+    skip = {"name", "n_entities", "n_context"}
+    return {f.name: getattr(data, f.name) for f in fields(data)
+            if f.name not in skip and isinstance(getattr(data, f.name), bool | int | float | str)}
+
+
 def _skeleton(item_ids: list[str], item_names: list[str], learners: list[str], relation_names: list[str],
-              n_entities: int, triples: np.ndarray, item_entity: np.ndarray) -> RecData:
+              n_entities: int, triples: np.ndarray, item_entity: np.ndarray,
+              flags: dict[str, Any] | None = None) -> RecData:
     """The data a model is built from, minus behaviour and raw media: enough to load weights into."""
+    known = {f.name for f in fields(RecData)}
     return RecData(
         name="etude",
         positives=np.zeros((0, 2), dtype=np.int64),
@@ -69,6 +79,7 @@ def _skeleton(item_ids: list[str], item_names: list[str], learners: list[str], r
         item_names=item_names,
         relation_names=relation_names,
         n_entities=n_entities,
+        **{k: v for k, v in (flags or {}).items() if k in known},
     )
 
 
@@ -84,16 +95,18 @@ def content_vectors(model: Recommender, batch: int = 256) -> tuple[torch.Tensor,
     return torch.cat(vectors), torch.cat(present)
 
 
-def save_version(path: Path, model: Recommender, data: RecData, histories: Histories) -> None:
-    """Write everything but the metadata (`finish_version` adds it, which completes the version)."""
+def save_version(path: Path, model: Recommender, data: RecData, histories: Histories,
+                 content: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
+    """Write everything but the metadata (`finish_version` adds it, which completes the version);
+    `content` is `content_vectors(model)` when the caller has it already."""
     path.mkdir(parents=True, exist_ok=True)
     learners = list(histories)
     skeleton = _skeleton(list(data.item_ids), list(data.item_names), learners, list(data.relation_names),
-                         data.n_entities, data.triples, data.item_entity)
+                         data.n_entities, data.triples, data.item_entity, _flags(data))
     kept = set(create(model.name, skeleton, model.config).state_dict()) - {"history_items"}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items() if k in kept}
     torch.save({"model": model.name, "config": model.config, "state": state}, path / "model.pt")
-    vectors, present = content_vectors(model)
+    vectors, present = content if content is not None else content_vectors(model)
     torch.save({"vectors": vectors, "present": present}, path / "content.pt")
     np.savez_compressed(path / "graph.npz", triples=data.triples, item_entity=data.item_entity)
     catalog = {
@@ -101,6 +114,7 @@ def save_version(path: Path, model: Recommender, data: RecData, histories: Histo
         "item_names": list(data.item_names),
         "relation_names": list(data.relation_names),
         "n_entities": data.n_entities,
+        "flags": _flags(data),
         "histories": {u: [list(pair) for pair in h] for u, h in histories.items()},
     }
     (path / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
@@ -112,31 +126,35 @@ def finish_version(path: Path, meta: dict[str, Any]) -> None:
     tmp.replace(path / METADATA)
 
 
-def load_version(path: Path, spare_rows: int = 0) -> ServedModel:
+def load_version(path: Path, spare_rows: int = 0, rows: np.ndarray | None = None) -> ServedModel:
     """A saved version ready to serve: eval mode, content from its cache, one history row per
-    learner it was trained with (in `histories` order, read as the model reads training rows) and
-    `spare_rows` empty rows after them for learners it never saw. Raises on missing or mismatched
-    files."""
+    learner it was trained with (their whole history, read as the model reads training rows) and
+    `spare_rows` empty rows after them for learners it never saw. `rows` ((learner row, item)
+    pairs) replace those histories (the trainer checks the version with its training rows).
+    Raises on missing or mismatched files."""
     saved = torch.load(path / "model.pt", map_location="cpu", weights_only=False)
     catalog = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
     with np.load(path / "graph.npz") as graph:
         triples, item_entity = graph["triples"], graph["item_entity"]
     histories: Histories = {u: [(i, kind) for i, kind in h] for u, h in catalog["histories"].items()}
     learners = [*histories, *(f"{SPARE}{n}" for n in range(spare_rows))]
-    skeleton = _skeleton(catalog["item_ids"], catalog["item_names"], learners,
-                         catalog["relation_names"], int(catalog["n_entities"]), triples, item_entity)
+    skeleton = _skeleton(catalog["item_ids"], catalog["item_names"], learners, catalog["relation_names"],
+                         int(catalog["n_entities"]), triples, item_entity, catalog.get("flags"))
     model = create(saved["model"], skeleton, saved["config"])
     if not isinstance(model, MKGAT):
         raise ValueError(f"{path}: serving needs the {MAIN} model, not {saved['model']}")
+    if rows is None:
+        index = {item: k for k, item in enumerate(catalog["item_ids"])}
+        rows = np.array([(u, index[i]) for u, h in enumerate(histories.values()) for i, _ in h if i in index],
+                        dtype=np.int64).reshape(-1, 2)
+    # what the model derives from behaviour (histories, graph neighbours, neighbourhood counts) first,
+    # then the weights, so statistics saved with them (as trained) are not derived again
+    model.prepare(TrainingSet("topk", rows, model.n_users, model.n_items))
     missing, unexpected = model.load_state_dict(saved["state"], strict=False)
     if unexpected or set(missing) - {"history_items"}:
         raise ValueError(f"{path}: weights do not fit the model (missing {missing}, unexpected {unexpected})")
     content = torch.load(path / "content.pt", map_location="cpu", weights_only=True)
     model.cache_content(content["vectors"], content["present"])
-    index = {item: k for k, item in enumerate(catalog["item_ids"])}
-    rows = np.array([(u, index[i]) for u, h in enumerate(histories.values()) for i, _ in h if i in index],
-                    dtype=np.int64).reshape(-1, 2)
-    model.prepare(TrainingSet("topk", rows, model.n_users, model.n_items))  # histories, neighbours
     model.eval()
     meta_path = path / METADATA
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}

@@ -111,7 +111,7 @@ class RecommenderService:
         works: Works = "all",
         paths_per_item: int = 3,
         max_path: int = 4,
-        anchors_per_item: int = 4,
+        anchors_per_item: int = 3,
         max_learners: int = 100_000,
     ) -> None:
         self.graph = graph

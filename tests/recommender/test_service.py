@@ -233,6 +233,7 @@ def test_a_trained_version_has_its_metadata_and_is_active(trained: dict, home: P
         assert key in meta
     assert meta["split"]["protocol"] == "leave-latest-out" and meta["split"]["test"] == 10
     assert {"torch", "python", "numpy"} <= set(meta["versions"])
+    assert meta["saved_max_difference"] < 1e-4  # saving (no raw media, no encoders) changes no score
     assert meta["fast_path_max_difference"] < 1e-4
     assert meta["config"]["dim"] == TINY["dim"]
     assert not (rec_dir(home) / trained["version"] / "model.pt").read_bytes().count(b"audio_values")
