@@ -124,7 +124,7 @@ def labelled_pairs(data: RecData, seed: int) -> np.ndarray:
     return np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
 
 
-def lastfm_data(path: Path | str | None = None, context: bool = True) -> RecData:
+def lastfm_data(path: Path | str | None = None, context: bool = True, text: bool = True) -> RecData:
     """Last.FM with its KG after the standard preprocessing; raises `LastFMDataError` on wrong counts.
 
     Dense ids follow sorted raw ids. With `context`, each user's listening to the artists that
@@ -132,7 +132,8 @@ def lastfm_data(path: Path | str | None = None, context: bool = True) -> RecData
     behaviour side information that is disjoint from every (user, item) label, which the
     published KG recommenders do not read (the benchmark reports results with and without it).
     An item's text is the artist's name: the graph's other entities are bare Freebase ids
-    without names, so the graph, not the text, says the rest.
+    without names, so the graph, not the text, says the rest. With `text` the names' sentence
+    vectors are the "text" modality (computed once, cached under ETUDE_HOME/cache/rec).
     """
     from kg.lastfm import load_lastfm
 
@@ -167,6 +168,10 @@ def lastfm_data(path: Path | str | None = None, context: bool = True) -> RecData
     )
     if context:
         data.user_context, data.n_context = _other_artists(path, users, set(items))
+    if text:
+        from recommender.encoders.text import text_features
+
+        data.modalities["text"] = Modality(text_features(names), np.array([bool(n.strip()) for n in names]))
     data.check()
     return data
 
