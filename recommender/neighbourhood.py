@@ -17,7 +17,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
 FEATURES = 4  # neighbour votes, item similarity, item popularity, history size
 
 
@@ -33,7 +32,10 @@ class NeighbourhoodEvidence(nn.Module):
         self.register_buffer("context_dots", torch.zeros(n_users, n_users), persistent=False)
         self.register_buffer("context_sizes", torch.zeros(n_users), persistent=False)
         self.register_buffer("cooccurrence", torch.zeros(n_items, n_items), persistent=False)
-        self._cosine: torch.Tensor | None = None  # item-item cosine, cached until the data changes
+        # A[u, i] = Σ_j h_u[j]·C[i, j]/√n_j and w[u] = Σ_j h_u[j]/√n_j: item similarities in O(1) a pair
+        self.register_buffer("affinity", torch.zeros(n_users, n_items), persistent=False)
+        self.register_buffer("weight_sums", torch.zeros(n_users), persistent=False)
+        self._remembered: tuple[torch.Tensor, torch.Tensor] | None = None  # (sorted pair keys, features)
 
     def fit(self, history: torch.Tensor, context: list[torch.Tensor] | None = None) -> None:
         """`history` [n_users, n_items] 0/1; `context` per user the ids of behaviour outside it."""
@@ -43,18 +45,37 @@ class NeighbourhoodEvidence(nn.Module):
         if context is not None:
             n_context = 1 + max((int(c.max()) for c in context if len(c)), default=0)
             index = [(u, int(c)) for u, ids in enumerate(context) for c in ids.tolist()]
-            matrix = torch.zeros(n_users, n_context, device=device)
-            if index:
-                rows, cols = zip(*index, strict=True)
-                matrix[list(rows), list(cols)] = 1.0
-            self.context_dots = matrix @ matrix.T
-            self.context_sizes = matrix.sum(1)
+            positions = torch.tensor(index, dtype=torch.long, device=device).reshape(-1, 2).T
+            matrix = torch.sparse_coo_tensor(positions, torch.ones(positions.shape[1], device=device),
+                                             (n_users, n_context)).coalesce()
+            self.context_dots = torch.sparse.mm(matrix, matrix.to_dense().T)  # sparse: ~40 per user
+            self.context_sizes = torch.sparse.sum(matrix, 1).to_dense() if index else torch.zeros(
+                n_users, device=device)
         else:
             self.context_dots = torch.zeros(n_users, n_users, device=device)
             self.context_sizes = torch.zeros(n_users, device=device)
-        self.user_dots = self.history @ self.history.T + self.context_dots
-        self.cooccurrence = self.history.T @ self.history
-        self._cosine = None
+        sparse = self.history.to_sparse()
+        self.user_dots = torch.sparse.mm(sparse, self.history.T) + self.context_dots
+        self.cooccurrence = torch.sparse.mm(sparse.t(), self.history)
+        self._refresh_affinity()
+
+    def _refresh_affinity(self) -> None:
+        counts = self.history.sum(0)
+        inv_sqrt = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
+        scaled = (self.history * inv_sqrt).to_sparse()
+        self.affinity = torch.sparse.mm(scaled, self.cooccurrence)  # C is symmetric
+        self.weight_sums = self.history @ inv_sqrt
+        self._remembered = None
+
+    def remember(self, users: torch.Tensor, items: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+        """Compute and keep the evidence of fixed pairs (the training rows), which then costs a lookup
+        every epoch instead of a pass over all users; forgotten when the statistics change."""
+        with torch.no_grad():
+            features = torch.cat([self.pairs(u, i) for u, i in zip(users.split(chunk), items.split(chunk),
+                                                                   strict=True)])
+        keys, order = torch.sort(users.to(torch.long) * self.history.shape[1] + items)
+        self._remembered = (keys.to(self.history.device), features[order])
+        return features
 
     def update_user(self, user: int, row: torch.Tensor) -> None:
         """Replace one user's history row and patch the statistics (no full rebuild)."""
@@ -65,7 +86,7 @@ class NeighbourhoodEvidence(nn.Module):
         dots = self.history @ new + self.context_dots[user]
         self.user_dots[user] = dots
         self.user_dots[:, user] = dots
-        self._cosine = None
+        self._refresh_affinity()
 
     def _votes(self, dots: torch.Tensor, sizes: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Cosine similarities [B, n_users] from dot products, own row zeroed, top-k kept."""
@@ -78,6 +99,15 @@ class NeighbourhoodEvidence(nn.Module):
 
     def pairs(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """[B, FEATURES] log-scaled evidence for (user, item) pairs, own interaction taken out."""
+        if self._remembered is not None and len(self._remembered[0]):
+            keys, features = self._remembered
+            wanted = users.to(torch.long) * self.history.shape[1] + items
+            at = torch.searchsorted(keys, wanted).clamp_max(len(keys) - 1)
+            if bool((keys[at] == wanted).all()):
+                return features[at]
+        return self._pairs(users, items)
+
+    def _pairs(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         own = self.history[users, items]  # 1 for a training positive
         column = self.history[:, items].T  # [B, n_users]: who has the candidate
         dots = self.user_dots[users] - own.unsqueeze(1) * column
@@ -85,12 +115,15 @@ class NeighbourhoodEvidence(nn.Module):
         weights = self._votes(dots, sizes, users)
         user_votes = (weights * column).sum(1)
         counts = self.history.sum(0)
-        co = self.cooccurrence[items] - own.unsqueeze(1) * self.history[users]  # [B, n_items]
-        n_item_i = (counts[items] - own).unsqueeze(1)  # the user's other items keep their counts
-        cos = co / (counts.unsqueeze(0) * n_item_i).clamp_min(1e-9).sqrt()
-        mine = self.history[users].clone()
-        mine[torch.arange(len(users), device=users.device), items] = 0.0  # not its own similar item
-        item_sim = (cos * mine).sum(1)
+        n_i = counts[items]
+        inv_i = torch.where(n_i > 0, n_i.clamp_min(1e-9).rsqrt(), torch.zeros_like(n_i))
+        # Σ_{j≠i} h_j·(C_ij − own·h_j)/√n_j, divided by √(n_i − own): the pair's own co-occurrences
+        # (one per item of the user's history) and its own count are taken out
+        mine = own  # h_u[i]: the candidate is in the history exactly when the pair is a positive
+        total = self.affinity[users, items] - mine * self.cooccurrence[items, items] * inv_i
+        total = total - own * (self.weight_sums[users] - mine * inv_i)
+        rest = n_i - own
+        item_sim = torch.where(rest > 0, total / rest.clamp_min(1e-9).sqrt(), torch.zeros_like(total))
         history_size = self.history[users].sum(1) - own
         return self._features(user_votes, item_sim, counts[items] - own, history_size)
 
@@ -100,11 +133,10 @@ class NeighbourhoodEvidence(nn.Module):
         sizes = self.history[users].sum(1) + self.context_sizes[users]
         weights = self._votes(self.user_dots[users], sizes, users)
         user_votes = weights @ self.history
-        if self._cosine is None or self._cosine.device != self.cooccurrence.device:
-            counts = self.history.sum(0)
-            cos = self.cooccurrence / (counts.unsqueeze(1) * counts.unsqueeze(0)).clamp_min(1e-9).sqrt()
-            self._cosine = cos - torch.diag(torch.diagonal(cos))
-        item_sim = self.history[users] @ self._cosine
+        counts = self.history.sum(0)
+        inv_sqrt = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
+        mine = self.history[users]
+        item_sim = (self.affinity[users] - mine * torch.diagonal(self.cooccurrence) * inv_sqrt) * inv_sqrt
         counts = self.history.sum(0).expand_as(item_sim)
         history_size = self.history[users].sum(1, keepdim=True).expand_as(item_sim)
         return self._features(user_votes, item_sim, counts, history_size)

@@ -212,8 +212,7 @@ class MKGAT(Recommender):
                 matrix[pos[:, 0], pos[:, 1]] = 1.0
             self.evidence.fit(matrix, self._context)
             rows = torch.as_tensor(train.rows[:, :2], dtype=torch.long)
-            with torch.no_grad():
-                features = torch.cat([self.evidence.pairs(c[:, 0], c[:, 1]) for c in rows.split(4096)])
+            features = self.evidence.remember(rows[:, 0], rows[:, 1])
             if len(features) > 1:
                 self.evidence_mean = features.mean(0).to(device)
                 self.evidence_std = features.std(0).clamp_min(1e-6).to(device)
