@@ -74,7 +74,7 @@ def run_once(data: RecData, split: Split, spec: RunSpec, seed: int,
         "best_epoch": result.best_epoch,
         "fit_seconds": round(result.seconds, 2),
         "eval_seconds": round(time.perf_counter() - start, 2),
-        "split": split.sizes(),
+        "split_sizes": split.sizes(),
         "config": dict(model.config),  # the defaults resolved: what really ran
     }
     if spec.slices:

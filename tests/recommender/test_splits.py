@@ -55,7 +55,7 @@ def lastfm_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def lastfm(lastfm_dir: Path) -> RecData:
-    return lastfm_data(lastfm_dir)
+    return lastfm_data(lastfm_dir, text=False)  # the counts need no sentence vectors
 
 
 # -- labelled pairs: every positive and as many sampled negatives ----------------------------------

@@ -1,0 +1,57 @@
+"""`etude rec eval`: one JSON object with the protocol's metrics, clear errors for bad requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from kg.lastfm import default_lastfm_dir
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def lastfm_dir() -> Path:
+    directory = default_lastfm_dir()
+    if directory is None or not (directory / "kg.txt").exists():
+        pytest.skip("Last.FM benchmark data not found (optional; set ETUDE_LASTFM_DIR)")
+    return directory
+
+
+def test_eval_prints_one_json_object_with_ctr_metrics_on_the_fixed_split(lastfm_dir):
+    result = runner.invoke(app, ["rec", "eval", "--model", "pop", "--protocol", "ctr", "--data",
+                                 str(lastfm_dir), "--split-dir", str(lastfm_dir / "splits"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["model"] == "pop" and report["protocol"] == "ctr"
+    assert report["split"].startswith("fixed files")
+    assert 0.75 < report["test"]["auc"] < 0.82  # popularity on Last.FM: about 0.79
+    assert {"cold_start", "long_tail", "fit_seconds"} <= set(report)
+
+
+def test_eval_over_seeds_reports_mean_and_std_of_top_k_metrics(lastfm_dir):
+    result = runner.invoke(app, ["rec", "eval", "--model", "pop", "--protocol", "topk", "--data",
+                                 str(lastfm_dir), "--seeds", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["seeds"] == [0, 1]
+    recall = report["test"]["recall@20"]
+    assert set(recall) == {"mean", "std"} and 0.1 < recall["mean"] < 0.3
+    assert len(report["runs"]) == 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "nope"], "unknown model"),
+    (["--protocol", "rank"], "unknown protocol"),
+    (["--config", "{not json"], "not JSON"),
+    (["--fraction", "0"], "fraction"),
+    (["--data", "/nonexistent/lastfm"], "missing"),
+])
+def test_bad_requests_fail_with_a_clear_message(args, message):
+    result = runner.invoke(app, ["rec", "eval", *args])
+    assert result.exit_code == 2
+    assert message in result.output
