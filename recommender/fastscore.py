@@ -60,11 +60,17 @@ class FastScorer:
         items = self.items
         self.pool_query = model.pool_query(model.item(items))  # [N, d]
         self.vectors, self.present = model.item_modalities(items)  # [N, M, d], [N, M]
-        self.fusion_key = model.fusion_key(self.vectors) if self.attend else None
         first = model.predict[0]
         blocks = first.weight.split(d, dim=1)  # user, item, user*item[, graph, user*graph][, evidence]
         self.w_user = blocks[0]
         self.item_part = self.vectors @ blocks[1].T  # [N, M, d]
+        # Fusion weighs an item's present modalities; with one (most works: only their id) the
+        # weight is 1 whatever the user, so only items with several are fused per request.
+        fixed = _masked_softmax(torch.zeros(self.present.shape), self.present)  # weights of the others
+        self.fused = (self.present.sum(1) > 1).nonzero().flatten() if self.attend else torch.zeros(0).long()
+        self.item_fixed = (fixed.unsqueeze(-1) * self.vectors).sum(1)  # [N, d]
+        self.item_part_fixed = (fixed.unsqueeze(-1) * self.item_part).sum(1)
+        self.fusion_key = model.fusion_key(self.vectors[self.fused]) if self.attend else None
         pair_blocks = 3 if self.graph else 1
         self.w_pairs = torch.cat(blocks[2:2 + pair_blocks], 1)  # [d, 1 or 3 blocks of d]
         # neighbourhood evidence (user-KNN votes, item similarity): the model computes it per user
@@ -78,14 +84,18 @@ class FastScorer:
             entity = model.graph.entity(model.item_entity[items])
             self.graph_own = entity @ w_graph[:, :d].T + model.graph_out.bias  # [N, d]
             neighbours = model.graph.entity(model.nb_ent[items]) @ w_graph[:, d:].T  # [N, K, d]
-            self.nb_rel = model.nb_rel[items]
-            self.nb_mask = model.nb_mask[items]
+            nb_mask = model.nb_mask[items]
             if self.attend:
-                self.neighbours = neighbours
+                # the sampled neighbours are padded to K per item but most items have two or three:
+                # keep the real ones as a flat list of (item, relation, vector)
+                real = nb_mask.nonzero()
+                self.edge_item, slot = real[:, 0], real[:, 1]
+                self.edge_rel = model.nb_rel[items][self.edge_item, slot]
+                self.edge_vector = neighbours[self.edge_item, slot]  # [E, d]
                 # (relation_query(u)) · r = u · (W_q^T r): the user's score for every relation
                 self.relation_keys = model.graph.relation.weight @ model.relation_query.weight
             else:  # uniform attention over the valid neighbours: the graph vector is a constant
-                weights = _masked_softmax(torch.zeros(self.nb_mask.shape), self.nb_mask)
+                weights = _masked_softmax(torch.zeros(nb_mask.shape), nb_mask)
                 self.graph_const = F.leaky_relu(
                     self.graph_own + torch.einsum("nk,nkd->nd", weights, neighbours))
 
@@ -117,21 +127,22 @@ class FastScorer:
             return out + attention @ (through @ weight.T) if pooling else out
 
         user = base.expand(n, -1) + attention @ through if pooling else base.expand(n, -1)
-        if self.attend:
-            keys = torch.tanh(self.fusion_key + linear(model.fusion_query.weight).unsqueeze(1))
-            weights = _masked_softmax(model.fusion_score(keys).squeeze(-1), self.present)
-        else:
-            weights = self.present.float() / self.present.float().sum(1, keepdim=True).clamp_min(1)
-        # a few modalities: weighted sums beat batched products of 1×M matrices
-        item = (weights.unsqueeze(-1) * self.vectors).sum(1)
-        hidden = linear(self.w_user) + (weights.unsqueeze(-1) * self.item_part).sum(1) + self.b_first
+        item, item_part = self.item_fixed, self.item_part_fixed
+        if len(self.fused):
+            fused = self.fused
+            query = (base @ model.fusion_query.weight.T).expand(len(fused), -1)
+            if pooling:
+                query = query + attention[fused] @ (through @ model.fusion_query.weight.T)
+            keys = torch.tanh(self.fusion_key + query.unsqueeze(1))
+            weights = _masked_softmax(model.fusion_score(keys).squeeze(-1), self.present[fused])
+            # a few modalities: weighted sums beat batched products of 1×M matrices
+            item = item.index_copy(0, fused, (weights.unsqueeze(-1) * self.vectors[fused]).sum(1))
+            item_part = item_part.index_copy(0, fused, (weights.unsqueeze(-1) * self.item_part[fused]).sum(1))
+        hidden = linear(self.w_user) + item_part + self.b_first
         pairs = [user * item]
         if self.graph:
             if self.attend:
-                scores = linear(self.relation_keys).gather(1, self.nb_rel)
-                attention_nb = _masked_softmax(scores, self.nb_mask).unsqueeze(1)  # [N, 1, K]
-                pooled = torch.bmm(attention_nb, self.neighbours).squeeze(1)
-                graph = F.leaky_relu(self.graph_own + pooled)
+                graph = F.leaky_relu(self.graph_own + self._pooled_neighbours(linear(self.relation_keys)))
             else:
                 graph = self.graph_const
             pairs += [graph, user * graph]
@@ -145,6 +156,17 @@ class FastScorer:
             direct = direct + model.evidence_out(evidence).squeeze(-1)
         logits = self.last(torch.relu(hidden)).squeeze(-1) + direct
         return Scored(logits, attention, positions)
+
+    def _pooled_neighbours(self, relation_scores: torch.Tensor) -> torch.Tensor:
+        """Each item's neighbours averaged with a softmax over the user's relation scores [N, R]."""
+        n = len(relation_scores)
+        scores = relation_scores[self.edge_item, self.edge_rel]  # [E]
+        top = scores.new_full((n,), -torch.inf).scatter_reduce(0, self.edge_item, scores, "amax")
+        weights = torch.exp(scores - top[self.edge_item])
+        total = scores.new_zeros(n).index_add_(0, self.edge_item, weights)
+        pooled = self.edge_vector.new_zeros(n, self.dim).index_add_(
+            0, self.edge_item, weights.unsqueeze(1) * self.edge_vector)
+        return pooled / total.clamp_min(1e-30).unsqueeze(1)  # no neighbours: 0, as the model has it
 
 
 @torch.no_grad()

@@ -100,6 +100,20 @@ class _Scores:
     slots: list[int]  # history entries (indices into the learner's entries) the columns are
 
 
+def local_graph(graph: KnowledgeGraph) -> KnowledgeGraph:
+    """The graph itself when its store answers from memory (the embedded store), else an in-memory
+    copy: a request walks dozens of paths, which a server round trip each would make seconds.
+    Like every cache here, the copy is as of start: restart (or reload) after rebuilding the graph."""
+    if graph.store.kind == "embedded":
+        return graph
+    from kg.embedded import EmbeddedStore
+
+    copy = EmbeddedStore()
+    copy.upsert_nodes(graph.store.nodes())
+    copy.upsert_triples(graph.store.triples())
+    return KnowledgeGraph(copy, cache_dir=graph.cache_dir)
+
+
 class RecommenderService:
     """Recommendations for learners from the active model version, or from the graph without one."""
 
@@ -114,6 +128,7 @@ class RecommenderService:
         anchors_per_item: int = 3,
         max_learners: int = 100_000,
     ) -> None:
+        graph = local_graph(graph)
         self.graph = graph
         self.served = served
         self.paths_per_item, self.max_path, self.anchors_per_item = paths_per_item, max_path, anchors_per_item

@@ -260,3 +260,19 @@ def test_training_needs_behaviour_with_something_to_hold_out(graph: KnowledgeGra
     few = [e for e in behaviour(2) if e.learner_id == "learner0"][:2]
     with pytest.raises(ValueError, match="held-out"):
         train_version(platform_data(graph, few, media=False), tmp_path)
+
+
+def test_a_graph_on_a_server_is_walked_in_an_in_memory_copy(graph: KnowledgeGraph) -> None:
+    from kg.embedded import EmbeddedStore
+
+    class ServerStore(EmbeddedStore):  # stands in for Neo4j: same answers, another kind
+        kind = "neo4j"
+
+    remote = ServerStore()
+    remote.upsert_nodes(graph.store.nodes())
+    remote.upsert_triples(graph.store.triples())
+    served = RecommenderService(KnowledgeGraph(remote))
+    assert served.graph.store is not remote and served.graph.store.kind == "embedded"
+    profile = Profile(asked=("person:henry_purcell",))
+    assert [r.to_dict() for r in served.recommend("x", k=5, profile=profile)] == [
+        r.to_dict() for r in RecommenderService(graph).recommend("x", k=5, profile=profile)]
