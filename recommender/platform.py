@@ -81,6 +81,7 @@ def platform_data(
             makers.setdefault(t.head, []).append(nodes[t.tail].name)
     users, positives, weights = _positives(events, item_index)
     data = RecData(
+        ordered=True,  # each learner's positives in the time order of their latest interaction
         name="etude",
         positives=positives,
         triples=triples,
@@ -121,14 +122,17 @@ def _positives(
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     learners: set[str] = set()
     counts: Counter[tuple[str, int]] = Counter()
-    for event in events:
+    latest: dict[tuple[str, int], int] = {}  # events arrive oldest first
+    for position, event in enumerate(events):
         learners.add(event.learner_id)
         item = positive_item(event, items)
         if item is not None:
             counts[(event.learner_id, item)] += 1
+            latest[(event.learner_id, item)] = position
     users = sorted(learners)
     user_index = {u: k for k, u in enumerate(users)}
-    pairs = sorted((user_index[u], i) for u, i in counts)
+    # per learner in time order of their latest interaction, so "the latest" means what it says
+    pairs = [(user_index[u], i) for (u, i) in sorted(counts, key=lambda p: (user_index[p[0]], latest[p]))]
     positives = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     weights = np.array([counts[(users[u], i)] for u, i in pairs], dtype=np.float32)
     return users, positives, weights

@@ -215,7 +215,9 @@ class MKGAT(Recommender):
             features = self.evidence.remember(rows[:, 0], rows[:, 1])
             if len(features) > 1:
                 self.evidence_mean = features.mean(0).to(device)
-                self.evidence_std = features.std(0).clamp_min(1e-6).to(device)
+                spread = features.std(0)
+                # a feature constant over the training rows carries nothing: centre it, don't blow it up
+                self.evidence_std = torch.where(spread < 1e-3, torch.ones_like(spread), spread).to(device)
         self.nb_rel = torch.as_tensor(rel, device=device)
         self.nb_ent = torch.as_tensor(ent, device=device)
         self.nb_mask = torch.as_tensor(mask, device=device)
