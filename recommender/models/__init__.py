@@ -1,4 +1,4 @@
-"""Every recommender, by name: the project's model and the baselines, all on one contract."""
+"""Every recommender, by name: the project's model (`MAIN`) and the baselines, all on one contract."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ from typing import Any
 
 from recommender.base import Recommender
 from recommender.data import RecData
+from recommender.models.cbr import ContentBased
+from recommender.models.itemknn import ItemKNN
+from recommender.models.kgcn import KGCN
+from recommender.models.lightgcn import LightGCN
 from recommender.models.mf import BPRMF
+from recommender.models.mkgat import MKGAT
+from recommender.models.neumf import NeuMF
 from recommender.models.popularity import Popularity
+from recommender.models.ripplenet import RippleNet
+from recommender.models.widedeep import WideDeep
 
-MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (Popularity, BPRMF)}
+MAIN = "mkgat"
+MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
+    MKGAT, Popularity, BPRMF, ItemKNN, NeuMF, WideDeep, ContentBased, LightGCN, KGCN, RippleNet)}
 
 
 def create(name: str, data: RecData, config: Mapping[str, Any] | None = None) -> Recommender:
