@@ -8,24 +8,14 @@ model says what content predicts, and scores items nobody has interacted with ye
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import torch
 from torch import nn
 
 from recommender.base import Recommender, TrainingSet
 from recommender.data import RecData
+from recommender.encoders.text import text_features
 from recommender.models.common import interactions, item_kg_features
-
-
-@lru_cache(maxsize=4)
-def _encode(texts: tuple[str, ...]) -> np.ndarray:
-    """Unit sentence vectors of `texts` (all-MiniLM-L6-v2), once per process per list of texts."""
-    from kg.embeddings import sentence_model
-
-    return sentence_model().encode(list(texts), batch_size=128, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
 
 
 def item_text_features(data: RecData) -> tuple[np.ndarray, np.ndarray] | None:
@@ -37,7 +27,7 @@ def item_text_features(data: RecData) -> tuple[np.ndarray, np.ndarray] | None:
     if data.item_text is None:
         return None
     present = np.array([bool(t and t.strip()) for t in data.item_text])
-    values = _encode(tuple(t if p else "" for t, p in zip(data.item_text, present, strict=True)))
+    values = text_features([t if p else "" for t, p in zip(data.item_text, present, strict=True)])
     return values * present[:, None], present
 
 
