@@ -21,8 +21,9 @@ class LightGCN(Recommender):
     """
 
     name = "lightgcn"
-    defaults = {"dim": 64, "layers": 3, "l2": 1e-4, "epochs": 60, "lr": 2e-3, "batch_size": 2048,
-                "patience": 5}
+    # tuned on Last.FM validation: top-K recall keeps rising slowly for ~40 epochs, hence the patience
+    defaults = {"dim": 64, "layers": 3, "l2": 1e-4, "epochs": 40, "lr": 1e-2, "batch_size": 512,
+                "patience": 8, "extra_negatives": 1}
 
     def __init__(self, data: RecData, config=None) -> None:
         super().__init__(data, config)

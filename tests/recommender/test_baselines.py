@@ -173,17 +173,17 @@ def test_content_model_has_no_id_embeddings() -> None:
 def test_content_model_embeds_item_text_without_a_text_modality(monkeypatch: pytest.MonkeyPatch) -> None:
     from recommender.models import cbr
 
-    seen: list[tuple[str, ...]] = []
+    seen: list[list[str]] = []
 
-    def fake_encode(texts: tuple[str, ...]) -> np.ndarray:
-        seen.append(texts)
+    def fake_text_features(texts: list[str]) -> np.ndarray:
+        seen.append(list(texts))
         return np.array([[1.0, 0.0] if "genre A" in t else [0.0, 1.0] for t in texts], dtype=np.float32)
 
-    monkeypatch.setattr(cbr, "_encode", fake_encode)
+    monkeypatch.setattr(cbr, "text_features", fake_text_features)  # the real one loads MiniLM
     base = data()
     plain = RecData(**{**{f: getattr(base, f) for f in RecData.__dataclass_fields__}, "modalities": {}})
     model = create("cbr", plain)
-    assert seen and seen[0] == tuple(plain.item_text)
+    assert seen == [list(plain.item_text)]
     assert model.text.shape == (plain.n_items, 2) and bool(model.text_present.all())
 
 
