@@ -72,6 +72,7 @@ def worker(rank: int, port: int, out: str) -> None:
             torch.save({"initial": initial, "state": model.state_dict(), "best_epoch": result.best_epoch,
                         "best_valid": result.best_valid, "history": result.history},
                        Path(out) / f"{run}-{rank}.pt")
+        dist.barrier()  # neither rank tears the group down while the other is still in a collective
     finally:
         dist.destroy_process_group()
 
