@@ -21,8 +21,9 @@ class RippleNet(Recommender):
     """
 
     name = "ripplenet"
-    defaults = {"dim": 16, "hops": 2, "memory": 32, "kge_weight": 0.01, "l2": 1e-7, "epochs": 20,
-                "lr": 5e-3, "batch_size": 1024, "patience": 4, "extra_negatives": 1}
+    # the paper code's shape (dim 16, 2 hops, 32 memories, λ_kge 0.01); tuned on Last.FM validation
+    defaults = {"dim": 16, "hops": 2, "memory": 32, "kge_weight": 0.01, "l2": 1e-7, "epochs": 30,
+                "lr": 5e-3, "batch_size": 1024, "patience": 6, "extra_negatives": 1}
 
     def __init__(self, data: RecData, config=None) -> None:
         super().__init__(data, config)
