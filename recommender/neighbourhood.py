@@ -119,9 +119,9 @@ class NeighbourhoodEvidence(nn.Module):
         inv_i = torch.where(n_i > 0, n_i.clamp_min(1e-9).rsqrt(), torch.zeros_like(n_i))
         # Σ_{j≠i} h_j·(C_ij − own·h_j)/√n_j, divided by √(n_i − own): the pair's own co-occurrences
         # (one per item of the user's history) and its own count are taken out
-        mine = own  # h_u[i]: the candidate is in the history exactly when the pair is a positive
-        total = self.affinity[users, items] - mine * self.cooccurrence[items, items] * inv_i
-        total = total - own * (self.weight_sums[users] - mine * inv_i)
+        # own = h_u[i]: the candidate is in the history exactly when the pair is a positive
+        total = self.affinity[users, items] - own * self.cooccurrence[items, items] * inv_i
+        total = total - own * (self.weight_sums[users] - own * inv_i)
         rest = n_i - own
         item_sim = torch.where(rest > 0, total / rest.clamp_min(1e-9).sqrt(), torch.zeros_like(total))
         history_size = self.history[users].sum(1) - own

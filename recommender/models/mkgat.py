@@ -133,7 +133,6 @@ class MKGAT(Recommender):
         self.relation_query = nn.Linear(d, d, bias=False)
         self.register_buffer("item_entity", torch.as_tensor(data.item_entity, dtype=torch.long))
         self.register_buffer("triples", torch.as_tensor(data.triples, dtype=torch.long).reshape(-1, 3))
-        self._triples_np = data.triples
         self._n_relations = data.n_relations
 
         # user side: behaviour MLP f = W2·σ(W1·U + b1) + b2, and self-attention over the history
@@ -201,7 +200,7 @@ class MKGAT(Recommender):
             latest = items[-length:]  # the given order is the time order; keep the latest
             rows[u, : len(latest)] = latest
         self.history_items = torch.as_tensor(rows, device=self.item.weight.device)
-        rel, ent, mask = _sample_neighbours(self._triples_np, self.item_entity.cpu().numpy(),
+        rel, ent, mask = _sample_neighbours(self.triples.cpu().numpy(), self.item_entity.cpu().numpy(),
                                             self.nb_rel.shape[1], self._n_relations,
                                             int(self.config["seed"]))
         device = self.item.weight.device

@@ -57,12 +57,16 @@ def write_yaml(path: Path, data) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
+def write_authored_data(root: Path) -> Path:
+    """The small authored data directory (curriculum, people, works, vocabularies) under `root`."""
     write_yaml(root / "curriculum" / "basics.yml", CURRICULUM)
     write_yaml(root / "catalog" / "people_test.yml", PEOPLE)
     write_yaml(root / "catalog" / "works_test.yml", WORKS)
     for name, items in VOCAB.items():
         write_yaml(root / "catalog" / f"{name}.yml", items)
     return root
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return write_authored_data(tmp_path / "data")

@@ -15,7 +15,7 @@ from kg.build import build_graph
 from kg.embedded import EmbeddedStore
 from kg.graph import KnowledgeGraph
 from kg.stores import embedded_path
-from tests.kg.conftest import CURRICULUM, PEOPLE, VOCAB, WORKS, write_yaml
+from tests.kg.conftest import write_authored_data
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 THEORY = ["concept:pitch", "concept:interval", "work:canon_in_d", "concept:ground_bass"]
@@ -25,20 +25,10 @@ UNTOUCHED = ("work:dido_and_aeneas", "concept:perfect_fifth")
 TINY = {"dim": 8, "epochs": 2, "neighbours": 4, "history": 8, "heads": 2, "batch_size": 64}
 
 
-def write_data(root: Path) -> Path:
-    """The kg tests' authored data directory (5 concepts, 2 works, 2 composers) under `root`."""
-    write_yaml(root / "curriculum" / "basics.yml", CURRICULUM)
-    write_yaml(root / "catalog" / "people_test.yml", PEOPLE)
-    write_yaml(root / "catalog" / "works_test.yml", WORKS)
-    for name, items in VOCAB.items():
-        write_yaml(root / "catalog" / f"{name}.yml", items)
-    return root
-
-
 def build_home(home: Path) -> KnowledgeGraph:
     """ETUDE_HOME with that graph built into its embedded store; the graph opened on it."""
     with EmbeddedStore(embedded_path(home)) as store:
-        build_graph(store, data_dir=write_data(home / "data"), corpus=False)
+        build_graph(store, data_dir=write_authored_data(home / "data"), corpus=False)
     return KnowledgeGraph(EmbeddedStore(embedded_path(home)))
 
 

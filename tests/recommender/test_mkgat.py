@@ -108,12 +108,18 @@ ABLATIONS = [{"use_graph": False}, {"use_attention": False}, {"use_sequence": Fa
              {"use_context": False}, {"modalities": ["id"]}]
 
 
-def test_it_learns_the_tiny_tastes():
+def trained(protocol: str):
+    """MKGAT fitted on the tiny data's `protocol` split, seeded weights and batches; with the split."""
     data = tiny_data()
-    split = make_split(data, "ctr", 0)
+    split = make_split(data, protocol, 0)
     seed_everything(0)
     model = create("mkgat", data, SMALL)
     fit(model, data, split, seed=0)
+    return model, split
+
+
+def test_it_learns_the_tiny_tastes():
+    model, split = trained("ctr")
     assert evaluate(model, split, "test")["auc"] > 0.75
 
 
@@ -136,11 +142,7 @@ def test_every_ablation_trains_and_scores(ablation):
 
 
 def test_it_ranks_for_top_k():
-    data = tiny_data()
-    split = make_split(data, "topk", 0)
-    seed_everything(0)
-    model = create("mkgat", data, SMALL)
-    fit(model, data, split, seed=0)
+    model, split = trained("topk")
     # each user's test item is one of the few unseen items of their half: random gets about 0.5
     assert evaluate(model, split, "test")["recall@10"] > 0.8
 

@@ -19,7 +19,7 @@ from recommender.behaviour import store_events
 from recommender.encoders.steps import PAD, padding_mask
 from recommender.platform import load_platform, platform_data
 from recommender.splits import make_split
-from tests.kg.conftest import CURRICULUM, PEOPLE, VOCAB, WORKS, write_yaml
+from tests.kg.conftest import write_authored_data
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CONCEPTS = ["concept:ground_bass", "concept:interval", "concept:perfect_fifth", "concept:piano_posture",
@@ -31,14 +31,8 @@ WORK_IDS = ["work:canon_in_d", "work:dido_and_aeneas"]
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ETUDE_HOME with the small authored graph of the kg tests built into its embedded store."""
     home = tmp_path_factory.mktemp("platform")
-    root = home / "data"
-    write_yaml(root / "curriculum" / "basics.yml", CURRICULUM)
-    write_yaml(root / "catalog" / "people_test.yml", PEOPLE)
-    write_yaml(root / "catalog" / "works_test.yml", WORKS)
-    for name, items in VOCAB.items():
-        write_yaml(root / "catalog" / f"{name}.yml", items)
     with EmbeddedStore(embedded_path(home)) as store:
-        build_graph(store, data_dir=root, corpus=False)
+        build_graph(store, data_dir=write_authored_data(home / "data"), corpus=False)
     return home
 
 
