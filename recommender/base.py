@@ -3,9 +3,10 @@
 A model is a `torch.nn.Module` built from the data set and a config. It gets to see the training
 rows once (`prepare`: histories, graphs, popularity), scores (user, item) pairs as logits
 (`forward`), scores every item for a batch of users (`score_items`, overridden where a model can
-do it faster) and says its loss for a batch (`loss`: BCE on labelled pairs for CTR, BPR on
-(positive, sampled negative) for top-K, plus `aux_loss`, e.g. λ·L_kg). Closed-form models set
-`trainable = False` and do their fitting in `prepare`.
+do it faster) and says its loss for a batch (`loss`: BCE on labelled pairs for CTR; for top-K BPR,
+or a sampled softmax, over a positive and its sampled negatives; plus `aux_loss`, e.g. λ·L_kg).
+Closed-form models set `trainable = False` and do their fitting in `prepare`. A CTR probability is
+σ(a·logit + b) with the `decision` (a, b) the trainer fits on validation (`recommender.calibration`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class TrainingSet:
 
 @dataclass(slots=True)
 class Batch:
-    """CTR: `items` with `labels` (0/1). Top-K: `items` are positives, `negatives` sampled items."""
+    """CTR: `items` with `labels` (0/1). Top-K: `items` are positives, `negatives` sampled items
+    ([B], or [B, n] with several negatives per positive)."""
 
     users: torch.Tensor
     items: torch.Tensor
@@ -63,6 +65,20 @@ class Batch:
             return None if t is None else t.to(device)
 
         return Batch(move(self.users), move(self.items), move(self.labels), move(self.negatives))
+
+
+TOPK_LOSSES = ("bpr", "softmax")
+
+
+def ranking_loss(pos: torch.Tensor, neg: torch.Tensor, kind: str = "bpr") -> torch.Tensor:
+    """Top-K loss of positive logits [B] against their negatives' logits [B] or [B, n]: BPR
+    (mean over the pairs) or a sampled softmax (the positive against its n negatives)."""
+    neg = neg.reshape(len(pos), -1)
+    if kind == "bpr":
+        return -F.logsigmoid(pos.unsqueeze(1) - neg).mean()
+    if kind == "softmax":
+        return -F.log_softmax(torch.cat([pos.unsqueeze(1), neg], 1).float(), 1)[:, 0].mean()
+    raise ValueError(f"unknown top-K loss {kind!r}; use one of {TOPK_LOSSES}")
 
 
 class Recommender(nn.Module):
@@ -81,6 +97,8 @@ class Recommender(nn.Module):
         self.config: dict[str, Any] = {**self.all_defaults(), **(config or {})}
         self.n_users = data.n_users
         self.n_items = data.n_items
+        # CTR decision rule p = σ(a·logit + b), fitted on validation after training (identity before)
+        self.register_buffer("decision", torch.tensor([1.0, 0.0]))
 
     @classmethod
     def all_defaults(cls) -> dict[str, Any]:
@@ -103,6 +121,10 @@ class Recommender(nn.Module):
             rows.append(self.forward(u.repeat(self.n_items), items))
         return torch.stack(rows)
 
+    def probability(self, logits: torch.Tensor) -> torch.Tensor:
+        """CTR probabilities of `forward`'s logits under the fitted decision rule."""
+        return torch.sigmoid(self.decision[0] * logits.float() + self.decision[1])
+
     def aux_loss(self) -> torch.Tensor | float:
         """Extra loss terms added to every batch's loss (regularisers, λ·L_kg)."""
         return 0.0
@@ -114,8 +136,10 @@ class Recommender(nn.Module):
         if batch.negatives is None:
             raise ValueError("a batch needs labels (CTR) or negatives (top-K)")
         pos = self.forward(batch.users, batch.items)
-        neg = self.forward(batch.users, batch.negatives)
-        return -F.logsigmoid(pos - neg).mean()
+        negatives = batch.negatives.reshape(len(batch.users), -1)
+        users = batch.users.unsqueeze(1).expand_as(negatives).reshape(-1)
+        neg = self.forward(users, negatives.reshape(-1)).view_as(negatives)
+        return ranking_loss(pos, neg, str(self.config.get("topk_loss", "bpr")))
 
     def loss(self, batch: Batch) -> torch.Tensor:
         return self.rec_loss(batch) + self.aux_loss()

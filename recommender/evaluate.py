@@ -29,16 +29,23 @@ def validation_metric(protocol: Protocol, n_items: int | None = None) -> str:
 
 
 @torch.no_grad()
-def predict(model: Recommender, rows: np.ndarray, device: torch.device | str = "cpu",
-            batch_size: int = 8192) -> np.ndarray:
-    """Probabilities for (user, item) rows."""
+def predict_logits(model: Recommender, rows: np.ndarray, device: torch.device | str = "cpu",
+                   batch_size: int = 8192) -> np.ndarray:
+    """Logits for (user, item) rows."""
     model.eval()
     out = []
     t = torch.as_tensor(rows[:, :2], dtype=torch.long)
     for chunk in t.split(batch_size):
         chunk = chunk.to(device)
-        out.append(torch.sigmoid(model(chunk[:, 0], chunk[:, 1]).float()).cpu())
-    return torch.cat(out).numpy() if out else np.zeros(0)
+        out.append(model(chunk[:, 0], chunk[:, 1]).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
+
+
+def predict(model: Recommender, rows: np.ndarray, device: torch.device | str = "cpu",
+            batch_size: int = 8192) -> np.ndarray:
+    """CTR probabilities for (user, item) rows, under the model's fitted decision rule."""
+    logits = torch.as_tensor(predict_logits(model, rows, device, batch_size))
+    return model.probability(logits.to(model.decision.device)).cpu().numpy()
 
 
 @torch.no_grad()

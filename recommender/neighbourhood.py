@@ -35,7 +35,9 @@ class NeighbourhoodEvidence(nn.Module):
         # A[u, i] = Σ_j h_u[j]·C[i, j]/√n_j and w[u] = Σ_j h_u[j]/√n_j: item similarities in O(1) a pair
         self.register_buffer("affinity", torch.zeros(n_users, n_items), persistent=False)
         self.register_buffer("weight_sums", torch.zeros(n_users), persistent=False)
-        self._remembered: tuple[torch.Tensor, torch.Tensor] | None = None  # (sorted pair keys, features)
+        # the remembered pairs (sorted pair keys and their features): buffers, so they move with .to()
+        self.register_buffer("remembered_keys", torch.zeros(0, dtype=torch.long), persistent=False)
+        self.register_buffer("remembered", torch.zeros(0, FEATURES), persistent=False)
 
     def fit(self, history: torch.Tensor, context: list[torch.Tensor] | None = None) -> None:
         """`history` [n_users, n_items] 0/1; `context` per user the ids of behaviour outside it."""
@@ -65,7 +67,8 @@ class NeighbourhoodEvidence(nn.Module):
         scaled = (self.history * inv_sqrt).to_sparse()
         self.affinity = torch.sparse.mm(scaled, self.cooccurrence)  # C is symmetric
         self.weight_sums = self.history @ inv_sqrt
-        self._remembered = None
+        self.remembered_keys = self.remembered_keys[:0]
+        self.remembered = self.remembered[:0]
 
     def remember(self, users: torch.Tensor, items: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
         """Compute and keep the evidence of fixed pairs (the training rows), which then costs a lookup
@@ -74,7 +77,8 @@ class NeighbourhoodEvidence(nn.Module):
             features = torch.cat([self.pairs(u, i) for u, i in zip(users.split(chunk), items.split(chunk),
                                                                    strict=True)])
         keys, order = torch.sort(users.to(torch.long) * self.history.shape[1] + items)
-        self._remembered = (keys.to(self.history.device), features[order])
+        self.remembered_keys = keys.to(self.history.device)
+        self.remembered = features[order].to(self.history.device)
         return features
 
     def update_user(self, user: int, row: torch.Tensor) -> None:
@@ -98,14 +102,20 @@ class NeighbourhoodEvidence(nn.Module):
         return torch.zeros_like(sims).scatter_(1, top.indices, top.values.clamp_min(0))
 
     def pairs(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        """[B, FEATURES] log-scaled evidence for (user, item) pairs, own interaction taken out."""
-        if self._remembered is not None and len(self._remembered[0]):
-            keys, features = self._remembered
-            wanted = users.to(torch.long) * self.history.shape[1] + items
-            at = torch.searchsorted(keys, wanted).clamp_max(len(keys) - 1)
-            if bool((keys[at] == wanted).all()):
-                return features[at]
-        return self._pairs(users, items)
+        """[B, FEATURES] log-scaled evidence for (user, item) pairs, own interaction taken out;
+        remembered pairs are looked up, the others computed."""
+        keys = self.remembered_keys
+        if not len(keys):
+            return self._pairs(users, items)
+        wanted = users.to(torch.long) * self.history.shape[1] + items
+        at = torch.searchsorted(keys, wanted).clamp_max(len(keys) - 1)
+        found = keys[at] == wanted
+        if bool(found.all()):
+            return self.remembered[at]
+        out = self.remembered[at].clone()
+        missing = ~found
+        out[missing] = self._pairs(users[missing], items[missing])
+        return out
 
     def _pairs(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         own = self.history[users, items]  # 1 for a training positive

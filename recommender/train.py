@@ -1,7 +1,8 @@
 """One trainer for every model: seeded batches, early stopping on validation, checkpoints, AMP, DDP.
 
 CTR trains on the labelled training pairs (optionally with extra negatives drawn each epoch from
-the items a user has no training positive for); top-K on (positive, sampled negative) pairs. The
+the items a user has no training positive for), then fits its decision rule on the validation
+pairs (`recommender.calibration`); top-K on a positive with one or more sampled negatives. The
 model's state with the best validation metric is kept and restored. Under `torch.distributed`
 (torchrun, or two gloo processes in the tests) each rank takes its share of every epoch's batches
 and DistributedDataParallel averages the gradients, so all ranks end with the same weights.
@@ -25,8 +26,9 @@ import torch.distributed as dist
 from torch import nn
 
 from recommender.base import Batch, Recommender, TrainingSet
+from recommender.calibration import decision_rule
 from recommender.data import RecData
-from recommender.evaluate import evaluate, validation_metric
+from recommender.evaluate import evaluate, predict_logits, validation_metric
 from recommender.splits import Split
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.0,
     "patience": 3,  # epochs without a better validation metric before stopping
     "extra_negatives": 0,  # CTR: fresh sampled negatives per positive each epoch
+    "negatives": 1,  # top-K: sampled negatives per positive in every training example
+    "topk_loss": "bpr",  # top-K: bpr | softmax (recommender.base.ranking_loss)
+    "calibrate": "f1",  # CTR decision rule fitted on validation: f1 | platt | none
 }
 
 
@@ -97,9 +102,20 @@ def epoch_batches(train: TrainingSet, config: dict[str, Any], rng: np.random.Gen
         t = torch.as_tensor(rows, dtype=torch.long)
         return [Batch(c[:, 0], c[:, 1], labels=c[:, 2]) for c in t.split(size)]
     pos = train.positives[rng.permutation(len(train.positives))]
-    negs = _sample_negatives(pos[:, 0], known, train.n_items, rng)
-    rows = torch.as_tensor(np.concatenate([pos, negs[:, None]], 1), dtype=torch.long)
-    return [Batch(c[:, 0], c[:, 1], negatives=c[:, 2]) for c in rows.split(size)]
+    n = max(1, int(config.get("negatives", 1)))
+    negs = _sample_negatives(np.repeat(pos[:, 0], n), known, train.n_items, rng).reshape(-1, n)
+    rows = torch.as_tensor(np.concatenate([pos, negs], 1), dtype=torch.long)
+    return [Batch(c[:, 0], c[:, 1], negatives=c[:, 2] if n == 1 else c[:, 2:]) for c in rows.split(size)]
+
+
+def calibrate(model: Recommender, split: Split, device: torch.device | str = "cpu") -> None:
+    """Fit the model's CTR decision rule on the validation pairs (a no-op for top-K)."""
+    if split.protocol != "ctr" or not len(split.valid):
+        return
+    model.decision.copy_(torch.tensor([1.0, 0.0]))
+    logits = predict_logits(model, split.valid, device)
+    a, b = decision_rule(logits, split.valid[:, 2], str(model.config.get("calibrate", "f1")))
+    model.decision.copy_(torch.tensor([a, b]))
 
 
 def fit(
@@ -122,6 +138,7 @@ def fit(
     model.to(device)
     metric = validation_metric(split.protocol, data.n_items)
     if not model.trainable:
+        calibrate(model, split, device)
         score = evaluate(model, split, part="valid", device=device)[metric]
         return FitResult(0, score, metric, [{metric: score}], time.perf_counter() - start)
 
@@ -170,17 +187,23 @@ def fit(
             best.best_epoch, best.best_valid = epoch, scores[metric]
             best_state = copy.deepcopy(model.state_dict())
             if checkpoint is not None and rank == 0:
-                checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                torch.save({"model": model.name, "config": config, "epoch": epoch,
-                            "state": best_state}, checkpoint)
+                _save(checkpoint, model, epoch, best_state)
         elif epoch - best.best_epoch >= int(config["patience"]):
             log.info("%s: early stop at epoch %d (best %d)", model.name, epoch, best.best_epoch)
             break
     bar(None, None)
     if best_state is not None:
         model.load_state_dict(best_state)
+    calibrate(model, split, device)
+    if checkpoint is not None and rank == 0 and best_state is not None and split.protocol == "ctr":
+        _save(checkpoint, model, best.best_epoch, model.state_dict())  # with its decision rule
     best.seconds = time.perf_counter() - start
     return best
+
+
+def _save(path: Path, model: Recommender, epoch: int, state: dict[str, torch.Tensor]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.name, "config": model.config, "epoch": epoch, "state": state}, path)
 
 
 def _progress(total: int, enabled: bool, name: str) -> Callable[[int | None, float | None], None]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from recommender.base import Recommender, TrainingSet
+from recommender.calibration import platt
 from recommender.data import RecData
 from recommender.models.common import interactions
 
@@ -45,7 +45,7 @@ class ItemKNN(Recommender):
         if train.protocol == "ctr":
             rows = torch.as_tensor(train.rows, dtype=torch.long)
             raw = self._raw(rows[:, 0], rows[:, 1]).double().numpy()
-            self.calibration = torch.as_tensor(_logistic_1d(raw, train.rows[:, 2]), dtype=torch.float32)
+            self.calibration = torch.as_tensor(platt(raw, train.rows[:, 2]), dtype=torch.float32)
         self.to(device)
 
     def _raw(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
@@ -64,20 +64,3 @@ class ItemKNN(Recommender):
                                       check_invariants=False)
         raw = torch.sparse.mm(sim, self.seen[users].float().T).T
         return self.calibration[0] * raw + self.calibration[1]
-
-
-def _logistic_1d(x: np.ndarray, y: np.ndarray, steps: int = 50, ridge: float = 1e-6) -> tuple[float, float]:
-    """(a, b) maximising the likelihood of y under sigmoid(a·x + b): Newton's method on two numbers."""
-    span = float(np.abs(x).max()) or 1.0
-    x = x / span  # conditioning; undone on return
-    X = np.stack([x, np.ones_like(x)], 1)
-    w = np.zeros(2)
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(X @ w)))
-        grad = X.T @ (p - y) + ridge * w
-        hess = (X * (p * (1 - p))[:, None]).T @ X + ridge * np.eye(2)
-        delta = np.linalg.solve(hess, grad)
-        w -= delta
-        if np.abs(delta).max() < 1e-8:
-            break
-    return float(w[0] / span), float(w[1])

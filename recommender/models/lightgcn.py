@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recommender.base import Batch, Recommender, TrainingSet
+from recommender.base import Batch, Recommender, TrainingSet, ranking_loss
 from recommender.data import RecData
 from recommender.models.common import interactions, l2
 
@@ -79,7 +79,9 @@ class LightGCN(Recommender):
             return F.binary_cross_entropy_with_logits(pos, batch.labels.float())
         if batch.negatives is None:
             raise ValueError("a batch needs labels (CTR) or negatives (top-K)")
-        return -F.logsigmoid(pos - (u[batch.users] * i[batch.negatives]).sum(1)).mean()
+        negatives = batch.negatives.reshape(len(batch.users), -1)
+        neg = (u[batch.users].unsqueeze(1) * i[negatives]).sum(-1)
+        return ranking_loss(pos, neg, str(self.config["topk_loss"]))
 
     def loss(self, batch: Batch) -> torch.Tensor:
         ego = [self.embedding(batch.users), self.embedding(batch.items + self.n_users)]

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recommender.base import Recommender, TrainingSet
+from recommender.base import Batch, Recommender, TrainingSet, ranking_loss
 from recommender.data import RecData
 from recommender.encoders.graph import GraphEmbedding
 from recommender.neighbourhood import FEATURES, NeighbourhoodEvidence
@@ -381,16 +381,28 @@ class MKGAT(Recommender):
 
     def _evidence(self, users: torch.Tensor, items: torch.Tensor, exclude: torch.Tensor | None
                   ) -> torch.Tensor:
-        """[B*C, FEATURES] neighbourhood evidence for the candidate grid `items` [B, C]."""
-        if exclude is not None and items.shape[1] == 1:
-            return self.evidence.pairs(users, items[:, 0])
+        """[B*C, FEATURES] neighbourhood evidence for the candidate grid `items` [B, C]; with
+        `exclude` (training) pair by pair, so a training positive's own interaction is taken out."""
+        if exclude is not None:
+            return self.evidence.pairs(users.repeat_interleave(items.shape[1]), items.reshape(-1))
         every = self.evidence.all_items(users)  # [B, n_items, 2]
         return every.gather(1, items.unsqueeze(-1).expand(-1, -1, FEATURES)).reshape(-1, FEATURES)
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return self._score(users, items.unsqueeze(1), exclude=items)[:, 0]
 
-    def score_items(self, users: torch.Tensor, chunk: int = 16) -> torch.Tensor:
+    def rec_loss(self, batch: Batch) -> torch.Tensor:
+        """Top-K: the positive and its negatives scored as one candidate grid per user (the user
+        side computed once); the positive is what leaves the history. CTR: the base loss."""
+        if batch.labels is not None or batch.negatives is None:
+            return super().rec_loss(batch)
+        candidates = torch.cat([batch.items.unsqueeze(1), batch.negatives.reshape(len(batch.users), -1)], 1)
+        logits = self._score(batch.users, candidates, exclude=batch.items)
+        return ranking_loss(logits[:, 0], logits[:, 1:], str(self.config["topk_loss"]))
+
+    def score_items(self, users: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+        # a [chunk, n_items, d] grid per step: small on a CPU's caches, large on a GPU
+        chunk = chunk or (256 if users.device.type == "cuda" else 16)
         items = torch.arange(self.n_items, device=users.device)
         out = []
         for start in range(0, len(users), chunk):

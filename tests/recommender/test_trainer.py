@@ -51,7 +51,8 @@ def bprmf(data: RecData, init_seed: int = 0, **config) -> Recommender:
 
 
 def state(model: Recommender) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    """The trained weights (the CTR decision rule is fitted on validation after training)."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k != "decision"}
 
 
 def same_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
@@ -147,7 +148,8 @@ def test_the_best_state_is_checkpointed_with_model_name_config_and_epoch(data, c
     assert saved["model"] == "bprmf"
     assert saved["config"] == model.config and saved["config"]["dim"] == 8
     assert saved["epoch"] == result.best_epoch
-    assert same_state(saved["state"], state(model))
+    assert same_state(saved["state"], dict(model.state_dict()))  # the fitted decision rule too
+    assert saved["state"]["decision"].tolist() != [1.0, 0.0]
 
 
 # -- models without training ----------------------------------------------------------------------
@@ -282,3 +284,59 @@ def test_top_k_batches_pair_every_positive_with_a_sampled_non_positive(data, top
     negatives = torch.cat([b.negatives for b in batches]).tolist()
     assert sorted(zip(users, items, strict=True)) == sorted(map(tuple, topk.train.tolist()))
     assert all(n not in known[u] for u, n in zip(users, negatives, strict=True))
+
+
+def test_top_k_batches_can_pair_every_positive_with_several_negatives(data, topk):
+    train = TrainingSet("topk", topk.train, data.n_users, data.n_items)
+    known = known_items(train)
+    batches = epoch_batches(train, {"batch_size": 64, "negatives": 4}, np.random.default_rng(0), known)
+    assert all(b.negatives.shape == (len(b.users), 4) for b in batches)
+    users = torch.cat([b.users for b in batches]).tolist()
+    negatives = torch.cat([b.negatives for b in batches]).tolist()
+    assert sum(len(b.users) for b in batches) == len(topk.train)
+    assert all(n not in known[u] for u, row in zip(users, negatives, strict=True) for n in row)
+
+
+@pytest.mark.parametrize("loss", ["bpr", "softmax"])
+@pytest.mark.parametrize("name", ["bprmf", "lightgcn", "mkgat"])
+def test_top_k_training_with_several_negatives_lowers_the_loss(data, topk, name, loss):
+    torch.manual_seed(0)
+    model = create(name, data, {"dim": 8, "batch_size": 64, "lr": 0.01, "negatives": 4, "topk_loss": loss,
+                                "epochs": 3, "patience": 3})
+    result = fit(model, data, topk, amp=False)
+    losses = [h["loss"] for h in result.history]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+
+
+def test_the_ctr_decision_rule_is_fitted_on_validation_only(data, ctr, monkeypatch):
+    calls = []
+    real = train_module.decision_rule
+
+    def spy(logits, labels, mode="f1"):
+        calls.append(labels.copy())
+        return real(logits, labels, mode)
+
+    monkeypatch.setattr(train_module, "decision_rule", spy)
+    model = bprmf(data, epochs=2)
+    fit(model, data, ctr, amp=False)
+    assert len(calls) == 1 and np.array_equal(calls[0], ctr.valid[:, 2])
+    a, b = model.decision.tolist()
+    assert a > 0 and (a, b) != (1.0, 0.0)
+
+
+def test_the_decision_rule_moves_f1_at_one_half_but_not_auc(data, ctr):
+    plain = bprmf(data, epochs=3, calibrate="none")
+    fit(plain, data, ctr, amp=False)
+    tuned = bprmf(data, epochs=3)
+    fit(tuned, data, ctr, amp=False)
+    assert plain.decision.tolist() == [1.0, 0.0]
+    before = evaluate(plain, ctr, "valid")
+    after = evaluate(tuned, ctr, "valid")
+    assert after["auc"] == pytest.approx(before["auc"], abs=1e-9)  # same weights, same order
+    assert after["f1"] >= before["f1"]
+
+
+def test_top_k_fitting_keeps_the_identity_decision_rule(data, topk):
+    model = bprmf(data, epochs=1)
+    fit(model, data, topk, amp=False)
+    assert model.decision.tolist() == [1.0, 0.0]
