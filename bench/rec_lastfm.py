@@ -2,10 +2,15 @@
 
     .venv/bin/python bench/rec_lastfm.py [--seeds 5] [--stages main,fixed,sparsity,ablation]
                                          [--models mkgat,bprmf,...] [--report-only]
+                                         [--device cuda --workers 12 --threads 1 --deadline 600]
 
-Each finished run is appended to bench/reports/rec_lastfm.runs.jsonl (keyed by its spec), so an
-interrupted benchmark resumes where it stopped and the report is rebuilt from whatever finished.
-Writes bench/reports/rec_lastfm.md (+ .json and PNG plots). Stages:
+Each finished run is appended to bench/reports/rec_lastfm.runs.jsonl (keyed by its spec and
+stamped with its device), so an interrupted benchmark resumes where it stopped and the report is
+rebuilt from whatever finished; a run whose model defaults have changed since is stale and runs
+again. `--workers` runs that many processes at once (a run that fails on the GPU is retried on
+the CPU). Writes bench/reports/rec_lastfm.md (+ .json and PNG plots). Stages:
+- tune (with main or fixed): the top-K settings in TUNE on the fixed split; the one with the best
+  validation metric is what the other stages run;
 - main: every model, both protocols, fresh random splits for seeds 0..N-1 (mean ± std), with the
   cold-start-user and long-tail-item slices of each run;
 - fixed: every model on the fixed split files of the data's README (peers are run on them);
@@ -20,6 +25,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from machine import machine_info  # noqa: E402
+from machine import cpu_name, machine_info  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -60,37 +66,219 @@ ABLATIONS = {  # the like-for-like row first; "full" is the main stage's seed-0 
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 1.0)
 
 
+TUNE = {  # top-K settings tried on the fixed split's validation rows; main and fixed runs use the best
+    (MAIN, "topk"): [
+        {"epochs": 40, "patience": 4},
+        {"epochs": 40, "patience": 4, "negatives": 8, "topk_loss": "bpr"},
+        {"epochs": 40, "patience": 4, "negatives": 8, "topk_loss": "softmax"},
+        {"epochs": 40, "patience": 4, "negatives": 8, "topk_loss": "softmax", "lr": 3e-3},
+        {"epochs": 40, "patience": 4, "negatives": 32, "topk_loss": "softmax"},
+        {"epochs": 40, "patience": 4, "negatives": 8, "topk_loss": "softmax", "dropout": 0.2},
+    ],
+    # the strongest trained baselines get the same chance at several negatives and the softmax
+    ("lightgcn", "topk"): [{}, {"negatives": 8, "topk_loss": "softmax"}],
+    ("bprmf", "topk"): [{}, {"negatives": 8, "topk_loss": "softmax"}],
+}
+SPARSITY_MODELS = (MAIN, "bprmf", "itemknn")
+
+
 def key(stage: str, model: str, protocol: str, seed: int, config: dict, fraction: float) -> str:
     return json.dumps([stage, model, protocol, seed, config, fraction], sort_keys=True)
 
 
-def load_runs() -> dict[str, dict[str, Any]]:
-    if not RUNS.is_file():
+def _normal(config: dict) -> str:
+    return json.dumps(config, sort_keys=True, default=list)
+
+
+def is_current(row: dict) -> bool:
+    """Whether a stored run ran with today's defaults (a retuned default makes old rows stale)."""
+    cls = MODELS.get(row["model"])
+    if cls is None:
+        return False
+    wanted = {**cls.all_defaults(), **row["config"]}
+    return _normal(wanted) == _normal(row["result"].get("config", {}))
+
+
+def load_runs(path: Path = RUNS) -> dict[str, dict[str, Any]]:
+    """The stored runs that are still current, by key (later lines win)."""
+    if not path.is_file():
         return {}
     out = {}
-    for line in RUNS.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            out[row["key"]] = row
+            if is_current(row):
+                out[row["key"]] = row
     return out
 
 
-def execute(done: dict, data, stage: str, model: str, protocol: str, seed: int,
-            config: dict | None = None, fraction: float = 1.0, split_dir: Path | None = None) -> dict:
-    k = key(stage, model, protocol, seed, config or {}, fraction)
-    if k in done:
-        return done[k]
-    console.print(f"[bold]{stage}[/bold] {model} {protocol} seed={seed} {config or ''} fraction={fraction}")
-    split = load_split_dir(data, split_dir, protocol) if split_dir else make_split(data, protocol, seed)
-    result = run_once(data, split, RunSpec(model, protocol, config, fraction), seed, progress=True)
-    row = {"key": k, "stage": stage, "model": model, "protocol": protocol, "seed": seed,
-           "config": config or {}, "fraction": fraction, "result": result}
-    with RUNS.open("a") as handle:
-        handle.write(json.dumps(row, default=float) + "\n")
-    done[k] = row
-    headline = result["test"].get("auc", result["test"].get("recall@20"))
-    console.print(f"  -> {headline:.4f} in {result['fit_seconds']} s")
-    return row
+def tuned(done: dict, model: str, protocol: str) -> dict | None:
+    """The tuning candidate with the best validation metric; {} when the model is not tuned for
+    the protocol, None while its tuning runs are unfinished."""
+    candidates = TUNE.get((model, protocol))
+    if not candidates:
+        return {}
+    rows = [done.get(key("tune", model, protocol, 0, c, 1.0)) for c in candidates]
+    if any(r is None for r in rows):
+        return None
+    best = max(range(len(rows)), key=lambda k: next(iter(rows[k]["result"]["valid"].values())))
+    return candidates[best]
+
+
+@dataclass(frozen=True)
+class Job:
+    stage: str
+    model: str
+    protocol: str
+    seed: int = 0
+    config: dict | None = None  # None: the tuned config (known once the tuning runs finished)
+    fraction: float = 1.0
+    extra: dict | None = None  # merged over the tuned config (ablations)
+
+    def resolve(self, done: dict) -> dict | None:
+        if self.config is not None:
+            return self.config
+        base = tuned(done, self.model, self.protocol)
+        return None if base is None else {**base, **(self.extra or {})}
+
+
+def plan(stages: list[str], models: list[str], protocols: list[str], seeds: int) -> list[Job]:
+    """Every run the stages ask for, most important first."""
+    jobs: list[Job] = []
+    for protocol in protocols:
+        if "main" in stages or "fixed" in stages:
+            for model in models:
+                for config in TUNE.get((model, protocol), []):
+                    jobs.append(Job("tune", model, protocol, 0, config))
+    if "topk" in protocols and "fixed" in stages:
+        jobs += [Job("fixed", model, "topk") for model in models]
+    if "main" in stages:
+        jobs += [Job("main", model, protocol, seed) for protocol in ("topk", "ctr") if protocol in protocols
+                 for seed in range(seeds) for model in models]
+    for protocol in protocols:
+        if "ablation" in stages and MAIN in models:
+            jobs += [Job("ablation", MAIN, protocol, extra=c) for c in ABLATIONS.values()]
+    for protocol in protocols:
+        if "sparsity" in stages:
+            jobs += [Job("sparsity", model, protocol, fraction=f) for model in SPARSITY_MODELS
+                     if model in models for f in FRACTIONS if f < 1.0]
+    if "ctr" in protocols and "fixed" in stages:
+        jobs += [Job("fixed", model, "ctr") for model in models]
+    return jobs
+
+
+# Each worker process loads the data once.
+_DATA: dict[str, Any] = {}
+
+
+def _init_worker(data_path: str | None, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    _DATA["data"] = lastfm_data(Path(data_path) if data_path else None)
+    _DATA["split_dir"] = (Path(data_path) if data_path else data_dir()) / "splits"
+
+
+def _run_job(stage: str, model: str, protocol: str, seed: int, config: dict, fraction: float,
+             device: str) -> dict:
+    data = _DATA["data"]
+    fixed = stage in ("fixed", "tune")
+    split = load_split_dir(data, _DATA["split_dir"], protocol) if fixed else make_split(data, protocol, seed)
+    result = run_once(data, split, RunSpec(model, protocol, config, fraction, device=device), seed)
+    return {"key": key(stage, model, protocol, seed, config, fraction), "stage": stage, "model": model,
+            "protocol": protocol, "seed": seed, "config": config, "fraction": fraction,
+            "device": device_name(device), "result": result}
+
+
+def device_name(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} + {cpu_name()}"
+    return f"CPU: {cpu_name()}"
+
+
+def execute(jobs: list[Job], done: dict, runs: Path, data_path: Path | None, device: str,
+            workers: int, threads: int, deadline: float) -> None:
+    """Run the jobs not yet done, `workers` at a time, each finished run appended to `runs` at
+    once; no job starts after `deadline` seconds, and running ones are abandoned then too."""
+    import concurrent.futures as futures
+    import multiprocessing
+    import time
+
+    start = time.monotonic()
+    pending = list(jobs)
+    seen: set[str] = set()
+
+    def next_ready() -> tuple[Job, dict] | None:
+        for job in pending:
+            config = job.resolve(done)
+            if config is None:
+                continue
+            k = key(job.stage, job.model, job.protocol, job.seed, config, job.fraction)
+            pending.remove(job)
+            if k in done or k in seen:
+                return next_ready()
+            seen.add(k)
+            return job, config
+        return None
+
+    def record(row: dict) -> None:
+        done[row["key"]] = row
+        with runs.open("a") as handle:
+            handle.write(json.dumps(row, default=float) + "\n")
+        headline = row["result"]["test"].get("auc", row["result"]["test"].get("recall@20"))
+        console.print(f"  done {row['stage']} {row['model']} {row['protocol']} seed={row['seed']} "
+                      f"{row['config'] or ''} f={row['fraction']}: {headline:.4f} "
+                      f"({row['result']['fit_seconds']} s, {time.monotonic() - start:.0f} s in)")
+
+    if workers <= 0:  # in this process, one after another
+        _init_worker(str(data_path) if data_path else None, threads)
+        while (ready := next_ready()) and time.monotonic() - start < deadline:
+            job, config = ready
+            console.print(f"[bold]{job.stage}[/bold] {job.model} {job.protocol} seed={job.seed} {config}")
+            record(_run_job(job.stage, job.model, job.protocol, job.seed, config, job.fraction, device))
+        return
+    context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
+    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                       initargs=(str(data_path) if data_path else None, threads))
+    running: dict[futures.Future, tuple[Job, dict, str]] = {}
+    retry: list[tuple[Job, dict]] = []  # failed on the accelerator: run again on the CPU
+
+    def submit(job: Job, config: dict, where: str) -> None:
+        future = pool.submit(_run_job, job.stage, job.model, job.protocol, job.seed, config,
+                             job.fraction, where)
+        running[future] = (job, config, where)
+
+    try:
+        while True:
+            while len(running) < workers and time.monotonic() - start < deadline:
+                if retry:
+                    submit(*retry.pop(0), "cpu")
+                    continue
+                ready = next_ready()
+                if ready is None:
+                    break
+                submit(*ready, device)
+            if not running:
+                break
+            left = deadline - (time.monotonic() - start)
+            if left <= 0:
+                console.print(f"deadline: abandoning {len(running)} running jobs")
+                break
+            finished, _ = futures.wait(running, timeout=min(left, 30), return_when=futures.FIRST_COMPLETED)
+            for future in finished:
+                job, config, where = running.pop(future)
+                try:
+                    record(future.result())
+                except Exception as error:  # one failed run must not stop the others
+                    console.print(f"[red]failed[/red] on {where}: {job} {config}: {error!r}")
+                    if where != "cpu":
+                        retry.append((job, config))
+    finally:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ------------------------------------------------------------------------------------------ report
@@ -109,29 +297,50 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
 
 
 def build_report(done: dict, seeds: int) -> dict[str, Any]:
+    """Main and fixed rows of each model with its tuned config (its defaults where it is not tuned)."""
     rows = list(done.values())
     report: dict[str, Any] = {"machine": machine_info(), "seeds": seeds, "main": {}, "fixed": {},
-                              "sparsity": {}, "ablation": {}}
+                              "sparsity": {}, "ablation": {}, "tuning": {},
+                              "devices": sorted({r.get("device", "CPU (earlier runs)") for r in rows})}
     for protocol in ("ctr", "topk"):
         for name in MODELS:
-            main = [r for r in rows if r["stage"] == "main" and r["model"] == name
-                    and r["protocol"] == protocol and r["seed"] < seeds]
+            chosen = tuned(done, name, protocol)
+            if (name, protocol) in TUNE:
+                report["tuning"].setdefault(protocol, {})[name] = {
+                    "chosen": chosen,
+                    "candidates": [{"config": c, "valid": (done.get(key("tune", name, protocol, 0, c, 1.0))
+                                                          or {}).get("result", {}).get("valid")}
+                                   for c in TUNE[(name, protocol)]]}
+            if chosen is None:
+                continue
+            mine = [r for r in rows if r["model"] == name and r["protocol"] == protocol
+                    and r["config"] == chosen and r["fraction"] == 1.0]
+            main = [r for r in mine if r["stage"] == "main" and r["seed"] < seeds]
             if main:
-                report["main"].setdefault(protocol, {})[name] = {**summarise(main), "n": len(main)}
-            fixed = [r for r in rows
-                     if r["stage"] == "fixed" and r["model"] == name and r["protocol"] == protocol]
+                report["main"].setdefault(protocol, {})[name] = {**summarise(main), "n": len(main),
+                                                                 "config": chosen}
+            fixed = [r for r in mine if r["stage"] == "fixed"]
             if fixed:
                 report["fixed"].setdefault(protocol, {})[name] = fixed[0]["result"]
-        for r in rows:
-            if r["stage"] == "sparsity" and r["protocol"] == protocol:
-                report["sparsity"].setdefault(protocol, {}).setdefault(r["model"], {})[str(r["fraction"])] = (
-                    r["result"]["test"])
-            if r["stage"] == "ablation" and r["protocol"] == protocol:
-                label = next((n for n, c in ABLATIONS.items() if c == r["config"]), json.dumps(r["config"]))
-                report["ablation"].setdefault(protocol, {})[label] = r["result"]["test"]
-            if (r["stage"] == "main" and r["model"] == MAIN and r["seed"] == 0 and not r["config"]
-                    and r["protocol"] == protocol):
-                report["ablation"].setdefault(protocol, {})["full"] = r["result"]["test"]
+            if name == MAIN:
+                full = [r for r in main if r["seed"] == 0]
+                if full:
+                    report["ablation"].setdefault(protocol, {})["full"] = full[0]["result"]["test"]
+                for label, extra in ABLATIONS.items():
+                    wanted = {**chosen, **extra}
+                    hit = [r for r in rows if r["stage"] == "ablation" and r["protocol"] == protocol
+                           and r["config"] == wanted]
+                    if hit:
+                        report["ablation"].setdefault(protocol, {})[label] = hit[0]["result"]["test"]
+            for r in rows:
+                if (r["stage"] == "sparsity" and r["protocol"] == protocol and r["model"] == name
+                        and r["config"] == chosen):
+                    report["sparsity"].setdefault(protocol, {}).setdefault(name, {})[str(r["fraction"])] = (
+                        r["result"]["test"])
+            if main and name in SPARSITY_MODELS:
+                full = [r for r in main if r["seed"] == 0]
+                if full and report["sparsity"].get(protocol, {}).get(name):
+                    report["sparsity"][protocol][name]["1.0"] = full[0]["result"]["test"]
     return report
 
 
@@ -193,9 +402,9 @@ def plots(report: dict) -> list[str]:
 def markdown(report: dict, images: list[str]) -> str:
     m = report["machine"]
     lines = ["# Last.FM recommender benchmark", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, CPU only "
-             f"(load {m['load_average_1min']} at the start; other jobs shared the cores, so fit "
-             "times are upper bounds).", "",
+             f"Report written on: {m['cpu']}, {m['cores']} cores, Python {m['python']}. The runs ran on: "
+             + "; ".join(report.get("devices", [])) + " (each run records its device in the runs file; "
+             "fit times are wall-clock with other runs sharing the machine, so upper bounds).", "",
              "Data: the standard KGCN preprocessing (1,872 users, 3,846 items, 21,173 positives, 42,346 "
              "labelled pairs, 9,366 entities, 60 relations, 15,518 triples; asserted on load).",
              f"`main`: fresh random splits for seeds 0..{report['seeds'] - 1} (mean ± std); `fixed`: "
@@ -254,6 +463,16 @@ def markdown(report: dict, images: list[str]) -> str:
             for name, r in sorted(fixed.items(), key=lambda kv: -kv[1]["test"][metric]):
                 lines.append(f"| {name} | {r['test'][metric]:.4f} | {r['test'][other]:.4f} |")
             lines.append("")
+    for protocol, block in report.get("tuning", {}).items():
+        lines += [f"## Tuning on the fixed split's validation rows ({protocol})", "",
+                  "| model | config | validation | chosen |", "|---|---|---:|---|"]
+        for name, t in block.items():
+            for c in t["candidates"]:
+                valid = next(iter(c["valid"].values())) if c["valid"] else None
+                lines.append(f"| {name} | `{json.dumps(c['config'])}` | "
+                             f"{'—' if valid is None else f'{valid:.4f}'} | "
+                             f"{'yes' if c['config'] == t['chosen'] else ''} |")
+        lines.append("")
     for title, part in (("Sparsity (share of training rows, seed 0)", "sparsity"),
                         ("Ablations of the main model (seed 0)", "ablation")):
         for protocol, metric in (("ctr", "auc"), ("topk", "recall@20")):
@@ -285,31 +504,19 @@ def main() -> None:
     parser.add_argument("--protocols", default="ctr,topk")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--workers", type=int, default=0, help="parallel processes (0: this one)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads per worker")
+    parser.add_argument("--deadline", type=float, default=float("inf"),
+                        help="seconds after which no run starts and running ones are abandoned")
+    parser.add_argument("--runs", type=Path, default=RUNS, help="the runs file to resume and append to")
     args = parser.parse_args()
     REPORTS.mkdir(parents=True, exist_ok=True)
-    done = load_runs()
+    done = load_runs(args.runs)
     if not args.report_only:
-        data = lastfm_data(args.data)
-        models = [m for m in args.models.split(",") if m]
-        stages = args.stages.split(",")
-        protocols = args.protocols.split(",")
-        split_dir = args.data or data_dir()
-        for protocol in protocols:
-            if "fixed" in stages:
-                for name in models:
-                    execute(done, data, "fixed", name, protocol, 0, split_dir=split_dir / "splits")
-            if "main" in stages:
-                for seed in range(args.seeds):
-                    for name in models:
-                        execute(done, data, "main", name, protocol, seed)
-            if "ablation" in stages:
-                for config in ABLATIONS.values():
-                    execute(done, data, "ablation", MAIN, protocol, 0, config=config)
-            if "sparsity" in stages:
-                for name in [MAIN, "bprmf", "itemknn"]:
-                    if name in MODELS:
-                        for fraction in FRACTIONS:
-                            execute(done, data, "sparsity", name, protocol, 0, fraction=fraction)
+        jobs = plan(args.stages.split(","), [m for m in args.models.split(",") if m],
+                    args.protocols.split(","), args.seeds)
+        execute(jobs, done, args.runs, args.data, args.device, args.workers, args.threads, args.deadline)
     report = build_report(done, args.seeds)
     images = plots(report)
     (REPORTS / "rec_lastfm.json").write_text(json.dumps(report, indent=1, default=float))

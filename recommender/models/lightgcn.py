@@ -56,11 +56,13 @@ class LightGCN(Recommender):
         """Final (layer-mean) user and item embeddings."""
         adj = self.adjacency()
         x = self.embedding.weight
-        total = x
-        for _ in range(int(self.config["layers"])):
-            x = torch.sparse.mm(adj, x.float()).to(x.dtype)
-            total = total + x
-        total = total / (int(self.config["layers"]) + 1)
+        # sparse products have no reduced-precision kernels: full precision even under AMP
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            total = x
+            for _ in range(int(self.config["layers"])):
+                x = torch.sparse.mm(adj, x.float())
+                total = total + x
+            total = total / (int(self.config["layers"]) + 1)
         return total[: self.n_users], total[self.n_users:]
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:

@@ -402,7 +402,7 @@ class MKGAT(Recommender):
 
     def score_items(self, users: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
         # a [chunk, n_items, d] grid per step: small on a CPU's caches, large on a GPU
-        chunk = chunk or (256 if users.device.type == "cuda" else 16)
+        chunk = chunk or (128 if users.device.type == "cuda" else 16)
         items = torch.arange(self.n_items, device=users.device)
         out = []
         for start in range(0, len(users), chunk):
