@@ -72,7 +72,9 @@ class FastScorer:
         self.item_part_fixed = (fixed.unsqueeze(-1) * self.item_part).sum(1)
         self.fusion_key = model.fusion_key(self.vectors[self.fused]) if self.attend else None
         pair_blocks = 3 if self.graph else 1
-        self.w_pairs = torch.cat(blocks[2:2 + pair_blocks], 1)  # [d, 1 or 3 blocks of d]
+        self.w_user_t = self.w_user.T.contiguous()
+        # [d, d] transposed weights of the pair blocks: user*item[, graph, user*graph]
+        self.pair_blocks = [b.T.contiguous() for b in blocks[2:2 + pair_blocks]]
         # neighbourhood evidence (user-KNN votes, item similarity): the model computes it per user
         self.evidence = bool(getattr(model, "use_neighbours", False))
         self.w_evidence = blocks[2 + pair_blocks] if self.evidence else None
@@ -121,12 +123,8 @@ class FastScorer:
             base, through = behaviour[0], None
             attention = history.new_full((n, len(positions)), 1.0 / max(1, len(positions)))
 
-        def linear(weight: torch.Tensor) -> torch.Tensor:
-            """u_n @ weight.T for every candidate n: the shared part plus the attention part."""
-            out = (base @ weight.T).expand(n, -1)
-            return out + attention @ (through @ weight.T) if pooling else out
-
-        user = base.expand(n, -1) + attention @ through if pooling else base.expand(n, -1)
+        # u_n = base + A_n·T for every candidate n; every linear map of it is one product
+        user = torch.addmm(base, attention, through) if pooling else base.expand(n, -1)
         item, item_part = self.item_fixed, self.item_part_fixed
         if len(self.fused):
             fused = self.fused
@@ -138,24 +136,55 @@ class FastScorer:
             # a few modalities: weighted sums beat batched products of 1×M matrices
             item = item.index_copy(0, fused, (weights.unsqueeze(-1) * self.vectors[fused]).sum(1))
             item_part = item_part.index_copy(0, fused, (weights.unsqueeze(-1) * self.item_part[fused]).sum(1))
-        hidden = linear(self.w_user) + item_part + self.b_first
-        pairs = [user * item]
+        # the first layer, accumulated in place block by block (no [N, 5d] input is built)
+        hidden = torch.addmm(item_part, user, self.w_user_t) if pooling else item_part + base @ self.w_user_t
+        hidden += self.b_first
+        hidden.addmm_(user * item, self.pair_blocks[0])
         if self.graph:
             if self.attend:
-                graph = F.leaky_relu(self.graph_own + self._pooled_neighbours(linear(self.relation_keys)))
+                relation_scores = user @ self.relation_keys.T
+                graph = self._pooled_neighbours(relation_scores)
+                graph += self.graph_own
+                F.leaky_relu(graph, inplace=True)
             else:
                 graph = self.graph_const
-            pairs += [graph, user * graph]
-        hidden = hidden + torch.cat(pairs, 1) @ self.w_pairs.T
-        direct = self.bias
+            hidden.addmm_(graph, self.pair_blocks[1])
+            hidden.addmm_(user * graph, self.pair_blocks[2])
+        direct = self.bias + self.last.bias
         if self.evidence:
-            evidence = model.evidence.all_items(torch.tensor([row]))[0, self.items]  # [N, features]
-            if hasattr(model, "evidence_mean"):  # standardised with the training rows' statistics
-                evidence = (evidence - model.evidence_mean) / model.evidence_std
-            hidden = hidden + torch.tanh(model.evidence_in(evidence)) @ self.w_evidence.T
-            direct = direct + model.evidence_out(evidence).squeeze(-1)
-        logits = self.last(torch.relu(hidden)).squeeze(-1) + direct
+            raw = model.evidence.all_items(torch.tensor([row]))[0, self.items]  # [N, features]
+            part, logit = self._evidence_towers(raw)
+            hidden += part
+            direct = direct + logit
+        logits = torch.addmv(direct, hidden.relu_(), self.last.weight[0])
         return Scored(logits, attention, positions)
+
+    def _evidence_towers(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The evidence's share of the first layer [N, d] and of the logit [N].
+
+        An item no neighbour chose and nothing in the history resembles (most items, for most
+        learners) has evidence (0, 0, popularity, history size), and the history size is the
+        learner's: such items differ only by popularity, which takes few values. The towers run
+        once per distinct popularity for them, and per item only for the rest: the same numbers.
+        """
+        model = self.model
+        zero = (raw[:, 0] == 0) & (raw[:, 1] == 0)
+        some = (~zero).nonzero().flatten()
+        levels, inverse = torch.unique(raw[zero, 2], return_inverse=True)
+        grouped = raw.new_zeros(len(levels), raw.shape[1])
+        grouped[:, 2] = levels
+        grouped[:, 3] = raw[0, 3]
+        rows = torch.cat([raw[some], grouped])
+        if hasattr(model, "evidence_mean"):  # standardised with the training rows' statistics
+            rows = (rows - model.evidence_mean) / model.evidence_std
+        parts = torch.tanh(model.evidence_in(rows)) @ self.w_evidence.T
+        logits = model.evidence_out(rows).squeeze(-1)
+        k = len(some)
+        part = parts.new_empty(len(raw), parts.shape[1])
+        logit = logits.new_empty(len(raw))
+        part[some], logit[some] = parts[:k], logits[:k]
+        part[zero], logit[zero] = parts[k:][inverse], logits[k:][inverse]
+        return part, logit
 
     def _pooled_neighbours(self, relation_scores: torch.Tensor) -> torch.Tensor:
         """Each item's neighbours averaged with a softmax over the user's relation scores [N, R]."""

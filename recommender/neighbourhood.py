@@ -35,6 +35,11 @@ class NeighbourhoodEvidence(nn.Module):
         # A[u, i] = Σ_j h_u[j]·C[i, j]/√n_j and w[u] = Σ_j h_u[j]/√n_j: item similarities in O(1) a pair
         self.register_buffer("affinity", torch.zeros(n_users, n_items), persistent=False)
         self.register_buffer("weight_sums", torch.zeros(n_users), persistent=False)
+        # per-item and per-user constants of `all_items` (serving reads them on every request)
+        self.register_buffer("counts", torch.zeros(n_items), persistent=False)
+        self.register_buffer("inv_sqrt", torch.zeros(n_items), persistent=False)
+        self.register_buffer("own_similarity", torch.zeros(n_items), persistent=False)
+        self.register_buffer("sizes", torch.zeros(n_users), persistent=False)
         # the remembered pairs (sorted pair keys and their features): buffers, so they move with .to()
         self.register_buffer("remembered_keys", torch.zeros(0, dtype=torch.long), persistent=False)
         self.register_buffer("remembered", torch.zeros(0, FEATURES), persistent=False)
@@ -67,6 +72,9 @@ class NeighbourhoodEvidence(nn.Module):
         scaled = (self.history * inv_sqrt).to_sparse()
         self.affinity = torch.sparse.mm(scaled, self.cooccurrence)  # C is symmetric
         self.weight_sums = self.history @ inv_sqrt
+        self.counts, self.inv_sqrt = counts, inv_sqrt
+        self.own_similarity = torch.diagonal(self.cooccurrence) * inv_sqrt
+        self.sizes = self.history.sum(1) + self.context_sizes
         self.remembered_keys = self.remembered_keys[:0]
         self.remembered = self.remembered[:0]
 
@@ -85,17 +93,32 @@ class NeighbourhoodEvidence(nn.Module):
         """Replace one user's history row and patch the statistics (no full rebuild)."""
         old = self.history[user].clone()
         new = row.float().to(self.history.device)
+        touched = torch.nonzero((old != 0) | (new != 0)).flatten()  # the items whose counts move
+        before = self.inv_sqrt[touched].unsqueeze(1) * self.cooccurrence[touched]  # [S, n_items]
         self.history[user] = new
-        self.cooccurrence += torch.outer(new, new) - torch.outer(old, old)
+        o, n = old[touched], new[touched]
+        # C changes only inside touched × touched
+        self.cooccurrence[touched.unsqueeze(1), touched] += torch.outer(n, n) - torch.outer(o, o)
         dots = self.history @ new + self.context_dots[user]
         self.user_dots[user] = dots
         self.user_dots[:, user] = dots
-        self._refresh_affinity()
+        counts = self.history.sum(0)
+        inv_sqrt = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
+        after = inv_sqrt[touched].unsqueeze(1) * self.cooccurrence[touched]
+        # A = H·diag(1/√n)·C: only the touched rows of diag(1/√n)·C moved, and the user's own row
+        self.affinity += self.history[:, touched] @ after - self.history[:, touched] @ before
+        mine = torch.nonzero(new).flatten()
+        self.affinity[user] = (new[mine] * inv_sqrt[mine]) @ self.cooccurrence[mine]
+        self.weight_sums = self.history @ inv_sqrt
+        self.counts, self.inv_sqrt = counts, inv_sqrt
+        self.own_similarity = torch.diagonal(self.cooccurrence) * inv_sqrt
+        self.sizes = self.history.sum(1) + self.context_sizes
+        self.remembered_keys = self.remembered_keys[:0]
+        self.remembered = self.remembered[:0]
 
     def _votes(self, dots: torch.Tensor, sizes: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Cosine similarities [B, n_users] from dot products, own row zeroed, top-k kept."""
-        all_sizes = self.history.sum(1) + self.context_sizes
-        sims = dots / (sizes.clamp_min(1e-9).sqrt().unsqueeze(1) * all_sizes.clamp_min(1e-9).sqrt())
+        sims = dots / (sizes.clamp_min(1e-9).sqrt().unsqueeze(1) * self.sizes.clamp_min(1e-9).sqrt())
         sims[torch.arange(len(users), device=users.device), users] = 0.0
         k = min(self.neighbours, max(1, sims.shape[1] - 1))
         top = sims.topk(k, dim=1)
@@ -140,15 +163,12 @@ class NeighbourhoodEvidence(nn.Module):
     def all_items(self, users: torch.Tensor) -> torch.Tensor:
         """[B, n_items, FEATURES] evidence for every item; items already in a history are not
         corrected (rankings leave them out anyway)."""
-        sizes = self.history[users].sum(1) + self.context_sizes[users]
-        weights = self._votes(self.user_dots[users], sizes, users)
+        weights = self._votes(self.user_dots[users], self.sizes[users], users)
         user_votes = weights @ self.history
-        counts = self.history.sum(0)
-        inv_sqrt = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
         mine = self.history[users]
-        item_sim = (self.affinity[users] - mine * torch.diagonal(self.cooccurrence) * inv_sqrt) * inv_sqrt
-        counts = self.history.sum(0).expand_as(item_sim)
-        history_size = self.history[users].sum(1, keepdim=True).expand_as(item_sim)
+        item_sim = (self.affinity[users] - mine * self.own_similarity) * self.inv_sqrt
+        counts = self.counts.expand_as(item_sim)
+        history_size = (self.sizes[users] - self.context_sizes[users]).unsqueeze(1).expand_as(item_sim)
         return self._features(user_votes, item_sim, counts, history_size)
 
     @staticmethod

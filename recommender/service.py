@@ -145,6 +145,9 @@ class RecommenderService:
             "work": np.array(works_rows, dtype=np.int64),
             "any": np.array(sorted(lessons + works_rows), dtype=np.int64),
         }
+        # item index -> position among a kind's rows (scores come per kind)
+        self.positions = {kind: {int(r): j for j, r in enumerate(rows.tolist())}
+                          for kind, rows in self.rows.items()}
         self.paths = PathCache(graph.store)
         self.seeds = Seeds(graph.store, set(self.nodes))
         self.prerequisites = Prerequisites(graph)
@@ -173,7 +176,17 @@ class RecommenderService:
             served = None
         if served is None:
             log.info("no trained recommender yet: ranking by the graph")
-        return cls(graph, served, **options)
+        service = cls(graph, served, **options)
+        service.warm()
+        return service
+
+    def warm(self) -> None:
+        """Expand every item's graph neighbourhood into the path cache now (about 0.5 s for the
+        full graph), so no request pays for a first expansion when it explains its picks."""
+        hops = self.max_path // 2
+        for item in self.item_ids:
+            self.paths.expansion(item, hops)
+            self.paths.expansion(item, (self.max_path + 1) // 2)
 
     def _prepare_model(self, served: ServedModel) -> bool:
         """Assign the model's history rows to learners; True when the fast path is exact here."""
@@ -293,7 +306,7 @@ class RecommenderService:
 
         picks = prerequisites_first(ranked(), k, self.prerequisites, known,
                                     lambda i: self.labels.get(i) == CONCEPT, allowed)
-        position = {int(r): j for j, r in enumerate(rows.tolist())}
+        position = self.positions[kind]
         stated = [Anchor(a, verb) for a, verb in stated_anchors(profile)]
         out = []
         for pick in picks:

@@ -69,3 +69,20 @@ def test_online_updates_equal_a_rebuild():
     users = torch.arange(12)
     assert torch.allclose(evidence.all_items(users), rebuilt.all_items(users), atol=1e-5)
     assert torch.allclose(evidence.user_dots, rebuilt.user_dots)
+
+
+def test_a_series_of_online_updates_equals_a_rebuild_for_every_statistic():
+    generator = torch.Generator().manual_seed(5)
+    matrix = (torch.rand(20, 15, generator=generator) < 0.3).float()
+    evidence = fitted(matrix)
+    for user, items in ((2, [0, 3, 14]), (2, []), (7, [1, 2, 3, 4, 5]), (0, [9])):
+        row = torch.zeros(15)
+        row[items] = 1.0
+        evidence.update_user(user, row)
+        matrix[user] = row
+    rebuilt = fitted(matrix)
+    for name in ("cooccurrence", "affinity", "weight_sums", "counts", "inv_sqrt", "own_similarity", "sizes"):
+        assert torch.allclose(getattr(evidence, name), getattr(rebuilt, name), atol=1e-5), name
+    users = torch.arange(20)
+    items = torch.randint(0, 15, (20,), generator=generator)
+    assert torch.allclose(evidence.pairs(users, items), rebuilt.pairs(users, items), atol=1e-5)
