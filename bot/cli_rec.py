@@ -66,6 +66,8 @@ def rec_eval(
     seeds: Annotated[int | None, typer.Option(help="Run seeds seed..seed+N-1; report mean and std.")] = None,
     split_dir: Annotated[Path | None, typer.Option(help="Fixed split files.")] = None,
     config: Annotated[str | None, typer.Option(help="JSON object overriding model settings.")] = None,
+    defaults: Annotated[bool, typer.Option(
+        "--defaults", help="Run the model's defaults, not the settings tuned for this data set.")] = False,
     fraction: Annotated[float, typer.Option(help="Share of training rows kept (sparsity).")] = 1.0,
     data_dir: Annotated[Path | None, typer.Option("--data", help="Last.FM directory.")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
@@ -74,6 +76,7 @@ def rec_eval(
     """Train and test a recommender on a benchmark protocol; one JSON object with the metrics."""
     from recommender.experiment import RunSpec, run
     from recommender.models import MAIN, MODELS
+    from recommender.tuned import tuned_config
 
     if protocol not in ("ctr", "topk"):
         raise _fail(f"unknown protocol {protocol!r} (ctr or topk)")
@@ -91,6 +94,8 @@ def rec_eval(
     if seeds is not None and seeds < 1:
         raise _fail("--seeds must be at least 1")
     data = _load_dataset(dataset, data_dir)
+    if not defaults:  # what the benchmark chose on validation rows, under any --config
+        overrides = {**tuned_config(dataset, name, protocol), **(overrides or {})} or None
     spec = RunSpec(name, protocol, overrides, fraction, device)  # type: ignore[arg-type]
     try:
         report = run(data, spec, list(range(seed, seed + (seeds or 1))), split_dir, progress=True,

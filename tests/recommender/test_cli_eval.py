@@ -55,3 +55,23 @@ def test_bad_requests_fail_with_a_clear_message(args, message):
     result = runner.invoke(app, ["rec", "eval", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_eval_runs_the_settings_tuned_for_the_data_set_under_any_config(lastfm_dir):
+    base = ["rec", "eval", "--model", "bprmf", "--protocol", "topk", "--data", str(lastfm_dir),
+            "--fraction", "0.1", "--config", '{"epochs": 1}', "--json"]
+    tuned = json.loads(runner.invoke(app, base).stdout.strip().splitlines()[-1])
+    assert tuned["config"].items() >= {"negatives": 8, "topk_loss": "softmax", "epochs": 1}.items()
+    plain = json.loads(runner.invoke(app, [*base, "--defaults"]).stdout.strip().splitlines()[-1])
+    assert plain["config"]["negatives"] == 1 and plain["config"]["epochs"] == 1
+
+
+def test_every_tuned_setting_is_one_its_model_accepts():
+    from recommender.models import create
+    from recommender.tuned import SETTINGS
+    from tests.recommender.tiny import tiny_data
+
+    data = tiny_data()
+    for settings in SETTINGS.values():
+        for (name, _protocol), config in settings.items():
+            assert create(name, data, config).config.items() >= config.items()
