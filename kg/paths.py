@@ -103,15 +103,47 @@ def find_paths(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) 
     return join(a, b, left, right, store.degrees, k, max_len)
 
 
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """A shortest walk from an expansion's start, with what joining it needs precomputed."""
+
+    steps: tuple[Step, ...]
+    nodes: tuple[str, ...]  # the start, then the node each step reaches
+    edges: tuple[tuple[str, str, str], ...]  # (source, relation, target) of each step
+
+
+WalkMemo = dict[str, list[_Walk]]  # per expansion: the walks to each node, made once
+
+
+def _walks_to(parents: Expansion, start: str, node: str, memo: WalkMemo) -> list[_Walk]:
+    found = memo.get(node)
+    if found is None:
+        found = memo[node] = []
+        for steps in _walks(parents, node, 20):
+            nodes = [start]
+            for s in steps:
+                nodes.append(s.target if s.forward else s.source)
+            found.append(_Walk(tuple(steps), tuple(nodes), tuple((s.source, s.rel, s.target) for s in steps)))
+    return found
+
+
+def _cost(nodes: tuple[str, ...], degree: dict[str, int]) -> float:
+    """`path_cost` of the path through `nodes`."""
+    return len(nodes) - 1 + 0.5 * sum(math.log1p(degree.get(n, 1)) for n in nodes[1:-1])
+
+
 def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k: int = 3,
-         max_len: int = 4) -> list[Path]:
+         max_len: int = 4, memos: tuple[WalkMemo, WalkMemo] | None = None) -> list[Path]:
     """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet.
 
     Meeting nodes are taken shortest total length first, and longer ones only while they could
     still beat the k-th best path found: a path of n edges costs at least `_least_cost(n)`.
+    Candidates are compared by their nodes and edges; only the `k` returned become `Path`s.
+    `memos` keep each expansion's walks between calls (a `PathCache` passes its own).
     """
     if a == b:
         return []
+    memo_left, memo_right = memos if memos is not None else ({}, {})
     depth_left: dict[str, int] = {}
     depth_right: dict[str, int] = {}
     by_length: dict[int, list[str]] = {}
@@ -119,30 +151,31 @@ def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k:
         length = _depth(left, meet, depth_left) + _depth(right, meet, depth_right)
         if 0 < length <= max_len:
             by_length.setdefault(length, []).append(meet)
-    candidates: dict[tuple, Path] = {}
+    candidates: dict[tuple, tuple[tuple[str, ...], _Walk, _Walk]] = {}
     degree: dict[str, int] = {}
     for length in sorted(by_length):
         if len(candidates) >= k:
-            degree.update(degrees({n for p in candidates.values() for n in p.nodes[1:-1]} - degree.keys()))
-            kth = sorted(path_cost(p, degree) for p in candidates.values())[k - 1]
+            degree.update(degrees({n for c in candidates.values() for n in c[0][1:-1]} - degree.keys()))
+            kth = sorted(_cost(c[0], degree) for c in candidates.values())[k - 1]
             if _least_cost(length) > kth:
                 break
         for meet in by_length[length]:
-            for lw in _walks(left, meet, 20):
-                for rw in _walks(right, meet, 20):
-                    steps = lw + [_reverse(s) for s in reversed(rw)]
-                    nodes = [a]
-                    for s in steps:
-                        nodes.append(s.target if s.forward else s.source)
+            lefts = _walks_to(left, a, meet, memo_left)
+            rights = _walks_to(right, b, meet, memo_right)
+            for rw in rights:
+                tail = rw.nodes[-2::-1]  # from the node after the meeting node back to b
+                back = rw.edges[::-1]
+                for lw in lefts:
+                    nodes = lw.nodes + tail
                     if len(set(nodes)) != len(nodes) or nodes[-1] != b:
                         continue
-                    key = tuple((s.source, s.rel, s.target) for s in steps)
-                    candidates[key] = Path(nodes, steps)
+                    candidates[lw.edges + back] = (nodes, lw, rw)
     if not candidates:
         return []
-    degree.update(degrees({n for p in candidates.values() for n in p.nodes[1:-1]} - degree.keys()))
-    ranked = sorted(candidates.values(), key=lambda p: (path_cost(p, degree), p.nodes))
-    return ranked[:k]
+    degree.update(degrees({n for c in candidates.values() for n in c[0][1:-1]} - degree.keys()))
+    ranked = sorted(candidates.values(), key=lambda c: (_cost(c[0], degree), c[0]))[:k]
+    return [Path(list(nodes), [*lw.steps, *(_reverse(s) for s in reversed(rw.steps))])
+            for nodes, lw, rw in ranked]
 
 
 def _depth(parents: Expansion, node: str, memo: dict[str, int]) -> int:
@@ -211,12 +244,14 @@ class PathCache:
         self.store = store
         self.size = size
         self._expansions: OrderedDict[tuple[str, int], Expansion] = OrderedDict()
+        self._walk_memos: dict[tuple[str, int], WalkMemo] = {}  # per expansion, dropped with it
         self._explained: OrderedDict[tuple[str, str, int, int], list[Explanation]] = OrderedDict()
         self._degrees: dict[str, int] = {}
         self._nodes: dict[str, Node | None] = {}
 
     def clear(self) -> None:
         self._expansions.clear()
+        self._walk_memos.clear()
         self._explained.clear()
         self._degrees.clear()
         self._nodes.clear()
@@ -227,7 +262,8 @@ class PathCache:
         if found is None:
             found = self._expansions[key] = expand(self.store, node, hops)
             if len(self._expansions) > self.size:
-                self._expansions.popitem(last=False)
+                dropped, _ = self._expansions.popitem(last=False)
+                self._walk_memos.pop(dropped, None)
         else:
             self._expansions.move_to_end(key)
         return found
@@ -255,9 +291,12 @@ class PathCache:
     def find_paths(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Path]:
         if a == b:
             return []
-        left = self.expansion(a, (max_len + 1) // 2)
-        right = self.expansion(b, max_len // 2)
-        return join(a, b, left, right, self.degrees, k, max_len)
+        hops_left, hops_right = (max_len + 1) // 2, max_len // 2
+        left = self.expansion(a, hops_left)
+        right = self.expansion(b, hops_right)
+        memos = (self._walk_memos.setdefault((a, hops_left), {}),
+                 self._walk_memos.setdefault((b, hops_right), {}))
+        return join(a, b, left, right, self.degrees, k, max_len, memos)
 
     def explain(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:
         """What `kg.paths.explain` answers, from the cache (answers are kept too)."""
