@@ -75,6 +75,10 @@ TUNE = {  # settings tried on the fixed split's validation rows; the other stage
         {"epochs": 40, "patience": 4, "negatives": 8, "topk_loss": "softmax", "lr": 3e-3},
         {"epochs": 40, "patience": 4, "negatives": 32, "topk_loss": "softmax"},
         {"epochs": 40, "patience": 4, "negatives": 8, "topk_loss": "softmax", "dropout": 0.2},
+        # with what helped CTR (wider tables, more voting neighbours, a stronger graph loss)
+        {"epochs": 40, "patience": 4, "negatives": 32, "topk_loss": "softmax", "knn": 800},
+        {"epochs": 40, "patience": 4, "negatives": 32, "topk_loss": "softmax", "knn": 800, "dim": 128,
+         "kg_lambda": 0.5},
     ],
     (MAIN, "ctr"): [
         {},

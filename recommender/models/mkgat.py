@@ -381,10 +381,20 @@ class MKGAT(Recommender):
 
     def _evidence(self, users: torch.Tensor, items: torch.Tensor, exclude: torch.Tensor | None
                   ) -> torch.Tensor:
-        """[B*C, FEATURES] neighbourhood evidence for the candidate grid `items` [B, C]; with
-        `exclude` (training) pair by pair, so a training positive's own interaction is taken out."""
+        """[B*C, FEATURES] neighbourhood evidence for the candidate grid `items` [B, C].
+
+        With `exclude` (training) a training positive's own interaction is taken out: the pairs of
+        one column, or of a top-K grid's first column (the positive, which is what `exclude`
+        names); the grid's other columns are sampled negatives, never training positives, for
+        which the every-item evidence is exact and much cheaper than pair by pair.
+        """
         if exclude is not None:
-            return self.evidence.pairs(users.repeat_interleave(items.shape[1]), items.reshape(-1))
+            own = self.evidence.pairs(users, items[:, 0]).unsqueeze(1)
+            if items.shape[1] == 1:
+                return own[:, 0]
+            every = self.evidence.all_items(users)
+            rest = every.gather(1, items[:, 1:].unsqueeze(-1).expand(-1, -1, FEATURES))
+            return torch.cat([own, rest], 1).reshape(-1, FEATURES)
         every = self.evidence.all_items(users)  # [B, n_items, 2]
         return every.gather(1, items.unsqueeze(-1).expand(-1, -1, FEATURES)).reshape(-1, FEATURES)
 

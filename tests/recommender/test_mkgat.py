@@ -154,3 +154,18 @@ def test_content_only_items_get_a_representation_for_cold_items():
     vectors, present = model.item_modalities(torch.arange(data.n_items))
     assert present.all()
     assert vectors.shape == (data.n_items, 1, SMALL["dim"])
+
+
+def test_a_top_k_training_grid_reads_each_pair_the_evidence_it_would_alone():
+    model, data, split = prepared(protocol="topk")
+    train = TrainingSet("topk", split.train, data.n_users, data.n_items)
+    known = [set(h.tolist()) for h in train.history()]
+    positives = torch.as_tensor(split.train[:20], dtype=torch.long)
+    users, items = positives[:, 0], positives[:, 1]
+    negatives = torch.tensor([[i for i in range(data.n_items) if i not in known[u]][:3] for u in users.tolist()])
+    grid = torch.cat([items.unsqueeze(1), negatives], 1)
+    with torch.no_grad():
+        fast = model._evidence(users, grid, exclude=items).view(20, 4, -1)
+        for column in range(grid.shape[1]):
+            alone = model.evidence._pairs(users, grid[:, column])
+            assert torch.allclose(fast[:, column], alone, atol=1e-5)
