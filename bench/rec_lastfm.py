@@ -79,6 +79,9 @@ TUNE = {  # settings tried on the fixed split's validation rows; the other stage
         {"epochs": 40, "patience": 4, "negatives": 32, "topk_loss": "softmax", "knn": 800},
         {"epochs": 40, "patience": 4, "negatives": 32, "topk_loss": "softmax", "knn": 800, "dim": 128,
          "kg_lambda": 0.5},
+        # more negatives helped so far (1 -> 8 -> 32)
+        {"epochs": 40, "patience": 4, "negatives": 64, "topk_loss": "softmax"},
+        {"epochs": 40, "patience": 4, "negatives": 128, "topk_loss": "softmax"},
     ],
     (MAIN, "ctr"): [
         {},
