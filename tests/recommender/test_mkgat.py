@@ -162,7 +162,8 @@ def test_a_top_k_training_grid_reads_each_pair_the_evidence_it_would_alone():
     known = [set(h.tolist()) for h in train.history()]
     positives = torch.as_tensor(split.train[:20], dtype=torch.long)
     users, items = positives[:, 0], positives[:, 1]
-    negatives = torch.tensor([[i for i in range(data.n_items) if i not in known[u]][:3] for u in users.tolist()])
+    unseen = [[i for i in range(data.n_items) if i not in known[u]] for u in users.tolist()]
+    negatives = torch.tensor([row[:3] for row in unseen])
     grid = torch.cat([items.unsqueeze(1), negatives], 1)
     with torch.no_grad():
         fast = model._evidence(users, grid, exclude=items).view(20, 4, -1)
