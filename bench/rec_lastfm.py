@@ -238,14 +238,14 @@ def execute(jobs: list[Job], done: dict, runs: Path, data_path: Path | None, dev
     seen: set[str] = set()
 
     def next_ready() -> tuple[Job, dict] | None:
-        for job in pending:
+        for job in list(pending):
             config = job.resolve(done)
-            if config is None:
+            if config is None:  # waits for its tuning runs
                 continue
-            k = key(job.stage, job.model, job.protocol, job.seed, config, job.fraction)
             pending.remove(job)
+            k = key(job.stage, job.model, job.protocol, job.seed, config, job.fraction)
             if k in done or k in seen:
-                return next_ready()
+                continue
             seen.add(k)
             return job, config
         return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from kg.schema import ERA, INVERSE, RELATIONS, Node, Path, Step
@@ -127,8 +127,8 @@ def _walks_to(parents: Expansion, start: str, node: str, memo: WalkMemo) -> list
     return found
 
 
-def _cost(nodes: tuple[str, ...], degree: dict[str, int]) -> float:
-    """`path_cost` of the path through `nodes`."""
+def _cost(nodes: Sequence[str], degree: dict[str, int]) -> float:
+    """`path_cost` of the path through `nodes` (a candidate, before it is built as a `Path`)."""
     return len(nodes) - 1 + 0.5 * sum(math.log1p(degree.get(n, 1)) for n in nodes[1:-1])
 
 
@@ -194,8 +194,7 @@ def _least_cost(length: int) -> float:
 
 def path_cost(path: Path, degree: dict[str, int]) -> float:
     """Length plus how generic the inner nodes are (log-degree); lower is a better explanation."""
-    inner = sum(math.log1p(degree.get(n, 1)) for n in path.nodes[1:-1])
-    return len(path.steps) + 0.5 * inner
+    return _cost(path.nodes, degree)
 
 
 def display_name(node: Node) -> str:

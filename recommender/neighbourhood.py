@@ -66,17 +66,25 @@ class NeighbourhoodEvidence(nn.Module):
         self.cooccurrence = torch.sparse.mm(sparse.t(), self.history)
         self._refresh_affinity()
 
-    def _refresh_affinity(self) -> None:
+    def _item_counts(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each item's count in the histories and 1/√count (0 for an item nobody has)."""
         counts = self.history.sum(0)
-        inv_sqrt = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
-        scaled = (self.history * inv_sqrt).to_sparse()
-        self.affinity = torch.sparse.mm(scaled, self.cooccurrence)  # C is symmetric
+        return counts, torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
+
+    def _keep_constants(self, counts: torch.Tensor, inv_sqrt: torch.Tensor) -> None:
+        """Store what follows from the histories and the affinity, and forget remembered pairs."""
         self.weight_sums = self.history @ inv_sqrt
         self.counts, self.inv_sqrt = counts, inv_sqrt
         self.own_similarity = torch.diagonal(self.cooccurrence) * inv_sqrt
         self.sizes = self.history.sum(1) + self.context_sizes
         self.remembered_keys = self.remembered_keys[:0]
         self.remembered = self.remembered[:0]
+
+    def _refresh_affinity(self) -> None:
+        counts, inv_sqrt = self._item_counts()
+        scaled = (self.history * inv_sqrt).to_sparse()
+        self.affinity = torch.sparse.mm(scaled, self.cooccurrence)  # C is symmetric
+        self._keep_constants(counts, inv_sqrt)
 
     def remember(self, users: torch.Tensor, items: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
         """Compute and keep the evidence of fixed pairs (the training rows), which then costs a lookup
@@ -102,19 +110,13 @@ class NeighbourhoodEvidence(nn.Module):
         dots = self.history @ new + self.context_dots[user]
         self.user_dots[user] = dots
         self.user_dots[:, user] = dots
-        counts = self.history.sum(0)
-        inv_sqrt = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
+        counts, inv_sqrt = self._item_counts()
         after = inv_sqrt[touched].unsqueeze(1) * self.cooccurrence[touched]
         # A = H·diag(1/√n)·C: only the touched rows of diag(1/√n)·C moved, and the user's own row
         self.affinity += self.history[:, touched] @ after - self.history[:, touched] @ before
         mine = torch.nonzero(new).flatten()
         self.affinity[user] = (new[mine] * inv_sqrt[mine]) @ self.cooccurrence[mine]
-        self.weight_sums = self.history @ inv_sqrt
-        self.counts, self.inv_sqrt = counts, inv_sqrt
-        self.own_similarity = torch.diagonal(self.cooccurrence) * inv_sqrt
-        self.sizes = self.history.sum(1) + self.context_sizes
-        self.remembered_keys = self.remembered_keys[:0]
-        self.remembered = self.remembered[:0]
+        self._keep_constants(counts, inv_sqrt)
 
     def _votes(self, dots: torch.Tensor, sizes: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Cosine similarities [B, n_users] from dot products, own row zeroed, top-k kept."""
@@ -147,9 +149,8 @@ class NeighbourhoodEvidence(nn.Module):
         sizes = self.history[users].sum(1) + self.context_sizes[users] - own
         weights = self._votes(dots, sizes, users)
         user_votes = (weights * column).sum(1)
-        counts = self.history.sum(0)
-        n_i = counts[items]
-        inv_i = torch.where(n_i > 0, n_i.clamp_min(1e-9).rsqrt(), torch.zeros_like(n_i))
+        n_i = self.counts[items]  # kept current with the histories
+        inv_i = self.inv_sqrt[items]
         # Σ_{j≠i} h_j·(C_ij − own·h_j)/√n_j, divided by √(n_i − own): the pair's own co-occurrences
         # (one per item of the user's history) and its own count are taken out
         # own = h_u[i]: the candidate is in the history exactly when the pair is a positive
@@ -158,7 +159,7 @@ class NeighbourhoodEvidence(nn.Module):
         rest = n_i - own
         item_sim = torch.where(rest > 0, total / rest.clamp_min(1e-9).sqrt(), torch.zeros_like(total))
         history_size = self.history[users].sum(1) - own
-        return self._features(user_votes, item_sim, counts[items] - own, history_size)
+        return self._features(user_votes, item_sim, n_i - own, history_size)
 
     def all_items(self, users: torch.Tensor) -> torch.Tensor:
         """[B, n_items, FEATURES] evidence for every item; items already in a history are not

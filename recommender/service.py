@@ -183,10 +183,10 @@ class RecommenderService:
     def warm(self) -> None:
         """Expand every item's graph neighbourhood into the path cache now (about 0.5 s for the
         full graph), so no request pays for a first expansion when it explains its picks."""
-        hops = self.max_path // 2
+        hops = {self.max_path // 2, (self.max_path + 1) // 2}  # the two sides of a path search
         for item in self.item_ids:
-            self.paths.expansion(item, hops)
-            self.paths.expansion(item, (self.max_path + 1) // 2)
+            for h in hops:
+                self.paths.expansion(item, h)
 
     def _prepare_model(self, served: ServedModel) -> bool:
         """Assign the model's history rows to learners; True when the fast path is exact here."""

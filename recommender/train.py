@@ -112,8 +112,7 @@ def calibrate(model: Recommender, split: Split, device: torch.device | str = "cp
     """Fit the model's CTR decision rule on the validation pairs (a no-op for top-K)."""
     if split.protocol != "ctr" or not len(split.valid):
         return
-    model.decision.copy_(torch.tensor([1.0, 0.0]))
-    logits = predict_logits(model, split.valid, device)
+    logits = predict_logits(model, split.valid, device)  # the rule never changes the logits
     a, b = decision_rule(logits, split.valid[:, 2], str(model.config.get("calibrate", "f1")))
     model.decision.copy_(torch.tensor([a, b]))
 

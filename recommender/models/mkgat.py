@@ -395,7 +395,7 @@ class MKGAT(Recommender):
             every = self.evidence.all_items(users)
             rest = every.gather(1, items[:, 1:].unsqueeze(-1).expand(-1, -1, FEATURES))
             return torch.cat([own, rest], 1).reshape(-1, FEATURES)
-        every = self.evidence.all_items(users)  # [B, n_items, 2]
+        every = self.evidence.all_items(users)  # [B, n_items, FEATURES]
         return every.gather(1, items.unsqueeze(-1).expand(-1, -1, FEATURES)).reshape(-1, FEATURES)
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
