@@ -13,6 +13,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from music21 import chord, duration, harmony, interval, key, meter, pitch
@@ -223,11 +224,16 @@ def _build_chord(rng: random.Random, difficulty: int, qualities: list[str]) -> t
     for _ in range(200):
         quality = _pick(rng, qualities)
         root = _pick(rng, _roots(difficulty))
-        symbol = harmony.ChordSymbol(root=pitch.Pitch(root), kind=_CHORD_KIND[quality])
-        names = [p.name for p in symbol.pitches]
+        names = _chord_names(root, quality)
         if all(accidental_count(n) <= limit for n in names):
-            return quality, _voiced(names)
+            return quality, _voiced(list(names))
     return "major", _voiced(["C", "E", "G"])
+
+
+@lru_cache(maxsize=512)
+def _chord_names(root: str, quality: str) -> tuple[str, ...]:
+    """The chord's note names from music21's chord symbol (cached: a ChordSymbol costs ~2 ms)."""
+    return tuple(p.name for p in harmony.ChordSymbol(root=pitch.Pitch(root), kind=_CHORD_KIND[quality]).pitches)
 
 
 def _voiced(names: list[str]) -> list[pitch.Pitch]:
@@ -242,7 +248,12 @@ def _voiced(names: list[str]) -> list[pitch.Pitch]:
 
 def chord_quality_of(pitches: list[pitch.Pitch]) -> str:
     """The quality music21 names for these notes, in answers.QUALITIES terms."""
-    common = chord.Chord(pitches).commonName
+    return _quality_of(tuple(p.nameWithOctave for p in pitches))
+
+
+@lru_cache(maxsize=1024)
+def _quality_of(names: tuple[str, ...]) -> str:
+    common = chord.Chord(list(names)).commonName
     return common.removesuffix(" chord").removesuffix(" triad")
 
 
@@ -325,15 +336,37 @@ def _quiz_scale_notes(rng: random.Random, difficulty: int, focus: dict[str, Any]
     }
 
 
-def _keys(difficulty: int, modes: tuple[str, ...]) -> list[key.Key]:
+# Keys are cached: building a music21 Key builds its scale's interval network (~0.5 ms each), and a
+# key-signature question would otherwise build thirty of them. The Keys are only ever read.
+@lru_cache(maxsize=64)
+def _key(name: str) -> key.Key:
+    """The key named by its tonic with case (`E-` is E-flat major, `c#` C-sharp minor)."""
+    return key.Key(name)
+
+
+@lru_cache(maxsize=64)
+def _keys(difficulty: int, modes: tuple[str, ...]) -> tuple[key.Key, ...]:
     limit = min(7, difficulty + 1)
     found = []
     for tonic in TONICS:
         for mode in modes:
-            k = key.Key(tonic if mode == "major" else tonic.lower())
+            k = _key(tonic if mode == "major" else tonic.lower())
             if abs(k.sharps) <= limit:
                 found.append(k)
-    return found
+    return tuple(found)
+
+
+@lru_cache(maxsize=128)
+def _related(name: str, relation: str) -> key.Key:
+    """The relative or parallel key of the key `name`."""
+    k = _key(name)
+    return _key((k.relative if relation == "relative" else k.parallel).tonicPitchNameWithCase)
+
+
+@lru_cache(maxsize=2)
+def _accidental_order(kind: str) -> tuple[pitch.Pitch, ...]:
+    """The order in which sharps (or flats) enter key signatures: C-sharp (C-flat) major's."""
+    return tuple(_key("C#" if kind == "sharps" else "C-").alteredPitches)
 
 
 def _key_name(k: key.Key) -> str:
@@ -349,7 +382,8 @@ def _quiz_key_signature(rng: random.Random, difficulty: int, focus: dict[str, An
     kind = "sharps" if k.sharps > 0 else "flats"
     if k.sharps == 0:
         kind = _pick(rng, ["sharps", "flats"])
-    order = key.Key("C#" if kind == "sharps" else "C-").alteredPitches
+    order = list(_accidental_order(kind))
+    relative = _related(k.tonicPitchNameWithCase, "relative")
     altered = display_all(k.alteredPitches) if k.sharps else "none"
     count = abs(k.sharps)
     return {
@@ -357,7 +391,7 @@ def _quiz_key_signature(rng: random.Random, difficulty: int, focus: dict[str, An
         "expected": Expected("number", str(count)),
         "hints": [
             f"{kind.title()} always appear in the order {display_all(order)}.",
-            f"The relative {k.relative.mode} of {_key_name(k)} is {_key_name(k.relative)}.",
+            f"The relative {relative.mode} of {_key_name(k)} is {_key_name(relative)}.",
         ],
         "explanation": f"{_key_name(k)} has {count} {kind if count != 1 else kind[:-1]}"
                        + (f": {altered}." if count else " (no sharps or flats)."),
@@ -370,7 +404,7 @@ def _quiz_key_signature(rng: random.Random, difficulty: int, focus: dict[str, An
 def _quiz_related_key(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
     relation = focus.get("relation", "relative")
     k = _pick(rng, _keys(difficulty, _modes_for(max(difficulty, 3), focus)))
-    other = k.relative if relation == "relative" else k.parallel
+    other = _related(k.tonicPitchNameWithCase, relation)
     if relation == "relative":
         gap = interval.Interval(pitch.Pitch(other.tonic.name + "4"), pitch.Pitch(k.tonic.name + "4"))
         hints = [

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from bot.messages import Handler, UserMessage
 
@@ -120,6 +120,8 @@ def rest_router(handler: Handler) -> APIRouter:
             message = user_message(await read_json(request))
         except BadRequest as exc:
             return error(exc)
-        return await handler(message)
+        replies = await handler(message)
+        # Plain JSON already: answered as is, without FastAPI's per-field encoding pass.
+        return replies if isinstance(replies, Response) else JSONResponse(replies)
 
     return router
