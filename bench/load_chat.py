@@ -276,7 +276,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(home: Path, database_url: str, port: int, rate: float) -> subprocess.Popen[bytes]:
+def start_server(
+    home: Path, database_url: str, port: int, rate: float, nlu_cache: int | None = None
+) -> subprocess.Popen[bytes]:
     """`etude serve` with its own home and database; its progress (first build) goes to our stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ETUDE_TELEGRAM")}
     env.update(
@@ -286,6 +288,8 @@ def start_server(home: Path, database_url: str, port: int, rate: float) -> subpr
         ETUDE_RATE_BURST=str(max(20, int(rate))),
         HF_HUB_OFFLINE="1",
     )
+    if nlu_cache is not None:
+        env["ETUDE_NLU_CACHE_SIZE"] = str(nlu_cache)
     # `python -m bot.cli` from this checkout (not the `etude` script, which may point at another one).
     command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, cwd=ROOT, env=env)
@@ -368,6 +372,17 @@ def render(points: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def _cache_words(cache: Any) -> str:
+    if cache == 0:
+        return "off (every message is parsed, as if no text repeated)"
+    if isinstance(cache, int):
+        return f"{cache} texts"
+    return (
+        f"on (the service's default; the {len(ALL_MESSAGES)} texts repeat, so after warm-up parses "
+        "are cache hits)"
+    )
+
+
 def markdown(report: dict[str, Any]) -> str:
     m, s = report["machine"], report["settings"]
     limit = f", at most {s['duration_s']:g} s" if s["duration_s"] else ""
@@ -383,7 +398,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Service: `etude serve` (one uvicorn process), database `{s['database']}`, NLU model "
         f"{report['nlu_version']}, rate limit raised to {s['rate_per_second']:g}/s per sender (learners "
-        f"here send back to back). Learners: {s['turns_per_learner'] or '∞'} turns each"
+        f"here send back to back), NLU parse cache {_cache_words(s.get('nlu_cache'))}. "
+        f"Learners: {s['turns_per_learner'] or '∞'} turns each"
         f"{limit}, think time "
         f"{s['think_ms']:g} ms (exponential mean; 0 = closed loop), seed {s['seed']}.",
         "",
@@ -425,7 +441,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         console.print(f"using the service at {base_url} …")
     else:
         console.print(f"starting the service on {base_url} (home {home}) …")
-        server = start_server(home, database_url, port, args.rate)
+        server = start_server(home, database_url, port, args.rate, args.nlu_cache)
     try:
         health = await wait_healthy(base_url, server, args.start_timeout)
         await warm_up(base_url, run_id, args.warmup)
@@ -468,6 +484,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "rate_per_second": args.rate,
             "warmup_turns": args.warmup,
             "distinct_messages": len(ALL_MESSAGES),
+            "nlu_cache": "service default" if args.nlu_cache is None else args.nlu_cache,
         },
         "nlu_version": health.get("nlu"),
         "load_average_end": round(os.getloadavg()[0], 2),
@@ -501,6 +518,12 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="load a service that is already running instead")
     parser.add_argument("--rate", type=float, default=1000.0, help="the service's per-sender rate limit")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--nlu-cache",
+        type=int,
+        default=None,
+        help="the service's NLU parse cache (distinct texts); 0 parses every message, as if each were new",
+    )
     parser.add_argument(
         "--warmup",
         type=int,

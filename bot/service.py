@@ -81,7 +81,7 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
         custom = InProcessActions(domain)
         observers.append(services.recommender.observe)  # the actions' recommender, in this process
     executor = Executor(domain, custom)
-    batcher = MicroBatcher(nlu.parse_batch)
+    batcher = MicroBatcher(nlu.parse_batch, cache_size=settings.nlu_cache_size)
     engine = Engine(domain, flows, executor, batcher, store, observers=observers)
     return Tutor(settings, graph, nlu, store, engine, batcher)
 

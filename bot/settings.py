@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     action_endpoint: str | None = None  # an `etude actions` server; unset: actions run in-process
     rate_per_second: float = 10.0  # messages a sender may send per second ...
     rate_burst: int = 20  # ... in bursts of this many
+    nlu_cache_size: int = Field(default=4096, ge=0)  # distinct texts whose parse is kept; 0: none
     lastfm_dir: Path | None = Field(default_factory=_default_lastfm)
     log_level: str = "INFO"
 

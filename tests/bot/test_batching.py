@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from bot.batching import MicroBatcher
+from bot.settings import Settings
 
 
 class CountingNLU:
@@ -70,3 +74,25 @@ def test_the_cache_is_bounded() -> None:
 
     asyncio.run(go())
     assert nlu.batches == [["a"], ["b"], ["c"], ["a"]]
+
+
+def test_a_cache_of_size_zero_parses_every_message() -> None:
+    nlu = CountingNLU()
+    batcher = MicroBatcher(nlu.parse_batch, cache_size=0)
+
+    async def go() -> None:
+        for text in ("hi", "hi"):
+            await batcher(text)
+        await batcher.close()
+
+    asyncio.run(go())
+    assert nlu.batches == [["hi"], ["hi"]]
+    assert (batcher.hits, batcher.misses) == (0, 2)
+
+
+def test_the_cache_size_is_a_setting_and_cannot_be_negative(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ETUDE_NLU_CACHE_SIZE", "0")
+    assert Settings(_env_file=None).nlu_cache_size == 0
+    monkeypatch.setenv("ETUDE_NLU_CACHE_SIZE", "-1")
+    with pytest.raises(ValidationError, match="nlu_cache_size"):
+        Settings(_env_file=None)

@@ -37,7 +37,9 @@ def tutor(tmp_path_factory: pytest.TempPathFactory, tutor_home: Path) -> Iterato
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ETUDE_NLU_THREADS", os.environ.get("ETUDE_NLU_THREADS", "2"))
         ensure_model(home, data=data, config=config, progress=False)
-        settings = Settings(home=home, database_url=None, telegram_token=None, action_endpoint=None)
+        settings = Settings(
+            home=home, database_url=None, telegram_token=None, action_endpoint=None, nlu_cache_size=16
+        )
         tutor = build_tutor(settings, progress=False)
         try:
             yield tutor
@@ -58,6 +60,10 @@ def test_health_reports_ok_with_the_active_nlu_model(client: TestClient, tutor: 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "nlu": tutor.nlu.version, "telegram": False}
     assert tutor.nlu.version
+
+
+def test_the_parse_cache_has_the_configured_size(tutor: Tutor) -> None:
+    assert tutor.batcher.cache_size == 16
 
 
 def test_a_question_over_rest_is_answered_and_stored(client: TestClient, tutor: Tutor) -> None:
