@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nlu.contrast import load_off_topic, off_topic_copies
 from nlu.data import Example, NLUData, component, load_config, load_nlu
 from nlu.evaluate import evaluate, score
 from nlu.lookups import augment, lookup_tables, typo_copies
@@ -103,6 +104,22 @@ def _open_graph(home: Path):
         return None
 
 
+def contrast_copies(
+    train: list[Example], settings: dict[str, Any], tables: dict[str, list[str]], seed: int
+) -> list[Example]:
+    """The `ContrastiveCopies` component's training copies: off-topic look-alikes (the music
+    words they must avoid are the graph's concept, instrument and genre names)."""
+    out: list[Example] = []
+    share = float(settings.get("off_topic_share", 0.0))
+    if share > 0 and settings.get("off_topic"):
+        path = Path(settings["off_topic"])
+        topics = load_off_topic(path if path.is_absolute() else REPO_ROOT / path)
+        music = {t.lower() for kind in ("concept", "instrument", "genre") for t in tables.get(kind, [])
+                 if len(t) >= 3}
+        out += off_topic_copies(train, topics, share, seed, music)
+    return out
+
+
 def read_active(home: Path) -> dict[str, Any]:
     return nlu_versions(home).read_active()
 
@@ -155,6 +172,7 @@ def train_nlu(
     tables = lookup_tables(graph, lookup_cfg.get("entity_types")) if graph is not None else {}
     extra = augment(train, tables, int(lookup_cfg.get("augment_copies", 1)), seed) if tables else []
     typos = typo_copies(train, float(params.get("typo_share", 0.0)), seed)
+    contrast = contrast_copies(train, component(cfg, "ContrastiveCopies"), tables, seed)
     entity_only = bool(lookup_cfg.get("augment_entities_only", False))
 
     intents = sorted({e.intent for e in nlu_data.examples})
@@ -170,7 +188,7 @@ def train_nlu(
     )
     with _progress(show_progress, "training the NLU model") as update:
         losses = model.fit(
-            train + typos if entity_only else train + extra + typos,
+            train + typos + contrast if entity_only else train + extra + typos + contrast,
             epochs=int(params.get("epochs", 10)),
             batch_size=int(params.get("batch_size", 16)),
             lr=float(params.get("learning_rate", 1e-4)),
@@ -210,6 +228,7 @@ def train_nlu(
             "train": len(train),
             "augmented": len(extra),
             "misspelt": len(typos),
+            "contrastive": len(contrast),
             "validation": len(val),
             "test": len(test),
             "seed": seed,

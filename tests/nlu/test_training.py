@@ -175,6 +175,7 @@ def test_a_model_trained_with_graph_lookup_tables_keeps_its_gazetteer_after_relo
     )
     meta = json.loads((Path(result["path"]) / "metadata.json").read_text())
     assert meta["lookup_tables"]["concept"] == 6 and meta["split"]["augmented"] > 0
+    assert meta["split"]["contrastive"] > 0  # off-topic look-alikes (config.yml's ContrastiveCopies)
     reloaded = NLU.load(Path(result["path"]), graph=small_graph)
     assert reloaded.model.gazetteer is not None and len(reloaded.model.gazetteer) > 0
     text = "what is a perfect 5th on piano"
