@@ -233,7 +233,8 @@ def _build_chord(rng: random.Random, difficulty: int, qualities: list[str]) -> t
 @lru_cache(maxsize=512)
 def _chord_names(root: str, quality: str) -> tuple[str, ...]:
     """The chord's note names from music21's chord symbol (cached: a ChordSymbol costs ~2 ms)."""
-    return tuple(p.name for p in harmony.ChordSymbol(root=pitch.Pitch(root), kind=_CHORD_KIND[quality]).pitches)
+    symbol = harmony.ChordSymbol(root=pitch.Pitch(root), kind=_CHORD_KIND[quality])
+    return tuple(p.name for p in symbol.pitches)
 
 
 def _voiced(names: list[str]) -> list[pitch.Pitch]:
