@@ -1,0 +1,1 @@
+"""The learner model: knowledge tracing (what a learner knows, from the answers they gave)."""

@@ -1,0 +1,69 @@
+"""Response sequences: which skill each answer exercised and whether it was right.
+
+Knowledge tracing reads a learner's answers in order and predicts the next one. The same shape
+serves the tutor's own graded events (a concept per answer) and the public ASSISTments 2009
+benchmark (`load_assist`), so the models are compared on both with one evaluator.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Responses:
+    """One learner's answers in time order: skill ids (0-based) and correctness (0/1)."""
+
+    learner: str
+    skills: tuple[int, ...]
+    correct: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.skills) != len(self.correct):
+            raise ValueError(f"{self.learner}: {len(self.skills)} skills but {len(self.correct)} answers")
+        if any(c not in (0, 1) for c in self.correct):
+            raise ValueError(f"{self.learner}: correctness must be 0 or 1")
+        if any(s < 0 for s in self.skills):
+            raise ValueError(f"{self.learner}: skill ids must not be negative")
+
+    def __len__(self) -> int:
+        return len(self.skills)
+
+
+def n_skills(data: Iterable[Responses]) -> int:
+    """One more than the largest skill id: the size of a skill table."""
+    return 1 + max((max(r.skills) for r in data if len(r)), default=-1)
+
+
+def load_assist(path: Path) -> list[Responses]:
+    """An ASSISTments file in the DKVMN layout: per learner three lines, the number of responses,
+    the skill ids (1-based) and the correctness, comma-separated. Skill ids become 0-based."""
+    lines = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) % 3:
+        raise ValueError(f"{path}: {len(lines)} lines, not a multiple of 3 (count, skills, answers)")
+    out = []
+    for k in range(0, len(lines), 3):
+        count = int(lines[k])
+        skills = tuple(int(x) - 1 for x in lines[k + 1].rstrip(",").split(","))
+        correct = tuple(int(x) for x in lines[k + 2].rstrip(",").split(","))
+        if len(skills) != count or len(correct) != count:
+            raise ValueError(f"{path}:{k + 1}: {count} responses announced, "
+                             f"{len(skills)} skills and {len(correct)} answers given")
+        out.append(Responses(f"{Path(path).stem}:{k // 3}", skills, correct))
+    return out
+
+
+def split_learners(
+    data: Sequence[Responses], share: float, seed: int = 0
+) -> tuple[list[Responses], list[Responses]]:
+    """(rest, held out): a seeded share of the learners, whole sequences, held out."""
+    order = list(range(len(data)))
+    random.Random(seed).shuffle(order)
+    cut = round(len(data) * share)
+    held = set(order[:cut])
+    return [r for i, r in enumerate(data) if i not in held], [r for i, r in enumerate(data) if i in held]

@@ -1,0 +1,135 @@
+"""Knowledge tracing: response sequences, BKT fitted by EM, and the attention model (SAKT)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from recommender.learner.bkt import BKT
+from recommender.learner.sakt import SAKT, SAKTConfig, _windows
+from recommender.learner.sequences import Responses, load_assist, n_skills, split_learners
+
+
+def simulate_bkt(
+    learners: int, skills: int, params: tuple[float, float, float, float], seed: int = 0, length: int = 30
+) -> list[Responses]:
+    """Learners whose answers follow BKT with the given (init, learn, guess, slip) on every skill."""
+    init, learn, guess, slip = params
+    rng = random.Random(seed)
+    out = []
+    for n in range(learners):
+        known = [rng.random() < init for _ in range(skills)]
+        seq_skills, seq_correct = [], []
+        for _ in range(length):
+            s = rng.randrange(skills)
+            right = rng.random() < (1 - slip if known[s] else guess)
+            seq_skills.append(s)
+            seq_correct.append(int(right))
+            known[s] = known[s] or rng.random() < learn
+        out.append(Responses(f"L{n}", tuple(seq_skills), tuple(seq_correct)))
+    return out
+
+
+def test_an_assistments_file_is_read_as_zero_based_skills(tmp_path: Path) -> None:
+    path = tmp_path / "tiny_train.csv"
+    path.write_text("3\n1,1,5\n0,1,1\n2\n2,2\n1,0\n", encoding="utf-8")
+
+    data = load_assist(path)
+
+    assert data == [
+        Responses("tiny_train:0", (0, 0, 4), (0, 1, 1)),
+        Responses("tiny_train:1", (1, 1), (1, 0)),
+    ]
+    assert n_skills(data) == 5
+
+
+def test_a_file_whose_counts_disagree_is_refused_with_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("3\n1,2\n0,1\n", encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"bad.csv:1: 3 responses announced"):
+        load_assist(path)
+
+
+def test_responses_must_be_paired_and_binary() -> None:
+    with pytest.raises(ValueError, match="2 skills but 1 answers"):
+        Responses("x", (0, 1), (1,))
+    with pytest.raises(ValueError, match="0 or 1"):
+        Responses("x", (0,), (2,))
+
+
+def test_held_out_learners_are_whole_sequences_and_disjoint() -> None:
+    data = simulate_bkt(50, 3, (0.3, 0.2, 0.2, 0.1))
+
+    rest, held = split_learners(data, 0.2, seed=1)
+
+    assert len(held) == 10 and len(rest) == 40
+    assert {r.learner for r in rest}.isdisjoint(r.learner for r in held)
+
+
+def test_bkt_recovers_the_parameters_that_generated_the_answers() -> None:
+    truth = (0.3, 0.15, 0.2, 0.1)
+    data = simulate_bkt(600, 2, truth, seed=3)
+
+    model = BKT().fit(data)
+
+    for skill in range(2):
+        assert model.params[skill] == pytest.approx(truth, abs=0.06)
+
+
+def test_bkt_predicts_better_after_right_answers_and_ranks_held_out_answers() -> None:
+    model = BKT().fit(simulate_bkt(400, 3, (0.2, 0.2, 0.15, 0.1), seed=4))
+    test = simulate_bkt(200, 3, (0.2, 0.2, 0.15, 0.1), seed=5)
+
+    after_right, _ = model.trace(Responses("a", (0, 0, 0), (1, 1, 1)))
+    after_wrong, _ = model.trace(Responses("b", (0, 0, 0), (0, 0, 0)))
+    predicted = np.concatenate(model.predict(test))
+    answers = np.concatenate([r.correct for r in test])
+
+    assert after_right[2] > after_right[0] and after_right[2] > after_wrong[2] + 0.3
+    assert roc_auc_score(answers, predicted) > 0.7
+
+
+def test_windows_start_from_the_answer_before_them() -> None:
+    learner = Responses("x", (0, 1, 2, 0, 1), (1, 0, 1, 1, 0))  # interactions: skill + 3 * correct
+
+    windows = _windows([learner], skills=3, window=2)
+
+    start = 6
+    assert windows == [([start, 3], [0, 1], [1, 0]), ([1, 5], [2, 0], [1, 1]), ([3], [1], [0])]
+
+
+def test_sakt_learns_which_skills_a_learner_has_mastered() -> None:
+    """Each learner knows a random half of the skills: answers on a skill repeat, and only the
+    learner's past answers on it tell whether the next is right."""
+    rng = random.Random(0)
+    data = []
+    for n in range(300):
+        known = {s for s in range(6) if rng.random() < 0.5}
+        skills = [rng.randrange(6) for _ in range(24)]
+        correct = [int((s in known) == (rng.random() < 0.9)) for s in skills]
+        data.append(Responses(f"L{n}", tuple(skills), tuple(correct)))
+    train, valid = split_learners(data[:250], 0.2, seed=0)
+    config = SAKTConfig(dim=32, heads=2, window=24, epochs=12, patience=3, batch_size=32, lr=3e-3)
+
+    model = SAKT(config).fit(train, valid)
+    test = data[250:]
+    predicted = model.predict(test)
+    late = np.concatenate([p[12:] for p in predicted])
+    answers = np.concatenate([np.array(r.correct[12:]) for r in test])
+
+    assert [len(p) for p in predicted] == [len(r) for r in test]
+    assert roc_auc_score(answers, late) > 0.8
+    assert model.history[-1]["valid_auc"] > 0 and len(model.history) <= config.epochs
+
+
+def test_sakt_refuses_skills_it_never_saw() -> None:
+    data = simulate_bkt(20, 2, (0.3, 0.2, 0.2, 0.1))
+    model = SAKT(SAKTConfig(dim=8, heads=1, window=10, epochs=1)).fit(data[:15], data[15:])
+
+    with pytest.raises(ValueError, match="not in the training data"):
+        model.predict([Responses("new", (0, 7), (1, 1))])
