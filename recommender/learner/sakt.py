@@ -5,7 +5,8 @@ answers (skill and correctness as one interaction embedding), under a causal mas
 most like the coming one count most however long ago they were. Two additions from AKT (Ghosh et
 al. 2020) that cost little: the prediction reads the attended history *and* the skill it predicts,
 and each skill has a learned scalar difficulty that shifts its embeddings (a Rasch-style term, so
-rare skills still get a sensible prior).
+rare skills still get a sensible prior). Attention also fades with the number of answers between
+the two (a learned rate per head, as in ALiBi), AKT's forgetting in its simplest form.
 
 Sequences are cut into windows of `window` answers; each window starts from the answer before it
 (or a start token), as the DKVMN-preprocessed benchmark files are usually read.
@@ -42,6 +43,7 @@ class SAKTConfig:
     weight_decay: float = 1e-5
     patience: int = 3
     seed: int = 0
+    decay: bool = True  # attention fades with the number of answers in between (one rate per head)
 
 
 class SAKTNet(nn.Module):
@@ -69,6 +71,9 @@ class SAKTNet(nn.Module):
             })
             for _ in range(config.layers)
         )
+        self.heads = config.heads
+        # log rates of the per-head distance penalty; heads start from slow to fast forgetting
+        self.decay = nn.Parameter(torch.linspace(-4.0, 0.0, config.heads)) if config.decay else None
         self.drop = nn.Dropout(config.dropout)
         self.out = nn.Sequential(nn.Linear(2 * d, d), nn.ReLU(), nn.Dropout(config.dropout), nn.Linear(d, 1))
 
@@ -83,10 +88,17 @@ class SAKTNet(nn.Module):
         past = history % self.skills  # the skill of each past answer (the start token's is unused)
         keys = self.interaction(history) + positions + answered * self.difficulty(past) * self.variation(past)
         causal = torch.triu(torch.ones(t, t, dtype=torch.bool, device=skills.device), diagonal=1)
+        mask: torch.Tensor = causal
+        if self.decay is not None:
+            steps = torch.arange(t, device=skills.device)
+            distance = (steps.unsqueeze(1) - steps.unsqueeze(0)).clamp(min=0).float()  # [T, T]
+            bias = -self.decay.exp().view(-1, 1, 1) * distance  # [H, T, T]
+            bias = bias.masked_fill(causal, -torch.inf)
+            mask = bias.repeat(skills.shape[0], 1, 1)  # [B * H, T, T], batch-major as attention wants
         x = self.drop(keys)
         q = query + positions
         for block in self.blocks:
-            attended, _ = block["attention"](q, x, x, attn_mask=causal, need_weights=False)
+            attended, _ = block["attention"](q, x, x, attn_mask=mask, need_weights=False)
             h = block["norm1"](attended + q)
             h = block["norm2"](h + block["ffn"](h))
             q = h
