@@ -37,7 +37,7 @@ class SAKTConfig:
     layers: int = 1
     dropout: float = 0.2
     window: int = 100
-    epochs: int = 30
+    epochs: int = 40
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-5
