@@ -85,7 +85,7 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": "internal error; the message was not processed"}, status_code=500)
+        return _internal_error()
 
     @app.get("/health", tags=["service"])
     async def get_health() -> JSONResponse:
@@ -163,10 +163,13 @@ class RequestCounter:
             self.metrics.requests.labels(_route(scope), "500").inc()
             if started:
                 raise
-            reply = JSONResponse({"error": "internal error; the message was not processed"}, status_code=500)
-            await reply(scope, receive, send)
+            await _internal_error()(scope, receive, send)
             return
         self.metrics.requests.labels(_route(scope), str(status)).inc()
+
+
+def _internal_error() -> JSONResponse:
+    return JSONResponse({"error": "internal error; the message was not processed"}, status_code=500)
 
 
 def _route(scope: Scope) -> str:

@@ -24,9 +24,7 @@ import random
 import re
 from pathlib import Path
 
-from nlu.data import Example
-
-_ARTICLE = re.compile(r"^(the|a|an)\s+", re.I)
+from nlu.data import Example, article_length
 
 
 def load_off_topic(path: Path) -> list[str]:
@@ -89,7 +87,7 @@ def off_topic_copies(
         for ent in spans:
             before, topic = ex.text[cursor : ent.start], rng.choice(topics)
             if _ENDS_IN_ARTICLE.search(before):
-                topic = _ARTICLE.sub("", topic)  # not "what is a the cold war"
+                topic = topic[article_length(topic) :]  # not "what is a the cold war"
             pieces += [before, topic]
             cursor = ent.end
         pieces.append(ex.text[cursor:])

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from recommender.learner.sequences import Responses, n_skills
+from recommender.learner.sequences import Responses, answer_auc, n_skills
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,6 @@ class SAKT:
         skills: int | None = None,
         progress: Callable[[int, float, float], None] | None = None,
     ) -> SAKT:
-        from sklearn.metrics import roc_auc_score
-
         c = self.config
         torch.manual_seed(c.seed)
         rng = random.Random(c.seed)
@@ -160,7 +158,6 @@ class SAKT:
         self.net = SAKTNet(self.skills, c).to(self.device)
         rows = _windows(train, self.skills, c.window)
         optimizer = torch.optim.Adam(self.net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
-        y_valid = np.concatenate([np.array(r.correct) for r in valid])
         best, best_state, waited = -math.inf, None, 0
         for epoch in range(c.epochs):
             self.net.train()
@@ -175,7 +172,7 @@ class SAKT:
                 nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
                 optimizer.step()
                 total += float(loss.detach()) * int(mask.sum())
-            auc = float(roc_auc_score(y_valid, np.concatenate(self.predict(valid))))
+            auc = answer_auc(self.predict(valid), valid)
             loss_mean = total / max(1, sum(len(s) for _, s, _ in rows))
             self.history.append({"epoch": epoch + 1, "loss": round(loss_mean, 4), "valid_auc": round(auc, 4)})
             log.info("SAKT epoch %d: loss %.4f, validation AUC %.4f", epoch + 1, loss_mean, auc)

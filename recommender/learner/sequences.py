@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 
 @dataclass(frozen=True, slots=True)
 class Responses:
@@ -67,3 +69,12 @@ def split_learners(
     cut = round(len(data) * share)
     held = set(order[:cut])
     return [r for i, r in enumerate(data) if i not in held], [r for i, r in enumerate(data) if i in held]
+
+
+def answer_auc(predicted: Sequence[np.ndarray], data: Sequence[Responses]) -> float:
+    """AUC of the predicted chance of each answer being right against the answers given: the
+    knowledge-tracing metric, over every answer of every learner in `data`."""
+    from sklearn.metrics import roc_auc_score
+
+    answers = np.concatenate([np.array(r.correct) for r in data])
+    return float(roc_auc_score(answers, np.concatenate(predicted)))
