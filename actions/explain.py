@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
 from actions.context import QUALITY, bare_id, concepts, link, names, node, remember
+from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
 
@@ -246,8 +247,8 @@ class ActionPrerequisites(Action):
                 text=f"{item.name[:1].upper() + item.name[1:]} is a starting point: it has no prerequisites."
             )
             return _context(item, tracker)
-        known = set(tracker.get_slot("known") or [])
-        todo = graph.learning_path(item.id, known, include_target=False)
+        known, doubtful = path_knowledge(tracker)
+        todo = graph.learning_path(item.id, known, include_target=False, doubtful=doubtful)
         text = f"{item.name[:1].upper() + item.name[1:]} builds directly on {names(direct)}."
         if todo:
             text += (
@@ -272,8 +273,8 @@ class ActionLearningPath(Action):
         if not found:
             return _not_found(dispatcher, tracker, "plan a path to")
         goal = found[0]
-        known = set(tracker.get_slot("known") or [])
-        path = services().graph.learning_path(goal.id, known)
+        known, doubtful = path_knowledge(tracker)
+        path = services().graph.learning_path(goal.id, known, doubtful=doubtful)
         if not path:
             dispatcher.utter_message(text=f"You already know {goal.name} and everything it builds on.")
             return _context(goal, tracker)

@@ -1,13 +1,53 @@
-"""The learner as the recommender needs them, read from the conversation's slots, and the
-recommender's reasons worded for a reply."""
+"""The learner as the recommender and the learner model need them, read from the conversation's
+slots, and the recommender's reasons worded for a reply."""
 
 from __future__ import annotations
+
+import time
+from typing import Any
 
 from rasa_sdk import Tracker
 
 from actions.context import link
+from actions.services import services
+from recommender.learner.mastery import Kind, Mastery
 from recommender.profile import Profile
 from recommender.service import Recommendation
+
+# A learner's stated level says something about what they know before any answer: concepts well
+# below it start likelier known. Evidence soon outweighs this.
+PRIOR_BELOW_LEVEL, PRIOR_DEFAULT = 0.5, 0.15
+
+
+def mastery_of(tracker: Tracker) -> Mastery:
+    """The learner's mastery state from the `progress` slot, over the curriculum's prerequisites."""
+    level = float(tracker.get_slot("level") or 1.0)
+    curriculum = services().curriculum
+
+    def prior(concept_id: str) -> float:
+        found = curriculum.get(concept_id.removeprefix("concept:"))
+        return PRIOR_BELOW_LEVEL if found is not None and found.grade < level - 1 else PRIOR_DEFAULT
+
+    return Mastery(tracker.get_slot("progress") or {}, services().prerequisites, prior=prior)
+
+
+def record_evidence(
+    tracker: Tracker, concept: str, correct: float, kind: Kind
+) -> tuple[Mastery, dict[str, Any]]:
+    """The mastery after one graded event, and the slot values to store: the updated `progress`
+    and the `known` (mastered) list.
+
+    Concepts the learner was said to know before there was a learner model (a `known` entry with no
+    record) stay known."""
+    mastery = mastery_of(tracker)
+    mastery.observe(concept, correct, time.time(), kind)
+    legacy = [c for c in tracker.get_slot("known") or [] if c not in mastery.state]
+    return mastery, {"progress": mastery.state, "known": [*legacy, *mastery.mastered()]}
+
+
+def path_knowledge(tracker: Tracker) -> tuple[list[str], list[str]]:
+    """What learning paths may skip (the mastered concepts) and must not (the doubtful ones)."""
+    return list(tracker.get_slot("known") or []), mastery_of(tracker).doubtful()
 
 
 def learner_profile(tracker: Tracker, also_asked: list[str] | None = None) -> Profile:

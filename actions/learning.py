@@ -1,12 +1,13 @@
 """The learner's side: profile (onboarding), level, next lesson, progress, offers, help, sessions.
 
-Profile and progress live in slots, which the engine persists with every turn; the learner-model
-issue replaces the simple mastery rule here (`mastered`) with knowledge tracing.
+Profile and progress live in slots, which the engine persists with every turn; mastery itself is
+recommender.learner.mastery's (knowledge tracing over the prerequisite graph).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -15,9 +16,10 @@ from rasa_sdk.events import FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import link, names, node
-from actions.learner import because, learner_profile
+from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
+from recommender.learner.mastery import DAY
 
 LEVELS = {"beginner": 1.0, "intermediate": 3.0, "advanced": 5.0}
 LEVEL_WORDS = {
@@ -44,12 +46,6 @@ GOAL_FILLER = re.compile(
 )
 # Slots that describe the learner and survive a new session; the rest is conversation context.
 PROFILE_SLOTS = ("instrument", "skill_level", "goals", "level", "known", "progress", "interests")
-
-
-def mastered(progress: dict[str, Any], concept_id: str) -> bool:
-    """Shown known: at least two correct answers and more right than wrong."""
-    record = progress.get(concept_id) or {}
-    return record.get("correct", 0) >= 2 and record.get("correct", 0) > record.get("wrong", 0)
 
 
 def instruments() -> list[Node]:
@@ -142,11 +138,11 @@ def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
     recommender's best lesson for them (never ahead of its prerequisites, at most LEVEL_REACH
     grades above their level when one fits)."""
     graph = services().graph
-    known = set(tracker.get_slot("known") or [])
+    known, doubtful = path_knowledge(tracker)
     level = float(tracker.get_slot("level") or 1.0)
     goal = goal_concept(tracker.get_slot("goals"))
     if goal is not None:
-        path = graph.learning_path(goal.id, known)
+        path = graph.learning_path(goal.id, known, doubtful=doubtful)
         if path:
             return path[0], f"it is the first step you haven't mastered on the way to {goal.name}"
     recommender, profile = services().recommender, learner_profile(tracker)
@@ -180,20 +176,24 @@ class ActionNextLesson(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         concept, why = next_concept(tracker)
+        review = _review_offer(tracker)
         if concept is None:
-            dispatcher.utter_message(text=f"Nothing left to suggest: {why}. Impressive!")
+            text = f"Nothing new left to suggest: {why}. Impressive!"
+            if review is None:
+                dispatcher.utter_message(text=text)
+                return []
+            dispatcher.utter_message(text=f"{text} {review[0]}", buttons=[review[1]])
             return []
-        dispatcher.utter_message(
-            text=f"Next up: **{concept.name}** (grade {concept.props.get('grade', '?')}), because {why}. "
-            "Shall I explain it?",
-            buttons=[
-                {
-                    "title": f"Explain {concept.name}",
-                    "payload": f'/explain_concept{{"concept": "{concept.id}"}}',
-                },
-                {"title": "Quiz me on it", "payload": f'/start_quiz{{"concept": "{concept.id}"}}'},
-            ],
-        )
+        buttons = [
+            {"title": f"Explain {concept.name}", "payload": f'/explain_concept{{"concept": "{concept.id}"}}'},
+            {"title": "Quiz me on it", "payload": f'/start_quiz{{"concept": "{concept.id}"}}'},
+        ]
+        text = (f"Next up: **{concept.name}** (grade {concept.props.get('grade', '?')}), because {why}. "
+                "Shall I explain it?")
+        if review is not None:
+            text += f"\n{review[0]}"
+            buttons.append(review[1])
+        dispatcher.utter_message(text=text, buttons=buttons)
         return [
             SlotSet("offer", {"action": "action_explain_concept", "concept": concept.id}),
             SlotSet(
@@ -203,28 +203,57 @@ class ActionNextLesson(Action):
         ]
 
 
+def _review_offer(tracker: Tracker) -> tuple[str, dict[str, str]] | None:
+    """A review of the mastered concept whose recall has faded most, if any is due: the sentence
+    and its button."""
+    mastery = mastery_of(tracker)
+    now = time.time()
+    for concept_id in mastery.due(now):
+        item = node(concept_id)
+        if item is None:
+            continue
+        days = (now - float(mastery.state[concept_id]["seen"])) / DAY
+        text = (f"It's also time to review **{item.name}**: you mastered it, but it's been {_days(days)} "
+                "and it may be fading. A short quiz will refresh it.")
+        return text, {"title": f"Review {item.name}", "payload": f'/start_quiz{{"concept": "{item.id}"}}'}
+    return None
+
+
+def _days(days: float) -> str:
+    whole = max(1, round(days))
+    return "a day" if whole == 1 else f"{whole} days"
+
+
 class ActionProgress(Action):
     def name(self) -> str:
         return "action_progress"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        progress: dict[str, Any] = tracker.get_slot("progress") or {}
-        known = [n for n in (node(i) for i in tracker.get_slot("known") or []) if n]
+        summary = mastery_of(tracker).summary(time.time())
         level = int(tracker.get_slot("level") or 1)
         profile = " ".join(p for p in (tracker.get_slot("skill_level"), tracker.get_slot("instrument")) if p)
         lines = [f"You're working at grade {level} of 8" + (f" ({profile})." if profile else ".")]
-        if known:
-            lines.append(f"Mastered ({len(known)}): {names(known, 8)}.")
-        busy = []
-        for concept_id, record in progress.items():
-            item = node(concept_id)
-            if item is not None and item not in known:
-                busy.append(f"{item.name} ({record.get('correct', 0)} right, {record.get('wrong', 0)} wrong)")
-        if busy:
-            lines.append("In progress: " + "; ".join(busy[:8]) + ".")
-        if not known and not busy:
+        shown = {
+            group: [(n, r) for n, r in ((node(r["concept"]), r) for r in rows) if n is not None]
+            for group, rows in summary.items()
+        }
+        legacy = [n for n in (node(c) for c in tracker.get_slot("known") or [])
+                  if n is not None and n.id not in mastery_of(tracker).state]
+        mastered = [n for n, _ in shown["mastered"]] + legacy
+        if mastered:
+            lines.append(f"✅ Mastered ({len(mastered)}): {names(mastered, 8)}.")
+        if shown["due"]:
+            due = [n for n, _ in shown["due"]]
+            lines.append(f"🔁 Due for review ({len(due)}): {names(due, 8)}.")
+        if shown["in_progress"]:
+            busy = [f"{n.name} ({round(100 * r['p'])}%, {r['correct']} right, {r['wrong']} wrong)"
+                    for n, r in shown["in_progress"]]
+            lines.append(f"📈 In progress ({len(busy)}): " + "; ".join(busy[:8]) + ".")
+        if len(lines) == 1:
             lines.append('No quiz results yet: say "quiz me" to start, and I\'ll track what you master.')
-        dispatcher.utter_message(text="\n".join(lines))
+        buttons = [{"title": f"Review {n.name}", "payload": f'/start_quiz{{"concept": "{n.id}"}}'}
+                   for n, _ in shown["due"][:2]]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None)
         return []
 
 
@@ -238,6 +267,12 @@ class ActionAdjustLevel(Action):
         new = max(MIN_LEVEL, level - 1) if easier else min(MAX_LEVEL, level + 1)
         concept = tracker.get_slot("concept")
         events: list[dict[str, Any]] = [SlotSet("level", new)]
+        mastery = None
+        if concept:  # the learner's own verdict on what they were just doing is evidence too
+            mastery, slots = record_evidence(
+                tracker, concept, 0.0 if easier else 1.0, "too_hard" if easier else "too_easy"
+            )
+            events += [SlotSet(name, value) for name, value in slots.items()]
         if new == level:
             text = (
                 "You're already at the easiest level; let's slow down and take it step by step."
@@ -250,12 +285,10 @@ class ActionAdjustLevel(Action):
                 if easier
                 else f"OK, I'll make things harder: grade {int(level)} → {int(new)}."
             )
-        if not easier and concept:
-            known = [c for c in tracker.get_slot("known") or [] if c != concept] + [concept]
-            events.append(SlotSet("known", known))
         quiz = tracker.get_slot("quiz")
         if isinstance(quiz, dict) and tracker.active_loop.get("name") == "quiz_form":
-            events.append(SlotSet("quiz", {**quiz, "difficulty": int(new), "shown": None}))
+            difficulty = (mastery or mastery_of(tracker)).difficulty(f"concept:{quiz['topic']}", new)
+            events.append(SlotSet("quiz", {**quiz, "difficulty": difficulty, "shown": None}))
             text += " The next question will match."
         dispatcher.utter_message(text=text)
         events.append(

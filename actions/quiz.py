@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
 from actions.context import bare_id, concepts, entities, node
-from actions.learning import mastered, next_concept
+from actions.learner import mastery_of, record_evidence
+from actions.learning import next_concept
 from actions.services import DomainDict, Events, services
 
 QUESTIONS = 5
@@ -61,6 +62,7 @@ def _start(tracker: Tracker) -> dict[str, Any]:
     found = concepts(tracker)
     topic = found[0] if found else next_concept(tracker)[0]
     topic_id = bare_id(topic.id) if topic is not None else "intervals"
+    level = float(tracker.get_slot("level") or 1)
     return {
         "topic": topic_id,
         "index": 1,
@@ -68,21 +70,10 @@ def _start(tracker: Tracker) -> dict[str, Any]:
         "score": 0,
         "hints": 0,
         "answered": 0,
-        "difficulty": int(tracker.get_slot("level") or 1),
+        "difficulty": mastery_of(tracker).difficulty(f"concept:{topic_id}", level),
         "seed": random.randrange(1 << 30),
         "shown": None,
     }
-
-
-def _record(tracker: Tracker, concept: str, outcome: str) -> tuple[dict[str, Any], list[str]]:
-    progress = dict(tracker.get_slot("progress") or {})
-    record = dict(progress.get(concept) or {"correct": 0, "wrong": 0, "hints": 0})
-    record[outcome] = record.get(outcome, 0) + 1
-    progress[concept] = record
-    known = list(tracker.get_slot("known") or [])
-    if mastered(progress, concept) and concept not in known:
-        known.append(concept)
-    return progress, known
 
 
 class ValidateQuizForm(FormValidationAction):
@@ -141,7 +132,8 @@ class ValidateQuizForm(FormValidationAction):
         dispatcher.utter_message(text=reply, attachment=sound) if sound else dispatcher.utter_message(
             text=reply
         )
-        progress, known = _record(tracker, concept_id, "correct" if correct else "wrong")
+        kind = "hint_answer" if quiz.get("hints") else "answer"
+        mastery, slots = record_evidence(tracker, concept_id, 1.0 if correct else 0.0, kind)
         quiz["answered"] += 1
         outcome = {
             "kind": "quiz_answer",
@@ -149,13 +141,16 @@ class ValidateQuizForm(FormValidationAction):
             "outcome": "correct" if correct else "wrong",
             "value": float(quiz.get("hints", 0)),
         }
-        result: dict[str, Any] = {"progress": progress, "known": known, "last_outcome": outcome}
+        result: dict[str, Any] = {**slots, "last_outcome": outcome}
         if quiz["index"] >= quiz["total"]:
             quiz["done"] = True
             result.update(quiz=quiz, quiz_answer=text)
         else:
             asked = [*(quiz.get("asked") or []), current.prompt][-QUESTIONS:]
-            quiz.update(index=quiz["index"] + 1, hints=0, shown=None, asked=asked)
+            # The next question's difficulty follows the learner's mastery of what it tests.
+            level = float(tracker.get_slot("level") or 1)
+            difficulty = mastery.difficulty(f"concept:{quiz['topic']}", level)
+            quiz.update(index=quiz["index"] + 1, hints=0, shown=None, asked=asked, difficulty=difficulty)
             result.update(quiz=quiz, quiz_answer=None)
         return result
 
@@ -199,10 +194,9 @@ class ActionQuizHint(Action):
             )
             return []
         dispatcher.utter_message(text=f"Hint: {current.hints[used]}")
-        progress, _known = _record(tracker, f"concept:{current.concept_id}", "hints")
+        # The hint counts when the answer comes: a right answer after a hint is weaker evidence.
         return [
             SlotSet("quiz", {**quiz, "hints": used + 1}),
-            SlotSet("progress", progress),
             SlotSet(
                 "last_outcome",
                 {

@@ -14,6 +14,7 @@ from typing import Any
 
 from kg.curriculum import Concept, load_curriculum
 from kg.graph import KnowledgeGraph
+from recommender.learner.mastery import Prerequisites
 from recommender.service import RecommenderService
 
 Events = list[dict[str, Any]]  # what an action returns
@@ -32,6 +33,13 @@ class Services:
     def curriculum(self) -> dict[str, Concept]:
         """Curriculum concepts by bare id (`perfect_fifth`); the graph's ids are `concept:<id>`."""
         return {c.id: c for c in load_curriculum(self.curriculum_dir)}
+
+    @cached_property
+    def prerequisites(self) -> Prerequisites:
+        """The curriculum's prerequisite edges by graph id, along which mastery evidence travels."""
+        return Prerequisites({
+            f"concept:{c.id}": [f"concept:{r}" for r in c.requires] for c in self.curriculum.values()
+        })
 
     @cached_property
     def recommender(self) -> RecommenderService:

@@ -88,18 +88,33 @@ class KnowledgeGraph:
         return self._ordered(self.store.closure(target, "REQUIRES"), exclude={target})
 
     def learning_path(
-        self, target: str, mastered: Iterable[str] = (), include_target: bool = True
+        self,
+        target: str,
+        mastered: Iterable[str] = (),
+        include_target: bool = True,
+        doubtful: Iterable[str] = (),
     ) -> list[Node]:
         """The unmastered prerequisites of `target` (then `target`) in a valid learning order.
 
         A mastered concept counts as evidence for everything it builds on: a learner who knows
-        triads is not sent back to note names, whichever path leads there.
+        triads is not sent back to note names, whichever path leads there. Concepts in `doubtful`
+        (the learner has shown they don't know them) are never skipped that way.
         """
         self.require(target)
         known = self.known_closure(mastered)
+        doubt = set(doubtful)
+        if doubt:
+            doubt &= {t.tail for t in self._reach([target], "REQUIRES")} | {target}
+        known -= doubt
         if target in known:
             return []
-        path = self._ordered(self._reach([target], "REQUIRES", stop=known), exclude=known)
+        # What the learner got wrong comes first, after its own unmastered prerequisites: it may
+        # sit under a mastered concept, where the walk from the target does not look.
+        first = self._ordered(self._reach(doubt, "REQUIRES", stop=known), exclude=known)
+        first += [self.require(d) for d in sorted(doubt - {n.id for n in first})]
+        rest = self._ordered(self._reach([target], "REQUIRES", stop=known), exclude=known)
+        placed = {n.id for n in first}
+        path = [*first, *(n for n in rest if n.id not in placed)]
         if include_target and not any(n.id == target for n in path):
             path.append(self.require(target))
         elif not include_target:

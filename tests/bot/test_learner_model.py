@@ -1,0 +1,105 @@
+"""The tutor knows what the learner has mastered: quiz answers and "too easy / too hard" update it,
+my_progress shows it, paths and quizzes follow it, and faded concepts are offered for review."""
+
+from __future__ import annotations
+
+import time
+
+from tests.bot.tutor import Chat, ScriptedNLU
+
+DAY = 86_400.0
+
+
+def _answer(chat: Chat) -> str:
+    from actions.quiz import question
+    from music.answers import canonical
+
+    return canonical(question(chat.slots["quiz"]).expected)
+
+
+def _with_slots(chat: Chat, nlu: ScriptedNLU, **slots: object) -> None:
+    """Start the conversation, then give the learner a history (as if from earlier sessions)."""
+    nlu.says("hi", "greet")
+    chat("hi")
+    chat.slots.update(slots)
+
+
+def test_five_right_answers_master_the_concept_and_my_progress_says_so(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on perfect fifths", "start_quiz", ("concept", "perfect fifths"))
+    nlu.says("how am I doing?", "my_progress")
+    chat("quiz me on perfect fifths")
+    for _ in range(5):
+        assert "Correct" in chat.text(_answer(chat))
+    assert "concept:perfect_fifth" in chat.slots["known"]
+    record = chat.slots["progress"]["concept:perfect_fifth"]
+    assert record["correct"] == 5 and record["p"] >= 0.95
+    progress = chat.text("how am I doing?")
+    assert "Mastered (1): perfect fifth" in progress
+    # what a perfect fifth builds on is now likelier known, but not claimed as studied
+    assert chat.slots["progress"]["concept:interval"]["p"] > 0.15
+    assert "In progress" not in progress
+
+
+def test_a_concept_answered_wrong_is_in_progress_with_its_estimate(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on triads", "start_quiz", ("concept", "triads"))
+    nlu.says("my progress", "my_progress")
+    chat("quiz me on triads")
+    chat.text("no idea")
+    chat.text("stop")
+    progress = chat.text("my progress")
+    assert "In progress (1): triad (" in progress and "0 right, 1 wrong" in progress
+
+
+def test_quiz_difficulty_rises_as_the_concept_is_mastered(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    _with_slots(chat, nlu, level=3.0)
+    chat("quiz me on intervals")
+    first = chat.slots["quiz"]["difficulty"]
+    assert first == 2  # nothing known yet: one step below the learner's grade
+    for _ in range(3):
+        chat.text(_answer(chat))
+    assert chat.slots["quiz"]["difficulty"] > first
+
+
+def test_too_easy_is_evidence_of_mastery_and_too_hard_against(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a triad?", "explain_concept", ("concept", "triad"))
+    nlu.says("too easy", "too_easy")
+    nlu.says("too hard", "too_hard")
+    chat("what is a triad?")
+    chat("too easy")
+    after_easy = chat.slots["progress"]["concept:triad"]["p"]
+    chat("too hard")
+    assert chat.slots["progress"]["concept:triad"]["p"] < after_easy
+
+
+def test_a_faded_concept_is_due_for_review_and_offered(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("my progress", "my_progress")
+    nlu.says("what next?", "next_lesson")
+    long_ago = time.time() - 90 * DAY
+    _with_slots(chat, nlu, progress={
+        "concept:major_scale": {"correct": 4, "wrong": 0, "hints": 0, "p": 0.99, "seen": long_ago},
+        "concept:triad": {"correct": 4, "wrong": 0, "hints": 0, "p": 0.99, "seen": time.time()},
+    })
+    [reply] = chat("my progress")
+    assert "Due for review (1): major scale" in reply["text"]
+    assert "Mastered (1): triad" in reply["text"]
+    assert reply["buttons"][0]["payload"] == '/start_quiz{"concept": "concept:major_scale"}'
+    next_up = chat.text("what next?")
+    assert "time to review **major scale**" in next_up and "90 days" in next_up
+
+
+def test_a_path_never_skips_a_prerequisite_the_learner_got_wrong(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("how do I get to seventh chords?", "learning_path", ("concept", "seventh chords"))
+    now = time.time()
+    _with_slots(
+        chat, nlu,
+        known=["concept:triad"],  # triads mastered: what they build on counts as known...
+        progress={
+            "concept:triad": {"correct": 4, "wrong": 0, "hints": 0, "p": 0.99, "seen": now},
+            # ...except the major third, which the learner has just shown they don't know
+            "concept:major_third": {"correct": 0, "wrong": 2, "hints": 0, "p": 0.05, "seen": now},
+        },
+    )
+    path = chat.text("how do I get to seventh chords?")
+    assert "major third" in path
+    assert "1. triad" not in path and "perfect fifth" not in path
