@@ -350,6 +350,10 @@ from bot.cli_rec import register as register_rec  # noqa: E402  (issue 5: rec ev
 
 register_rec(app)
 
+from bot.cli_learner import register as register_learner  # noqa: E402  (issue 6: learner progress)
+
+register_learner(app)
+
 
 if __name__ == "__main__":
     app()

@@ -229,17 +229,10 @@ def rec_recommend(
 
 def _stored_profile(settings: Any, graph: Any, store: Any, learner: str) -> Any:
     """The learner's profile as the actions read it, from the slots of their stored conversation."""
-    from rasa_sdk import Tracker as ActionTracker
-
-    import actions.services
     from actions.learner import learner_profile
-    from bot.service import load_dialogue
-    from bot.tracker import Tracker
+    from bot.cli_learner import stored_tracker
 
-    domain, _ = load_dialogue()
-    tracker = Tracker(learner, domain, events=store.events(learner))
-    actions.services.configure(actions.services.Services(graph=graph, media_dir=settings.media_dir))
-    return learner_profile(ActionTracker.from_dict(tracker.sdk_state()))
+    return learner_profile(stored_tracker(settings, graph, store, learner))
 
 
 def _report(result: dict[str, Any], as_json: bool, line: str) -> None:

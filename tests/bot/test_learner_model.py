@@ -3,9 +3,15 @@ my_progress shows it, paths and quizzes follow it, and faded concepts are offere
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
-from tests.bot.tutor import Chat, ScriptedNLU
+import pytest
+from typer.testing import CliRunner
+
+from bot.store import ConversationStore
+from tests.bot.tutor import Chat, ScriptedNLU, make_engine
 
 DAY = 86_400.0
 
@@ -103,3 +109,36 @@ def test_a_path_never_skips_a_prerequisite_the_learner_got_wrong(chat: Chat, nlu
     path = chat.text("how do I get to seventh chords?")
     assert "major third" in path
     assert "1. triad" not in path and "perfect fifth" not in path
+
+
+def test_etude_learner_progress_reads_the_stored_conversation(
+    tutor_home: Path, nlu: ScriptedNLU, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import actions.services
+    from bot.cli import app
+    from bot.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'etude.db'}"
+    with ConversationStore(url) as store:
+        chat = Chat(make_engine(nlu, store), sender="ada")
+        nlu.says("quiz me on perfect fifths", "start_quiz", ("concept", "perfect fifths"))
+        chat("quiz me on perfect fifths")
+        for _ in range(5):
+            chat.text(_answer(chat))
+    monkeypatch.setattr(actions.services, "_current", actions.services._current)  # the CLI reconfigures
+    monkeypatch.setenv("ETUDE_HOME", str(tutor_home))
+    monkeypatch.setenv("ETUDE_DATABASE_URL", url)
+    monkeypatch.delenv("ETUDE_NEO4J_URI", raising=False)
+    get_settings.cache_clear()
+    try:
+        found = CliRunner().invoke(app, ["learner", "progress", "ada", "--json"])
+        assert found.exit_code == 0, found.output
+        report = json.loads(found.stdout)
+        assert [r["name"] for r in report["mastered"]] == ["perfect fifth"]
+        assert report["mastered"][0]["correct"] == 5 and report["due"] == []
+        table = CliRunner().invoke(app, ["learner", "progress", "ada"])
+        assert "perfect fifth" in table.stdout and "mastered" in table.stdout
+        missing = CliRunner().invoke(app, ["learner", "progress", "nobody"])
+        assert missing.exit_code == 2 and "no conversation" in missing.output
+    finally:
+        get_settings.cache_clear()
