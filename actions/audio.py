@@ -57,6 +57,8 @@ def _rendered(example: str, media_dir: str, fmt: str) -> str | None:
 def describe(example: dict[str, Any]) -> str:
     """What the example plays, in words the learner can follow along with."""
     kind = example.get("type")
+    if kind == "interval" and example.get("play") == "harmonic":
+        return f"the notes {' and '.join(str(example.get('pitches')).split())} together"
     if kind in ("melody", "scale", "interval"):
         return f"the notes {example.get('pitches')}"
     if kind == "chord":

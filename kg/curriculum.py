@@ -77,22 +77,38 @@ def realize_example(example: dict[str, Any]) -> Any:
                 raise ValueError("durations and pitches differ in length")
             if kind == "interval" and len(names) != 2:
                 raise ValueError("an interval example has exactly two pitches")
+            play = example.get("play", "both") if kind == "interval" else "melodic"
+            if play not in ("both", "melodic", "harmonic"):
+                raise ValueError(f"an interval plays melodic, harmonic or both, not {play!r}")
             part = stream.Stream()
-            for name, dur in zip(names, durations, strict=True):
-                part.append(note.Note(name, quarterLength=float(dur)))
-            if kind == "interval":
+            if play != "harmonic":  # the notes one after the other, in the order written
+                for name, dur in zip(names, durations, strict=True):
+                    part.append(note.Note(name, quarterLength=float(dur)))
+            if play != "melodic":  # then (or only) both together
                 part.append(chord.Chord(names, quarterLength=2.0))
             return part
         if kind == "chord":
             return chord.Chord(str(example["pitches"]).split())
         if kind == "progression":
             tonality = key.Key(str(example["key"]))
+            figures = str(example["numerals"]).split()
+            voicings = example.get("voicings")  # optional: each chord's notes from the bass up
+            if voicings is not None and len(voicings) != len(figures):
+                raise ValueError("voicings and numerals differ in length")
             part = stream.Stream()
-            for figure in str(example["numerals"]).split():
+            for i, figure in enumerate(figures):
                 rn = roman.RomanNumeral(figure, tonality)
                 if not rn.pitches:
                     raise ValueError(f"numeral {figure!r} has no pitches")
-                part.append(rn)
+                if voicings is None:
+                    part.append(rn)
+                    continue
+                spaced = chord.Chord(str(voicings[i]).split())
+                if {p.name for p in spaced.pitches} != {p.name for p in rn.pitches} or (
+                    spaced.bass().name != rn.bass().name
+                ):
+                    raise ValueError(f"the voicing {voicings[i]!r} is not {figure} in {tonality}")
+                part.append(spaced)
             return part
         if kind in ("rhythm", "notation"):
             text = str(example["tiny"])

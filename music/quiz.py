@@ -4,7 +4,11 @@ Each concept with direct coverage maps to one or more skills (name an interval, 
 a key signature's sharps...) and, where it is about one thing, a focus (the major third, the Dorian
 mode, 6/8). A concept without its own generator borrows the nearest covered prerequisite's, and the
 question says which concept it really tests. Difficulty 1-8 widens the pools: more accidentals,
-rarer qualities, compound intervals, compound meters.
+rarer qualities, compound intervals, compound meters, falling and harmonic intervals, minor keys.
+
+This module holds the generators for intervals, chords, scales, keys, notes, rhythm and ear training
+of those; music.quiz_harmony those for inversions, Roman numerals and cadences; music.quiz_base the
+pools they share; music.quiz_coverage which concept asks which skills.
 """
 
 from __future__ import annotations
@@ -16,10 +20,29 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from music21 import chord, duration, harmony, interval, key, meter, pitch
+from music21 import chord, duration, interval, key, meter, pitch
 
 from kg.curriculum import Concept
 from music.answers import Expected, canonical, show_number
+from music.quiz_base import (
+    NATURALS,
+    SEVENTHS,
+    chord_names,
+    key_name,
+    key_of,
+    keys_for,
+    letters,
+    level_pool,
+    max_accidentals,
+    number_word,
+    pick,
+    roots,
+    semitone_words,
+    voiced,
+    with_octave,
+)
+from music.quiz_coverage import CATEGORY_FALLBACK, COVERAGE, SKILL_LEVELS
+from music.quiz_harmony import SKILLS as HARMONY_SKILLS
 from music.spelling import accidental_count, display, display_all
 from music.theory import article, scale_pitches, step_pattern
 
@@ -42,8 +65,6 @@ class Question:
 
 
 # ---------------------------------------------------------------------------------------- pools
-NATURALS = ["C", "D", "E", "F", "G", "A", "B"]
-TONICS = ["C", "G", "D", "A", "E", "B", "F#", "C#", "F", "B-", "E-", "A-", "D-", "G-", "C-"]
 _INTERVAL_LEVELS = [
     (1, ["M2", "M3", "P4", "P5", "P8"]),
     (3, ["m2", "m3", "M6", "m6", "M7", "m7"]),
@@ -51,13 +72,6 @@ _INTERVAL_LEVELS = [
     (6, ["A2", "d7", "A6", "d4", "A5", "A1"]),
     (7, ["m9", "M9", "m10", "M10", "P11", "P12", "M13"]),
 ]
-_TRIADS = {"major": "major", "minor": "minor", "diminished": "diminished", "augmented": "augmented"}
-_SEVENTHS = {
-    "dominant seventh": "dominant-seventh", "major seventh": "major-seventh",
-    "minor seventh": "minor-seventh", "half-diminished seventh": "half-diminished-seventh",
-    "diminished seventh": "diminished-seventh",
-}
-_CHORD_KIND = {**_TRIADS, **_SEVENTHS}
 _SCALE_LEVELS = [
     (1, ["major"]),
     (3, ["natural minor", "major pentatonic", "minor pentatonic"]),
@@ -68,43 +82,15 @@ _VALUES = [("whole", 0), ("half", 0), ("quarter", 0), ("eighth", 0), ("half", 1)
            ("eighth", 1), ("16th", 0), ("whole", 1), ("half", 2), ("quarter", 2)]
 
 
-def _level_pool(levels: list[tuple[int, list[str]]], difficulty: int) -> list[str]:
-    return [item for level, items in levels if level <= difficulty for item in items]
-
-
-def _roots(difficulty: int) -> list[str]:
-    if difficulty <= 2:
-        return NATURALS
-    if difficulty <= 4:
-        return [*NATURALS, "F#", "B-", "E-"]
-    return TONICS
-
-
-def _max_accidentals(difficulty: int) -> int:
-    return 1 if difficulty < 7 else 2
-
-
-def _pick(rng: random.Random, items: list[Any]) -> Any:
-    return items[rng.randrange(len(items))]
-
-
-def _semitone_words(n: int) -> str:
-    return f"{n} semitone" + ("" if n == 1 else "s")
-
-
-def _letters(pitches: list[pitch.Pitch]) -> str:
-    return " ".join(p.step for p in pitches)
-
-
 # -------------------------------------------------------------------------------- intervals
 def _interval_pair(
     rng: random.Random, difficulty: int, names: list[str]
 ) -> tuple[pitch.Pitch, pitch.Pitch, str]:
     """A lower note and the note `name` above it, spelled with few enough accidentals."""
-    limit = _max_accidentals(difficulty)
+    limit = max_accidentals(difficulty)
     for _ in range(200):
-        name = _pick(rng, names)
-        low = pitch.Pitch(_pick(rng, _roots(difficulty)) + "4")
+        name = pick(rng, names)
+        low = pitch.Pitch(pick(rng, roots(difficulty)) + "4")
         high = interval.Interval(name).transposePitch(low)
         if accidental_count(high.name) <= limit:
             return low, high, name
@@ -113,35 +99,100 @@ def _interval_pair(
 
 
 def _interval_names(difficulty: int, focus: dict[str, Any]) -> list[str]:
-    return list(focus.get("intervals") or _level_pool(_INTERVAL_LEVELS, difficulty))
+    return list(focus.get("intervals") or level_pool(_INTERVAL_LEVELS, difficulty))
+
+
+def _named_pool(difficulty: int, focus: dict[str, Any]) -> list[str]:
+    """Intervals to name: a focus gets its same-size neighbours mixed in, so the name is not given away."""
+    names = _interval_names(difficulty, focus)
+    if focus.get("intervals"):
+        names = names + [n for n in level_pool(_INTERVAL_LEVELS, 8)
+                         if n[1:] == names[0][1:] and n not in names][:2]
+    return names
+
+
+_OCTAVES = ", and add 7 for the octave between them"
+
+
+def _spell(p: pitch.Pitch, register: bool) -> str:
+    """A note in a prompt, with its octave when the register matters (an octave or wider)."""
+    return with_octave(p) if register else display(p)
 
 
 def _quiz_interval_name(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
-    names = _interval_names(difficulty, focus)
-    if focus.get("intervals"):  # mix in same-size neighbours so the name is not given away
-        names = names + [n for n in _level_pool(_INTERVAL_LEVELS, 8)
-                         if n[1:] == names[0][1:] and n not in names][:2]
-    low, high, _ = _interval_pair(rng, difficulty, names)
+    low, high, _ = _interval_pair(rng, difficulty, _named_pool(difficulty, focus))
     ivl = interval.Interval(low, high)
     words = ivl.niceName.lower()
+    register = ivl.generic.undirected >= 8
     return {
-        "prompt": f"What is the interval from {display(low)} up to {display(high)}?",
+        "prompt": f"What is the interval from {_spell(low, register)} up to {_spell(high, register)}?",
         "expected": Expected("interval", ivl.name),
         "hints": [
-            f"Count the letter names from {low.step} up to {high.step}, counting both ends: "
-            f"that gives the interval's number.",
-            f"The two notes are {_semitone_words(ivl.semitones)} apart.",
-            f"It is some kind of {_number_word(ivl.generic.undirected)}; the semitones decide the quality.",
+            f"Count the letter names from {low.step} up to {high.step}, counting both ends"
+            f"{_OCTAVES if ivl.generic.undirected > 8 else ''}: that gives the interval's number.",
+            f"The two notes are {semitone_words(ivl.semitones)} apart.",
+            f"It is some kind of {number_word(ivl.generic.undirected)}; the semitones decide the quality.",
         ],
-        "explanation": f"{display(low)} up to {display(high)} is {article(words)} {words} ({ivl.name}): "
-                       f"{_semitone_words(ivl.semitones)}.",
+        "explanation": f"{_spell(low, register)} up to {_spell(high, register)} is {article(words)} {words} "
+                       f"({ivl.name}): {semitone_words(ivl.semitones)}.",
         "example": {"type": "interval", "pitches": f"{low.nameWithOctave} {high.nameWithOctave}"},
         "data": {"lower": low.nameWithOctave, "upper": high.nameWithOctave},
     }
 
 
+def _apart(names: list[str]) -> list[str]:
+    """Intervals whose two notes can go down or sound apart: no unisons."""
+    return [n for n in names if interval.Interval(n).generic.undirected > 1] or ["P5"]
+
+
+def _quiz_interval_name_down(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
+    low, high, _ = _interval_pair(rng, difficulty, _apart(_named_pool(difficulty, focus)))
+    ivl = interval.Interval(high, low)  # falling: music21 names it as the rising interval
+    words, span = ivl.niceName.lower(), abs(ivl.semitones)
+    return {
+        "prompt": f"What is the interval from {with_octave(high)} down to {with_octave(low)}?",
+        "expected": Expected("interval", ivl.name),
+        "hints": [
+            f"A falling interval is named like the rising one: count the letter names from {low.step} up to "
+            f"{high.step}, counting both ends{_OCTAVES if ivl.generic.undirected > 8 else ''}.",
+            f"The two notes are {semitone_words(span)} apart.",
+            f"It is some kind of {number_word(ivl.generic.undirected)}; the semitones decide the quality.",
+        ],
+        "explanation": f"{with_octave(high)} down to {with_octave(low)} is {article(words)} {words} "
+                       f"({ivl.name}), the same as {with_octave(low)} up to {with_octave(high)}: "
+                       f"{semitone_words(span)}.",
+        "example": {"type": "interval", "pitches": f"{high.nameWithOctave} {low.nameWithOctave}",
+                    "play": "melodic"},
+        "data": {"upper": high.nameWithOctave, "lower": low.nameWithOctave, "direction": "descending"},
+    }
+
+
+def _quiz_interval_harmonic(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
+    low, high, _ = _interval_pair(rng, difficulty, _apart(_named_pool(difficulty, focus)))
+    ivl = interval.Interval(low, high)
+    words = ivl.niceName.lower()
+    first, second = (low, high) if difficulty < 4 else pick(rng, [(low, high), (high, low)])
+    return {
+        "prompt": f"The notes {with_octave(first)} and {with_octave(second)} sound together. What is the "
+                  f"harmonic interval between them?",
+        "expected": Expected("interval", ivl.name),
+        "hints": [
+            f"Measure up from the lower note, {with_octave(low)}, to {with_octave(high)}: count the letter "
+            f"names, counting both ends{_OCTAVES if ivl.generic.undirected > 8 else ''}.",
+            f"The two notes are {semitone_words(ivl.semitones)} apart.",
+            f"It is some kind of {number_word(ivl.generic.undirected)}; the semitones decide the quality.",
+        ],
+        "explanation": f"{with_octave(low)} and {with_octave(high)} sounding together form {article(words)} "
+                       f"{words} ({ivl.name}), measured up from the lower note: "
+                       f"{semitone_words(ivl.semitones)}.",
+        "example": {"type": "interval", "pitches": f"{low.nameWithOctave} {high.nameWithOctave}",
+                    "play": "harmonic"},
+        "data": {"notes": [first.nameWithOctave, second.nameWithOctave]},
+    }
+
+
 def _quiz_interval_semitones(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
-    name = _pick(rng, _interval_names(difficulty, focus))
+    name = pick(rng, _interval_names(difficulty, focus))
     ivl = interval.Interval(name)
     words = ivl.niceName.lower()
     top = ivl.transposePitch(pitch.Pitch("C4"))
@@ -152,7 +203,7 @@ def _quiz_interval_semitones(rng: random.Random, difficulty: int, focus: dict[st
             f"Count keys on the keyboard, black and white, from C up to {display(top)}.",
             f"From C, {article(words)} {words} reaches {display(top)}.",
         ],
-        "explanation": f"{article(words).title()} {words} spans {_semitone_words(ivl.semitones)}, "
+        "explanation": f"{article(words).title()} {words} spans {semitone_words(ivl.semitones)}, "
                        f"as from C up to {display(top)}.",
         "example": {"type": "interval", "pitches": f"C4 {top.nameWithOctave}"},
         "data": {"interval": name},
@@ -169,18 +220,47 @@ def _quiz_interval_build(rng: random.Random, difficulty: int, focus: dict[str, A
         "hints": [
             f"Count {ivl.generic.undirected} letter names up from {low.step}, counting both ends: "
             f"the answer is some kind of {high.step}.",
-            f"It must lie {_semitone_words(ivl.semitones)} above {display(low)}.",
+            f"It must lie {semitone_words(ivl.semitones)} above {display(low)}.",
         ],
         "explanation": f"{article(words).title()} {words} above {display(low)} is {display(high)}: "
-                       f"letter {high.step}, {_semitone_words(ivl.semitones)} higher.",
+                       f"letter {high.step}, {semitone_words(ivl.semitones)} higher.",
         "example": {"type": "interval", "pitches": f"{low.nameWithOctave} {high.nameWithOctave}"},
         "data": {"lower": low.nameWithOctave, "interval": name},
     }
 
 
+def _quiz_interval_build_down(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
+    names, limit = _apart(_interval_names(difficulty, focus)), max_accidentals(difficulty)
+    for _ in range(200):
+        name = pick(rng, names)
+        top = pitch.Pitch(pick(rng, roots(difficulty)) + "5")
+        low = interval.Interval(name).reverse().transposePitch(top)
+        if accidental_count(low.name) <= limit:
+            break
+    else:
+        name, top = "P5", pitch.Pitch("C5")
+        low = interval.Interval(name).reverse().transposePitch(top)
+    ivl = interval.Interval(name)
+    words = ivl.niceName.lower()
+    return {
+        "prompt": f"Which note is {article(words)} {words} below {with_octave(top)}?",
+        "expected": Expected("note", low.name),
+        "hints": [
+            f"Count {ivl.generic.undirected} letter names down from {top.step}, counting both ends: "
+            f"the answer is some kind of {low.step}.",
+            f"It must lie {semitone_words(ivl.semitones)} below {with_octave(top)}.",
+        ],
+        "explanation": f"{article(words).title()} {words} below {with_octave(top)} is {with_octave(low)}: "
+                       f"letter {low.step}, {semitone_words(ivl.semitones)} lower.",
+        "example": {"type": "interval", "pitches": f"{top.nameWithOctave} {low.nameWithOctave}",
+                    "play": "melodic"},
+        "data": {"upper": top.nameWithOctave, "interval": name},
+    }
+
+
 def _quiz_interval_inversion(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
     names = [n for n in _interval_names(difficulty, focus) if interval.Interval(n).generic.undirected <= 8]
-    name = _pick(rng, names or ["M3"])
+    name = pick(rng, names or ["M3"])
     ivl = interval.Interval(name)
     inverse = ivl.complement
     words, inverse_words = ivl.niceName.lower(), inverse.niceName.lower()
@@ -201,12 +281,6 @@ def _quiz_interval_inversion(rng: random.Random, difficulty: int, focus: dict[st
     }
 
 
-def _number_word(n: int) -> str:
-    words = {1: "unison", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
-             8: "octave", 9: "ninth", 10: "tenth", 11: "eleventh", 12: "twelfth", 13: "thirteenth"}
-    return words.get(n, f"{n}th")
-
-
 # ------------------------------------------------------------------------------------ chords
 def _chord_qualities(difficulty: int, focus: dict[str, Any]) -> list[str]:
     if focus.get("qualities"):
@@ -215,36 +289,19 @@ def _chord_qualities(difficulty: int, focus: dict[str, Any]) -> list[str]:
     if difficulty >= 4:
         pool += ["diminished", "augmented"]
     if difficulty >= 5:
-        pool += list(_SEVENTHS)
+        pool += list(SEVENTHS)
     return pool
 
 
 def _build_chord(rng: random.Random, difficulty: int, qualities: list[str]) -> tuple[str, list[pitch.Pitch]]:
-    limit = _max_accidentals(difficulty)
+    limit = max_accidentals(difficulty)
     for _ in range(200):
-        quality = _pick(rng, qualities)
-        root = _pick(rng, _roots(difficulty))
-        names = _chord_names(root, quality)
+        quality = pick(rng, qualities)
+        root = pick(rng, roots(difficulty))
+        names = chord_names(root, quality)
         if all(accidental_count(n) <= limit for n in names):
-            return quality, _voiced(list(names))
-    return "major", _voiced(["C", "E", "G"])
-
-
-@lru_cache(maxsize=512)
-def _chord_names(root: str, quality: str) -> tuple[str, ...]:
-    """The chord's note names from music21's chord symbol (cached: a ChordSymbol costs ~2 ms)."""
-    symbol = harmony.ChordSymbol(root=pitch.Pitch(root), kind=_CHORD_KIND[quality])
-    return tuple(p.name for p in symbol.pitches)
-
-
-def _voiced(names: list[str]) -> list[pitch.Pitch]:
-    placed: list[pitch.Pitch] = []
-    for name in names:
-        p = pitch.Pitch(name + ("4" if not placed else str(placed[-1].octave)))
-        while placed and p.ps <= placed[-1].ps:
-            p.octave = (p.octave or 4) + 1
-        placed.append(p)
-    return placed
+            return quality, voiced(list(names))
+    return "major", voiced(["C", "E", "G"])
 
 
 def chord_quality_of(pitches: list[pitch.Pitch]) -> str:
@@ -262,7 +319,7 @@ def _chord_hints(pitches: list[pitch.Pitch]) -> list[str]:
     root = pitches[0]
     parts = [interval.Interval(root, p).niceName.lower() for p in pitches[1:]]
     return [
-        f"Stack thirds on {display(root)}: the letters are {_letters(pitches)}.",
+        f"Stack thirds on {display(root)}: the letters are {letters(pitches)}.",
         f"From the root, the other notes are {', '.join(f'{article(w)} {w}' for w in parts)} above.",
     ]
 
@@ -310,10 +367,10 @@ def _quiz_chord_quality(rng: random.Random, difficulty: int, focus: dict[str, An
 
 # -------------------------------------------------------------------------------- scales, keys
 def _quiz_scale_notes(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
-    kinds = list(focus.get("scales") or _level_pool(_SCALE_LEVELS, difficulty))
-    limit = _max_accidentals(difficulty)
+    kinds = list(focus.get("scales") or level_pool(_SCALE_LEVELS, difficulty))
+    limit = max_accidentals(difficulty)
     for _ in range(200):
-        kind, tonic = _pick(rng, kinds), _pick(rng, _roots(difficulty))
+        kind, tonic = pick(rng, kinds), pick(rng, roots(difficulty))
         pitches = scale_pitches(tonic, kind)
         if all(accidental_count(p.name) <= limit for p in pitches):
             break
@@ -322,12 +379,12 @@ def _quiz_scale_notes(rng: random.Random, difficulty: int, focus: dict[str, Any]
         pitches = scale_pitches(tonic, kind)
     noun = "mode" if kind in ("dorian", "phrygian", "lydian", "mixolydian", "locrian") else "scale"
     title = f"{display(tonic)} {kind} {noun}"
-    played = _voiced([p.name for p in pitches] + [tonic])
+    played = voiced([p.name for p in pitches] + [tonic])
     return {
         "prompt": f"Name the notes of the {title}, going up from {display(tonic)}.",
         "expected": Expected("notes", tuple(p.name for p in pitches), ordered=True),
         "hints": [
-            f"Use each letter once, starting on {tonic[0]}: {_letters(pitches)}." if len(pitches) == 7
+            f"Use each letter once, starting on {tonic[0]}: {letters(pitches)}." if len(pitches) == 7
             else f"It has {len(pitches)} notes and starts on {display(tonic)}.",
             f"The step pattern is {step_pattern(pitches)}.",
         ],
@@ -337,41 +394,17 @@ def _quiz_scale_notes(rng: random.Random, difficulty: int, focus: dict[str, Any]
     }
 
 
-# Keys are cached: building a music21 Key builds its scale's interval network (~0.5 ms each), and a
-# key-signature question would otherwise build thirty of them. The Keys are only ever read.
-@lru_cache(maxsize=64)
-def _key(name: str) -> key.Key:
-    """The key named by its tonic with case (`E-` is E-flat major, `c#` C-sharp minor)."""
-    return key.Key(name)
-
-
-@lru_cache(maxsize=64)
-def _keys(difficulty: int, modes: tuple[str, ...]) -> tuple[key.Key, ...]:
-    limit = min(7, difficulty + 1)
-    found = []
-    for tonic in TONICS:
-        for mode in modes:
-            k = _key(tonic if mode == "major" else tonic.lower())
-            if abs(k.sharps) <= limit:
-                found.append(k)
-    return tuple(found)
-
-
 @lru_cache(maxsize=128)
 def _related(name: str, relation: str) -> key.Key:
     """The relative or parallel key of the key `name`."""
-    k = _key(name)
-    return _key((k.relative if relation == "relative" else k.parallel).tonicPitchNameWithCase)
+    k = key_of(name)
+    return key_of((k.relative if relation == "relative" else k.parallel).tonicPitchNameWithCase)
 
 
 @lru_cache(maxsize=2)
 def _accidental_order(kind: str) -> tuple[pitch.Pitch, ...]:
     """The order in which sharps (or flats) enter key signatures: C-sharp (C-flat) major's."""
-    return tuple(_key("C#" if kind == "sharps" else "C-").alteredPitches)
-
-
-def _key_name(k: key.Key) -> str:
-    return f"{display(k.tonic)} {k.mode}"
+    return tuple(key_of("C#" if kind == "sharps" else "C-").alteredPitches)
 
 
 def _modes_for(difficulty: int, focus: dict[str, Any]) -> tuple[str, ...]:
@@ -379,22 +412,22 @@ def _modes_for(difficulty: int, focus: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _quiz_key_signature(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
-    k = _pick(rng, _keys(difficulty, _modes_for(difficulty, focus)))
+    k = pick(rng, keys_for(difficulty, _modes_for(difficulty, focus)))
     kind = "sharps" if k.sharps > 0 else "flats"
     if k.sharps == 0:
-        kind = _pick(rng, ["sharps", "flats"])
+        kind = pick(rng, ["sharps", "flats"])
     order = list(_accidental_order(kind))
     relative = _related(k.tonicPitchNameWithCase, "relative")
     altered = display_all(k.alteredPitches) if k.sharps else "none"
     count = abs(k.sharps)
     return {
-        "prompt": f"How many {kind} are in the key signature of {_key_name(k)}?",
+        "prompt": f"How many {kind} are in the key signature of {key_name(k)}?",
         "expected": Expected("number", str(count)),
         "hints": [
             f"{kind.title()} always appear in the order {display_all(order)}.",
-            f"The relative {relative.mode} of {_key_name(k)} is {_key_name(relative)}.",
+            f"The relative {relative.mode} of {key_name(k)} is {key_name(relative)}.",
         ],
-        "explanation": f"{_key_name(k)} has {count} {kind if count != 1 else kind[:-1]}"
+        "explanation": f"{key_name(k)} has {count} {kind if count != 1 else kind[:-1]}"
                        + (f": {altered}." if count else " (no sharps or flats)."),
         "example": {"type": "progression", "key": k.tonicPitchNameWithCase,
                     "numerals": "I IV V I" if k.mode == "major" else "i iv V i"},
@@ -404,26 +437,26 @@ def _quiz_key_signature(rng: random.Random, difficulty: int, focus: dict[str, An
 
 def _quiz_related_key(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
     relation = focus.get("relation", "relative")
-    k = _pick(rng, _keys(difficulty, _modes_for(max(difficulty, 3), focus)))
+    k = pick(rng, keys_for(difficulty, _modes_for(max(difficulty, 3), focus)))
     other = _related(k.tonicPitchNameWithCase, relation)
     if relation == "relative":
         gap = interval.Interval(pitch.Pitch(other.tonic.name + "4"), pitch.Pitch(k.tonic.name + "4"))
         hints = [
-            f"Relative keys share a key signature; {_key_name(k)} has "
+            f"Relative keys share a key signature; {key_name(k)} has "
             f"{abs(k.sharps)} {'sharp' if k.sharps > 0 else 'flat'}{'s' if abs(k.sharps) != 1 else ''}."
-            if k.sharps else f"Relative keys share a key signature; {_key_name(k)} has no sharps or flats.",
+            if k.sharps else f"Relative keys share a key signature; {key_name(k)} has no sharps or flats.",
             f"The tonics are {article(_size(gap))} {_size(gap)} apart.",
         ]
-        why = f"{_key_name(other)} shares {_key_name(k)}'s key signature."
+        why = f"{key_name(other)} shares {key_name(k)}'s key signature."
     else:
         hints = [f"Parallel keys share a tonic: {display(k.tonic)}.",
                  f"Only the mode changes from {k.mode} to {other.mode}."]
-        why = f"{_key_name(other)} has the same tonic as {_key_name(k)}."
+        why = f"{key_name(other)} has the same tonic as {key_name(k)}."
     return {
-        "prompt": f"What is the {relation} {other.mode} of {_key_name(k)}?",
+        "prompt": f"What is the {relation} {other.mode} of {key_name(k)}?",
         "expected": Expected("key", f"{other.tonic.name} {other.mode}"),
         "hints": hints,
-        "explanation": f"The {relation} {other.mode} of {_key_name(k)} is {_key_name(other)}. {why}",
+        "explanation": f"The {relation} {other.mode} of {key_name(k)} is {key_name(other)}. {why}",
         "example": {"type": "progression", "key": other.tonicPitchNameWithCase,
                     "numerals": "I IV V I" if other.mode == "major" else "i iv V i"},
         "data": {"key": k.tonicPitchNameWithCase, "relation": relation},
@@ -435,14 +468,51 @@ def _size(gap: interval.Interval) -> str:
     return simple.niceName.lower()
 
 
+_DEGREE_NAMES = {1: "tonic", 2: "supertonic", 3: "mediant", 4: "subdominant", 5: "dominant", 6: "submediant"}
+
+
+def _quiz_scale_degree(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
+    k = pick(rng, keys_for(difficulty, _modes_for(difficulty, focus)))
+    degree = pick(rng, list(focus.get("degrees") or range(2, 8)))
+    tonic = k.tonic.name
+    natural = scale_pitches(tonic, "major" if k.mode == "major" else "natural minor")
+    seventh = None
+    if degree == 7:
+        seventh = "leading tone" if k.mode == "major" else focus.get("seventh") or pick(
+            rng, ["leading tone", "subtonic"])
+    note = pitch.Pitch(k.getLeadingTone().name if seventh == "leading tone" else natural[degree - 1].name)
+    name = seventh or _DEGREE_NAMES[degree]
+    asked = {
+        None: f"scale degree {degree}, the {name}",
+        "leading tone": "the leading tone, the 7th degree a semitone below the tonic",
+        "subtonic": "the subtonic, the 7th degree a whole step below the tonic",
+    }[seventh]
+    raised = natural[6].name != note.name and degree == 7
+    return {
+        "prompt": f"In {key_name(k)}, which note is {asked}?",
+        "expected": Expected("note", note.name),
+        "hints": [
+            f"Count up the scale from the tonic, {display(tonic)}, which is degree 1.",
+            f"The {display(tonic)} {'major' if k.mode == 'major' else 'natural minor'} scale is "
+            f"{display_all(natural)}." + (" The leading tone raises its 7th degree." if raised else ""),
+        ],
+        "explanation": f"In {key_name(k)}, the {name} (degree {degree}) is {display(note)}."
+                       + (f" It raises the natural minor's {display(natural[6])} a semitone so that it "
+                          f"leads up to {display(tonic)}, as in the harmonic minor scale." if raised else ""),
+        "example": {"type": "melody", "pitches": " ".join(p.nameWithOctave for p in voiced(
+            [*(p.name for p in natural[: degree - 1]), note.name] + ([tonic] if degree == 7 else [])))},
+        "data": {"key": k.tonicPitchNameWithCase, "degree": degree, "seventh": seventh},
+    }
+
+
 # ------------------------------------------------------------------------------ notes, accidentals
 def _quiz_note_step(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
     steps = {"whole step": "M2", "half step": "m2"}
-    label = focus.get("step") or _pick(rng, sorted(steps))
-    direction = _pick(rng, ["above", "below"]) if difficulty >= 2 else "above"
-    limit = _max_accidentals(difficulty)
+    label = focus.get("step") or pick(rng, sorted(steps))
+    direction = pick(rng, ["above", "below"]) if difficulty >= 2 else "above"
+    limit = max_accidentals(difficulty)
     for _ in range(200):
-        start = pitch.Pitch(_pick(rng, _roots(difficulty)) + "4")
+        start = pitch.Pitch(pick(rng, roots(difficulty)) + "4")
         ivl = interval.Interval(steps[label])
         target = (ivl if direction == "above" else ivl.reverse()).transposePitch(start)
         if accidental_count(target.name) <= limit:
@@ -452,19 +522,19 @@ def _quiz_note_step(rng: random.Random, difficulty: int, focus: dict[str, Any]) 
         "prompt": f"Which note is a {label} {direction} {display(start)}? Use the neighbouring letter name.",
         "expected": Expected("note", target.name),
         "hints": [
-            f"A {label} is {_semitone_words(abs(ivl.semitones))}.",
+            f"A {label} is {semitone_words(abs(ivl.semitones))}.",
             f"The answer is written with the letter {letter}.",
         ],
         "explanation": f"A {label} {direction} {display(start)} is {display(target)} "
-                       f"({_semitone_words(abs(ivl.semitones))}, next letter name).",
+                       f"({semitone_words(abs(ivl.semitones))}, next letter name).",
         "example": {"type": "melody", "pitches": f"{start.nameWithOctave} {target.nameWithOctave}"},
         "data": {"start": start.nameWithOctave, "interval": steps[label], "direction": direction},
     }
 
 
 def _quiz_alteration(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
-    way = focus.get("way") or _pick(rng, ["raise", "lower"])
-    start = pitch.Pitch(_pick(rng, NATURALS if difficulty < 4 else _roots(difficulty)) + "4")
+    way = focus.get("way") or pick(rng, ["raise", "lower"])
+    start = pitch.Pitch(pick(rng, NATURALS if difficulty < 4 else roots(difficulty)) + "4")
     if accidental_count(start.name) and (start.accidental.alter > 0) == (way == "raise") and difficulty < 7:
         start = pitch.Pitch(start.step + "4")  # keep to single accidentals below level 7
     ivl = interval.Interval("A1")
@@ -488,7 +558,7 @@ def _quiz_enharmonic(rng: random.Random, difficulty: int, focus: dict[str, Any])
     choices = ["C#", "D#", "F#", "G#", "A#", "D-", "E-", "G-", "A-", "B-"]
     if difficulty >= 5:
         choices += ["E#", "B#", "C-", "F-"]
-    start = pitch.Pitch(_pick(rng, choices) + "4")
+    start = pitch.Pitch(pick(rng, choices) + "4")
     twin = start.getEnharmonic()
     return {
         "prompt": f"Which note sounds the same as {display(start)} but is written with the letter "
@@ -518,8 +588,8 @@ def _quiz_beats(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> d
     if not values:
         values = [v for v in _VALUES if v[1] == focus.get("dots")]
     for _ in range(200):
-        ts = meter.TimeSignature(_pick(rng, meters))
-        kind, dots = _pick(rng, values)
+        ts = meter.TimeSignature(pick(rng, meters))
+        kind, dots = pick(rng, values)
         length = Fraction(duration.Duration(type=kind, dots=dots).quarterLength)
         beat = Fraction(ts.beatDuration.quarterLength)
         beats = length / beat
@@ -549,21 +619,98 @@ def _quiz_beats(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> d
 
 
 # ------------------------------------------------------------------------------- ear training
+_EAR_PLAYS = ("ascending", "descending", "harmonic")
+_EAR_PROMPTS = {
+    "both": "Listen: the two notes are played one after the other, then together. Name the interval.",
+    "ascending": "Listen: two notes, one after the other. Name the interval.",
+    "descending": "Listen: two notes, one after the other. Name the interval.",
+    "harmonic": "Listen: two notes sound together. Name the interval.",
+}
+
+
 def _quiz_ear_interval(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
+    """Heard melodically (rising, falling) or harmonically; up to level 2 rising, then together."""
     names = [n for n in _interval_names(max(1, difficulty - 1), focus) if n not in ("A1", "d4", "A5")]
     low, high, _ = _interval_pair(rng, difficulty, names or ["P5"])
+    play = pick(rng, list(focus.get("play") or (_EAR_PLAYS if difficulty >= 3 else ["both"])))
     ivl = interval.Interval(low, high)
     words = ivl.niceName.lower()
+    heard = {
+        "both": f"{with_octave(low)} up to {with_octave(high)}",
+        "ascending": f"{with_octave(low)} up to {with_octave(high)}",
+        "descending": f"{with_octave(high)} down to {with_octave(low)}",
+        "harmonic": f"{with_octave(low)} and {with_octave(high)} together",
+    }[play]
+    hints = [f"It spans {semitone_words(ivl.semitones)}.",
+             f"It is some kind of {number_word(ivl.generic.undirected)}."]
+    if play == "descending":
+        hints.insert(0, "The second note is lower: a falling interval is named like the rising one.")
+    elif play == "harmonic":
+        hints.insert(0, "Pick out the lower note, then sing up from it to the upper one.")
+    first, second = (high, low) if play == "descending" else (low, high)
+    pitches = f"{first.nameWithOctave} {second.nameWithOctave}"
+    example: dict[str, Any] = {"type": "interval", "pitches": pitches}
+    if play != "both":
+        example["play"] = "harmonic" if play == "harmonic" else "melodic"
     return {
-        "prompt": "Listen: the two notes are played one after the other, then together. Name the interval.",
+        "prompt": _EAR_PROMPTS[play],
         "expected": Expected("interval", ivl.name),
-        "hints": [
-            f"It spans {_semitone_words(ivl.semitones)}.",
-            f"It is some kind of {_number_word(ivl.generic.undirected)}.",
-        ],
-        "explanation": f"You heard {display(low)} up to {display(high)}: {article(words)} {words}.",
-        "example": {"type": "interval", "pitches": f"{low.nameWithOctave} {high.nameWithOctave}"},
-        "data": {"lower": low.nameWithOctave, "upper": high.nameWithOctave},
+        "hints": hints,
+        "explanation": f"You heard {heard}: {article(words)} {words}.",
+        "example": example,
+        "data": {"lower": low.nameWithOctave, "upper": high.nameWithOctave, "play": play},
+    }
+
+
+_EAR_SCALE_LEVELS = [
+    (1, ["major", "natural minor"]),
+    (3, ["harmonic minor"]),
+    (4, ["melodic minor", "major pentatonic", "minor pentatonic"]),
+    (5, ["dorian", "mixolydian", "lydian"]),
+    (6, ["phrygian", "locrian", "whole-tone"]),
+    (7, ["blues", "chromatic"]),
+]
+_SCALE_TRAITS = {
+    "major": "It is major: a major third above the tonic, and a leading tone a semitone below the top.",
+    "natural minor": "It is minor, with a minor third, minor sixth and minor seventh above the tonic.",
+    "harmonic minor": "It is natural minor with a raised 7th, which leaves an augmented second between the "
+                      "6th and 7th degrees.",
+    "melodic minor": "It is natural minor with the 6th and 7th raised going up: a major scale with a minor "
+                     "third.",
+    "dorian": "It is a minor mode with a major sixth.", "phrygian": "It is a minor mode with a minor second.",
+    "lydian": "It is a major mode with an augmented fourth.",
+    "mixolydian": "It is a major mode with a minor seventh.",
+    "locrian": "It is the mode with a minor second and a diminished fifth above the tonic.",
+    "major pentatonic": "It has five notes: the major scale without its 4th and 7th degrees.",
+    "minor pentatonic": "It has five notes: the natural minor scale without its 2nd and 6th degrees.",
+    "whole-tone": "It has six notes, each a whole step from the next.",
+    "blues": "It is the minor pentatonic with the diminished fifth added (the blue note).",
+    "chromatic": "It has all twelve semitones.",
+}
+
+
+def _quiz_ear_scale(rng: random.Random, difficulty: int, focus: dict[str, Any]) -> dict[str, Any]:
+    pool = list(focus.get("scales") or level_pool(_EAR_SCALE_LEVELS, difficulty))
+    kind, tonic = pick(rng, pool), pick(rng, roots(min(difficulty, 4)))
+    pitches = scale_pitches(tonic, kind)
+    played = voiced([*(p.name for p in pitches), tonic], octave=4 if tonic[0] in "CDEF" else 3)
+    thirds = {interval.Interval(played[0], p).semitones % 12 for p in played} & {3, 4}
+    third = ""
+    if len(thirds) == 1:
+        third = f" The third above the tonic is {'minor' if thirds == {3} else 'major'}."
+    choices = "Which scale or mode is it?"
+    if len(pool) <= 4:
+        choices = f"Is it {', '.join(pool[:-1])} or {pool[-1]}?"
+    title = canonical(Expected("scale", kind))
+    return {
+        "prompt": f"Listen: a scale played up from its tonic. {choices}",
+        "expected": Expected("scale", kind),
+        "hints": [f"It has {len(pitches)} different notes.{third}",
+                  f"Its steps are {step_pattern(pitches)}."],
+        "explanation": f"You heard the {display(tonic)} {title}: {display_all(played)}. "
+                       f"{_SCALE_TRAITS[kind]}",
+        "example": {"type": "scale", "pitches": " ".join(p.nameWithOctave for p in played)},
+        "data": {"tonic": tonic, "kind": kind, "pool": pool},
     }
 
 
@@ -587,101 +734,12 @@ SKILLS = {
     "beats": _quiz_beats,
     "ear_interval": _quiz_ear_interval,
     "ear_chord": _quiz_ear_chord,
-}
-
-
-# ------------------------------------------------------------------------------------ coverage
-_INTERVAL_SKILLS = ("interval_name", "interval_semitones", "interval_build")
-_ONE_INTERVAL = {
-    "unison": "P1", "minor_second": "m2", "major_second": "M2", "minor_third": "m3", "major_third": "M3",
-    "perfect_fourth": "P4", "perfect_fifth": "P5", "minor_sixth": "m6", "major_sixth": "M6",
-    "minor_seventh": "m7", "major_seventh": "M7", "octave_interval": "P8", "tritone": "A4",
-    "augmented_fourth": "A4", "diminished_fifth": "d5", "augmented_second": "A2",
-    "diminished_seventh_interval": "d7", "augmented_sixth_interval": "A6", "chromatic_semitone": "A1",
-    "diatonic_semitone": "m2", "minor_ninth": "m9", "major_ninth": "M9", "minor_tenth": "m10",
-    "major_tenth": "M10", "perfect_eleventh": "P11", "augmented_eleventh": "A11", "perfect_twelfth": "P12",
-    "major_thirteenth": "M13",
-}
-_ONE_QUALITY = {
-    "major_triad": "major", "minor_triad": "minor", "diminished_triad": "diminished",
-    "augmented_triad": "augmented", "dominant_seventh_chord": "dominant seventh",
-    "major_seventh_chord": "major seventh", "minor_seventh_chord": "minor seventh",
-    "half_diminished_seventh_chord": "half-diminished seventh",
-    "diminished_seventh_chord": "diminished seventh",
-}
-_ONE_SCALE = {
-    "major_scale": "major", "natural_minor_scale": "natural minor", "harmonic_minor_scale": "harmonic minor",
-    "melodic_minor_scale": "melodic minor", "ionian_mode": "ionian", "dorian_mode": "dorian",
-    "phrygian_mode": "phrygian", "lydian_mode": "lydian", "mixolydian_mode": "mixolydian",
-    "aeolian_mode": "aeolian", "locrian_mode": "locrian", "major_pentatonic_scale": "major pentatonic",
-    "minor_pentatonic_scale": "minor pentatonic",
-}
-_ONE_VALUE_METERS = {
-    "common_time": ["4/4"], "cut_time": ["2/2"], "three_four_time": ["3/4"], "six_eight_time": ["6/8"],
-    "twelve_eight_time": ["12/8"], "simple_meter": ["2/4", "3/4", "4/4"],
-    "compound_meter": ["6/8", "9/8", "12/8"], "duple_meter": ["2/4", "2/2", "6/8"],
-    "triple_meter": ["3/4", "9/8"], "quadruple_meter": ["4/4", "12/8"],
-}
-
-# concept id -> (skills, focus)
-COVERAGE: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    **{cid: (_INTERVAL_SKILLS, {"intervals": [name]}) for cid, name in _ONE_INTERVAL.items()},
-    "semitone": (("interval_semitones", "note_step"), {"intervals": ["m2"], "step": "half step"}),
-    "whole_step": (("interval_semitones", "note_step"), {"intervals": ["M2"], "step": "whole step"}),
-    "interval": (_INTERVAL_SKILLS, {}),
-    "generic_interval": (("interval_name",), {}),
-    "interval_quality": (("interval_name", "interval_semitones"), {}),
-    "simple_intervals": (_INTERVAL_SKILLS, {}),
-    "melodic_interval": (("interval_name", "interval_build"), {}),
-    "harmonic_interval": (("interval_name", "interval_build"), {}),
-    "perfect_intervals": (_INTERVAL_SKILLS, {"intervals": ["P1", "P4", "P5", "P8"]}),
-    "augmented_and_diminished_intervals": (_INTERVAL_SKILLS, {"intervals": ["A4", "d5", "A2", "d7", "A6"]}),
-    "enharmonic_intervals": (("interval_name",), {"intervals": ["A4", "d5", "A2", "m3"]}),
-    "compound_intervals": (_INTERVAL_SKILLS, {"intervals": ["m9", "M9", "m10", "M10", "P11", "P12"]}),
-    "interval_inversion": (("interval_inversion",), {}),
-    **{cid: (("chord_notes", "chord_quality"), {"qualities": [q]}) for cid, q in _ONE_QUALITY.items()},
-    "chord": (("chord_notes", "chord_quality"), {"qualities": list(_TRIADS)}),
-    "triad": (("chord_notes", "chord_quality"), {"qualities": list(_TRIADS)}),
-    "chord_members": (("chord_notes",), {"qualities": ["major", "minor"]}),
-    "seventh_chords": (("chord_notes", "chord_quality"), {"qualities": list(_SEVENTHS)}),
-    "arpeggio": (("chord_notes",), {"qualities": ["major", "minor"]}),
-    **{cid: (("scale_notes",), {"scales": [s]}) for cid, s in _ONE_SCALE.items()},
-    "scale": (("scale_notes",), {}),
-    "diatonic_scale": (("scale_notes",), {"scales": ["major", "natural minor"]}),
-    "modes": (("scale_notes",), {"scales": ["dorian", "phrygian", "lydian", "mixolydian", "locrian"]}),
-    "key_signature": (("key_signature",), {}),
-    "key_signature_identification": (("key_signature",), {}),
-    "order_of_sharps": (("key_signature",), {}),
-    "order_of_flats": (("key_signature",), {}),
-    "relative_keys": (("related_key",), {"relation": "relative"}),
-    "parallel_keys": (("related_key",), {"relation": "parallel"}),
-    "note_names": (("note_step",), {}),
-    "keyboard_layout": (("note_step",), {}),
-    "accidentals": (("alteration", "note_step"), {}),
-    "sharp": (("alteration",), {"way": "raise"}),
-    "flat": (("alteration",), {"way": "lower"}),
-    "enharmonic_equivalents": (("enharmonic",), {}),
-    "note_values": (("beats",), {}),
-    "whole_note": (("beats",), {"meters": ["4/4"]}),
-    "half_note": (("beats",), {"meters": ["4/4", "3/4"]}),
-    "quarter_note": (("beats",), {"meters": ["4/4", "3/4", "2/4"]}),
-    "dotted_notes": (("beats",), {"dots": 1}),
-    "double_dotted_notes": (("beats",), {"dots": 2}),
-    "time_signature": (("beats",), {}),
-    "meter": (("beats",), {}),
-    **{cid: (("beats",), {"meters": m}) for cid, m in _ONE_VALUE_METERS.items()},
-    "interval_recognition": (("ear_interval",), {}),
-    "relative_pitch": (("ear_interval",), {}),
-    "chord_quality_recognition": (("ear_chord",), {"qualities": list(_TRIADS)}),
-    "major_minor_discrimination": (("ear_chord",), {"qualities": ["major", "minor"]}),
-}
-
-# Where a concept with no covered prerequisite borrows its questions.
-CATEGORY_FALLBACK = {
-    "intervals": "interval", "chords": "triad", "scales": "major_scale", "keys": "key_signature",
-    "rhythm": "note_values", "notation": "note_names", "ear_training": "interval_recognition",
-    "harmony": "triad", "jazz_pop": "seventh_chords", "counterpoint": "interval",
-    "expression": "note_values", "form": "note_values", "technique": "note_names",
+    "interval_name_down": _quiz_interval_name_down,
+    "interval_harmonic": _quiz_interval_harmonic,
+    "interval_build_down": _quiz_interval_build_down,
+    "scale_degree": _quiz_scale_degree,
+    "ear_scale": _quiz_ear_scale,
+    **HARMONY_SKILLS,
 }
 
 
@@ -717,6 +775,7 @@ def make_question(
         raise ValueError("difficulty runs from 1 to 8")
     tested = covering_concept(concept_id, concepts)
     skills, focus = COVERAGE[tested]
-    skill = skills[rng.randrange(len(skills))]
+    usable = [s for s in skills if SKILL_LEVELS.get(s, 1) <= difficulty] or list(skills)
+    skill = usable[rng.randrange(len(usable))]
     parts = SKILLS[skill](rng, difficulty, focus)
     return Question(concept_id=tested, requested_id=concept_id, skill=skill, **parts)

@@ -8,58 +8,14 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from music21 import chord, duration, interval, key, meter, pitch
+from music21 import interval
 
 from kg.curriculum import Concept, realize_example
-from music.answers import Expected, check
+from music.answers import check
 from music.quiz import COVERAGE, Question, covering_concept, make_question, topics
-from music.theory import scale_pitches
+from tests.music.recompute import recomputed
 
 COVERED = sorted(COVERAGE)
-
-
-def recomputed(q: Question) -> Expected:
-    """The expected answer worked out again from the question's inputs, straight from music21."""
-    d = q.data
-    if q.skill in ("interval_name", "ear_interval"):
-        return Expected("interval", interval.Interval(pitch.Pitch(d["lower"]), pitch.Pitch(d["upper"])).name)
-    if q.skill == "interval_semitones":
-        return Expected("number", str(interval.Interval(d["interval"]).semitones))
-    if q.skill == "interval_build":
-        return Expected("note", interval.Interval(d["interval"]).transposePitch(pitch.Pitch(d["lower"])).name)
-    if q.skill == "interval_inversion":
-        return Expected("interval", interval.Interval(d["interval"]).complement.name)
-    if q.skill == "chord_notes":
-        return Expected("notes", tuple(pitch.Pitch(p).name for p in d["pitches"]), ordered=False)
-    if q.skill in ("chord_quality", "ear_chord"):
-        common = chord.Chord(d["pitches"]).commonName
-        return Expected("quality", common.removesuffix(" chord").removesuffix(" triad"))
-    if q.skill == "scale_notes":
-        return Expected("notes", tuple(p.name for p in scale_pitches(d["tonic"], d["kind"])))
-    if q.skill == "key_signature":
-        return Expected("number", str(abs(key.Key(d["key"]).sharps)))
-    if q.skill == "related_key":
-        k = key.Key(d["key"])
-        other = k.relative if d["relation"] == "relative" else k.parallel
-        return Expected("key", f"{other.tonic.name} {other.mode}")
-    if q.skill == "note_step":
-        ivl = interval.Interval(d["interval"])
-        ivl = ivl if d["direction"] == "above" else ivl.reverse()
-        return Expected("note", ivl.transposePitch(pitch.Pitch(d["start"])).name)
-    if q.skill == "alteration":
-        start = pitch.Pitch(d["start"])
-        return Expected("note", pitch.Pitch(start.step, accidental=(start.alter + (1 if d["way"] == "raise"
-                                                                                       else -1))).name)
-    if q.skill == "enharmonic":
-        start = pitch.Pitch(d["start"])
-        spellings = [start.getEnharmonic(), *start.getAllCommonEnharmonics()]
-        twin = next(p for p in spellings if p.step == d["letter"])
-        return Expected("note", twin.name)
-    if q.skill == "beats":
-        ts = meter.TimeSignature(d["meter"])
-        length = Fraction(duration.Duration(type=d["type"], dots=d["dots"]).quarterLength)
-        return Expected("number", str(length / Fraction(ts.beatDuration.quarterLength)))
-    raise AssertionError(f"no independent check for {q.skill}")
 
 
 def variants(q: Question) -> list[str]:
@@ -89,6 +45,17 @@ def variants(q: Question) -> list[str]:
         return [f"{tonic.replace('-', 'b')} {mode}", f"{spoken} {mode}"]
     if e.kind == "quality":
         return [f"{e.value} chord", str(e.value).upper()]
+    if e.kind == "inversion":
+        position, size = (int(v) for v in e.value)
+        return [("root", "1st", "2nd", "3rd")[position], ("5/3", "6/3", "64")[position] if size == 3
+                else ("7", "65", "4/3", "2")[position]]
+    if e.kind == "roman":
+        figure = str(e.value[0])
+        return [figure, figure.replace("o", " dim").replace("ø7", " half-diminished 7").replace("65", "6/5")]
+    if e.kind == "scale":
+        return [str(e.value).upper(), f"the {e.value} scale"]
+    if e.kind == "cadence":
+        return [str(e.value[1]), f"{e.value[0]} cadence".upper()]
     return []
 
 
@@ -110,7 +77,8 @@ def test_every_question_is_right_by_music21_and_accepts_its_answer(
 
 
 def test_the_same_seed_gives_the_same_question(concepts: dict[str, Concept]) -> None:
-    for cid in ("major_third", "triad", "dorian_mode", "six_eight_time", "relative_keys"):
+    for cid in ("major_third", "triad", "dorian_mode", "six_eight_time", "relative_keys", "chord_inversions",
+                "roman_numerals", "cadence", "scale_recognition", "melodic_interval"):
         first = make_question(cid, concepts, random.Random(7), 5)
         again = make_question(cid, concepts, random.Random(7), 5)
         assert first == again
@@ -161,6 +129,20 @@ def test_topics_cover_the_core_areas(concepts: dict[str, Concept]) -> None:
                 "dorian_mode", "note_names", "accidentals", "dotted_notes", "interval_recognition",
                 "chord_quality_recognition"):
         assert cid in covered
+
+
+def test_every_covered_concept_is_in_the_curriculum_and_every_skill_exists(
+    concepts: dict[str, Concept]
+) -> None:
+    from music.quiz import SKILLS
+
+    assert set(COVERAGE) <= set(concepts)
+    assert {skill for skills, _ in COVERAGE.values() for skill in skills} <= set(SKILLS)
+    for cid in ("melodic_interval", "harmonic_interval", "chord_inversions", "first_inversion",
+                "third_inversion_seventh_chord", "roman_numerals", "diatonic_chords_minor",
+                "diatonic_seventh_chords", "primary_chords", "scale_degrees", "cadence",
+                "perfect_authentic_cadence", "phrygian_half_cadence", "scale_recognition"):
+        assert covering_concept(cid, concepts) == cid
 
 
 def test_difficulty_outside_one_to_eight_is_refused(concepts: dict[str, Concept]) -> None:
