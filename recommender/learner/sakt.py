@@ -9,7 +9,9 @@ rare skills still get a sensible prior). Attention also fades with the number of
 the two (a learned rate per head, as in ALiBi), AKT's forgetting in its simplest form.
 
 Sequences are cut into windows of `window` answers; each window starts from the answer before it
-(or a start token), as the DKVMN-preprocessed benchmark files are usually read.
+(or a start token). Windows overlap by `window - stride` answers, and an answer is predicted from
+the window that shows it the longest history: without the overlap, the first answers of every
+window would be predicted from almost nothing.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ class SAKTConfig:
     heads: int = 4
     layers: int = 1
     dropout: float = 0.2
-    window: int = 100
-    epochs: int = 40
+    window: int = 150
+    stride: int | None = 25  # a new window every `stride` answers; None: half a window
+    epochs: int = 80
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-5
@@ -108,17 +111,26 @@ class SAKTNet(nn.Module):
 Window = tuple[list[int], list[int], list[int]]
 
 
-def _windows(data: Sequence[Responses], skills: int, window: int) -> list[Window]:
-    """(history, skills, correct) per window of each learner's answers."""
+def _windows(data: Sequence[Responses], skills: int, window: int, stride: int | None = None) -> list[Window]:
+    """(history, skills, correct) per window of each learner's answers, a window every `stride`."""
     start = 2 * skills
+    stride = stride or window
     out = []
     for r in data:
         inter = [s + skills * c for s, c in zip(r.skills, r.correct, strict=True)]
-        for k in range(0, len(r), window):
+        k = 0
+        while k < len(r):
             n = min(window, len(r) - k)
             hist = [inter[k - 1] if k else start, *inter[k : k + n - 1]]
             out.append((hist, list(r.skills[k : k + n]), list(r.correct[k : k + n])))
+            if k + window >= len(r):
+                break
+            k += stride
     return out
+
+
+def _stride(config: SAKTConfig) -> int:
+    return min(config.window, max(1, config.stride or config.window // 2))
 
 
 def _batch(rows: Sequence[Window], skills: int, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -156,7 +168,7 @@ class SAKT:
         rng = random.Random(c.seed)
         self.skills = max(skills or 0, n_skills(train), n_skills(valid))
         self.net = SAKTNet(self.skills, c).to(self.device)
-        rows = _windows(train, self.skills, c.window)
+        rows = _windows(train, self.skills, c.window, _stride(c))
         optimizer = torch.optim.Adam(self.net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         best, best_state, waited = -math.inf, None, 0
         for epoch in range(c.epochs):
@@ -199,16 +211,18 @@ class SAKT:
             raise ValueError(f"skills {unknown[:5]} were not in the training data ({self.skills} skills)")
         self.net.eval()
         out: list[list[float]] = [[] for _ in data]
-        owners = []
+        owners: list[tuple[int, int]] = []
         rows = []
+        window, stride = self.config.window, _stride(self.config)
         for i, r in enumerate(data):
-            for w in _windows([r], self.skills, self.config.window):
+            for j, w in enumerate(_windows([r], self.skills, window, stride)):
                 rows.append(w)
-                owners.append(i)
+                owners.append((i, 0 if j == 0 else window - stride))  # answers earlier windows lacked
         for k in range(0, len(rows), 256):
             chunk = rows[k : k + 256]
             hist, sk, _, _ = _batch(chunk, self.skills, self.device)
             probs = torch.sigmoid(self.net(hist, sk)).cpu().numpy()
             for j, (_, s, _) in enumerate(chunk):
-                out[owners[k + j]].extend(probs[j, : len(s)].tolist())
+                learner, first = owners[k + j]
+                out[learner].extend(probs[j, first : len(s)].tolist())
         return [np.array(p) for p in out]

@@ -103,6 +103,23 @@ def test_windows_start_from_the_answer_before_them() -> None:
     assert windows == [([start, 3], [0, 1], [1, 0]), ([1, 5], [2, 0], [1, 1]), ([3], [1], [0])]
 
 
+def test_overlapping_windows_step_by_the_stride_and_end_with_the_last_answer() -> None:
+    learner = Responses("x", (0, 1, 2, 0, 1), (1, 0, 1, 1, 0))
+
+    windows = _windows([learner], skills=3, window=4, stride=2)
+
+    assert windows == [([6, 3, 1, 5], [0, 1, 2, 0], [1, 0, 1, 1]), ([1, 5, 3], [2, 0, 1], [1, 1, 0])]
+
+
+def test_every_answer_gets_one_prediction_whatever_the_windows() -> None:
+    rng = random.Random(1)
+    lengths = (1, 7, 10, 23)
+    data = [Responses(f"l{i}", tuple(rng.randrange(4) for _ in range(n)),
+                      tuple(rng.randrange(2) for _ in range(n))) for i, n in enumerate(lengths)]
+    model = SAKT(SAKTConfig(dim=8, heads=1, window=6, stride=4, epochs=1)).fit(data, data)
+    assert [len(p) for p in model.predict(data)] == [1, 7, 10, 23]
+
+
 def test_sakt_learns_which_skills_a_learner_has_mastered() -> None:
     """Each learner knows a random half of the skills: answers on a skill repeat, and only the
     learner's past answers on it tell whether the next is right."""
