@@ -11,8 +11,11 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+PRACTICE_PASS = 0.8  # a recording counts as a right answer when this share of its notes was right
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ def split_learners(
     order = list(range(len(data)))
     random.Random(seed).shuffle(order)
     cut = round(len(data) * share)
+    if share > 0 and len(data) > 1:
+        cut = min(max(cut, 1), len(data) - 1)  # both sides keep at least one learner
     held = set(order[:cut])
     return [r for i, r in enumerate(data) if i not in held], [r for i, r in enumerate(data) if i in held]
 
@@ -78,3 +83,32 @@ def answer_auc(predicted: Sequence[np.ndarray], data: Sequence[Responses]) -> fl
 
     answers = np.concatenate([np.array(r.correct) for r in data])
     return float(roc_auc_score(answers, np.concatenate(predicted)))
+
+
+def graded_sequences(
+    events: Iterable[Any], index: dict[str, int] | None = None
+) -> tuple[list[Responses], dict[str, int]]:
+    """The tutor's own logs as knowledge-tracing data: each learner's graded answers in time order.
+
+    `events` are the conversation store's behaviour events (anything with `learner_id`, `kind`,
+    `concept`, `outcome`, `at`): quiz answers ("correct" / "wrong") and practice results (right when
+    the recording scored at least PRACTICE_PASS). Concepts get skill ids from `index`, extended with
+    any concept it lacks; the index is returned with the sequences."""
+    index = dict(index or {})
+    by_learner: dict[str, list[tuple[Any, int, int]]] = {}
+    for k, event in enumerate(events):
+        if event.concept is None:
+            continue
+        if event.kind == "quiz_answer" and event.outcome in ("correct", "wrong"):
+            right = int(event.outcome == "correct")
+        elif event.kind == "practice_result" and event.value is not None:
+            right = int(float(event.value) >= PRACTICE_PASS)
+        else:
+            continue
+        skill = index.setdefault(event.concept, len(index))
+        by_learner.setdefault(event.learner_id, []).append(((event.at, k), skill, right))
+    out = []
+    for learner, rows in by_learner.items():
+        rows.sort(key=lambda row: row[0])
+        out.append(Responses(learner, tuple(s for _, s, _ in rows), tuple(c for _, _, c in rows)))
+    return out, index

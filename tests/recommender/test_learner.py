@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from recommender.learner.bkt import BKT
 from recommender.learner.sakt import SAKT, SAKTConfig, _windows
-from recommender.learner.sequences import Responses, load_assist, n_skills, split_learners
+from recommender.learner.sequences import Responses, graded_sequences, load_assist, n_skills, split_learners
 
 
 def simulate_bkt(
@@ -150,3 +150,24 @@ def test_sakt_refuses_skills_it_never_saw() -> None:
 
     with pytest.raises(ValueError, match="not in the training data"):
         model.predict([Responses("new", (0, 7), (1, 1))])
+
+
+def test_the_tutors_logs_become_sequences_of_graded_answers_in_time_order() -> None:
+    from datetime import datetime, timedelta
+
+    from bot.store import BehaviorEvent
+
+    t0, day = datetime(2026, 11, 1, 12, 0), timedelta(days=1)
+    events = [
+        BehaviorEvent("ada", "quiz_answer", concept="concept:triad", outcome="correct", at=t0 + 2 * day),
+        BehaviorEvent("ada", "quiz_answer", concept="concept:interval", outcome="wrong", at=t0),
+        BehaviorEvent("ada", "quiz_hint", concept="concept:triad", outcome="hint", at=t0),
+        BehaviorEvent("ada", "practice_result", concept="concept:major_scale", value=0.9, at=t0 + 3 * day),
+        BehaviorEvent("bo", "practice_result", concept="concept:major_scale", value=0.5, at=t0),
+        BehaviorEvent("bo", "explain_concept", concept="concept:triad", at=t0),
+    ]
+
+    data, index = graded_sequences(events, {"concept:interval": 0})
+
+    assert index == {"concept:interval": 0, "concept:triad": 1, "concept:major_scale": 2}
+    assert data == [Responses("ada", (0, 1, 2), (0, 1, 1)), Responses("bo", (2,), (0,))]
