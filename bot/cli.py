@@ -354,6 +354,10 @@ from bot.cli_learner import register as register_learner  # noqa: E402  (issue 6
 
 register_learner(app)
 
+from bot.cli_practice import register as register_practice  # noqa: E402  (issue 6: practice analyze)
+
+register_practice(app)
+
 
 if __name__ == "__main__":
     app()
