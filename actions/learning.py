@@ -350,28 +350,6 @@ class ActionHelp(Action):
         return []
 
 
-class ActionPracticeFeedback(Action):
-    """Until recordings can be analysed, say so plainly and give a target to practise with its sound."""
-
-    def name(self) -> str:
-        return "action_practice_feedback"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        from actions import audio
-
-        concept = node(tracker.get_slot("concept"))
-        example = audio.example_of(concept) if concept else None
-        text = "I can't listen to recordings yet, so I can't judge your playing."
-        if concept is not None and example:
-            text += f" To practise {concept.name}, play along with this: {audio.describe(example)}."
-            sound = audio.attachment(example, concept.name)
-            if sound:
-                dispatcher.utter_message(text=text, attachment=sound)
-                return []
-        dispatcher.utter_message(text=text + ' A quiz will show what\'s solid: say "quiz me".')
-        return []
-
-
 class ActionSessionStart(Action):
     """A new session keeps the learner's profile and progress but not the old conversation's context."""
 

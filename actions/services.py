@@ -7,6 +7,7 @@ from the service layer, so they run the same in-process and in rasa_sdk's action
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,9 @@ from recommender.learner.mastery import Prerequisites
 from recommender.service import RecommenderService
 
 Events = list[dict[str, Any]]  # what an action returns
+# How channels name the recordings they keep (content hash + the format's suffix): a name that
+# does not match can never reach outside the recordings folder.
+RECORDING_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{2,5}")
 DomainDict = dict[str, Any]  # rasa_sdk's `domain` argument
 
 
@@ -28,6 +32,14 @@ class Services:
     curriculum_dir: Path | None = None
     audio_format: str = "wav"  # free to encode; the Telegram channel makes an MP3 twin when it sends
     recommender_service: RecommenderService | None = None  # the tutor loads the active model version
+    recordings_dir: Path | None = None  # learners' recordings; default: `recordings` beside media_dir
+
+    def recording(self, name: str) -> Path | None:
+        """The file of a recording a channel stored, or None for a bad or unknown name."""
+        if not RECORDING_NAME.fullmatch(name):
+            return None
+        path = (self.recordings_dir or self.media_dir.parent / "recordings") / name
+        return path if path.is_file() else None
 
     @cached_property
     def curriculum(self) -> dict[str, Concept]:

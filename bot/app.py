@@ -34,6 +34,7 @@ def create_app(
     handler: Handler,
     *,
     media_dir: Path,
+    recordings_dir: Path | None = None,
     parse: Parse | None = None,
     health: Callable[[], dict[str, Any]] | None = None,
     routers: Iterable[APIRouter] = (),
@@ -79,7 +80,7 @@ def create_app(
         return replies
 
     app.add_middleware(RequestCounter, metrics=metrics)
-    app.include_router(rest_router(guarded))
+    app.include_router(rest_router(guarded, recordings_dir))
     for router in routers:
         app.include_router(router)
 

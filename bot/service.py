@@ -69,6 +69,7 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
     services = actions.services.Services(
         graph=graph,
         media_dir=settings.media_dir,
+        recordings_dir=settings.recordings_dir,
         curriculum_dir=settings.data_dir / "curriculum",
         recommender_service=load_recommender(settings, graph, store),
     )
@@ -133,6 +134,7 @@ def create_service_app(tutor: Tutor) -> FastAPI:
             tutor.engine.handle,
             settings.telegram_token,
             media_dir=settings.media_dir,
+            recordings_dir=settings.recordings_dir,
             secret=settings.telegram_secret,
         )
         if settings.telegram_webhook_url:
@@ -165,6 +167,7 @@ def create_service_app(tutor: Tutor) -> FastAPI:
     return create_app(
         tutor.engine.handle,
         media_dir=settings.media_dir,
+        recordings_dir=settings.recordings_dir,
         parse=tutor.batcher,
         health=health,
         routers=routers,

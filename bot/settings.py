@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         return self.home / "media"
 
     @property
+    def recordings_dir(self) -> Path:
+        """Learners' recordings: kept apart from the public media folder."""
+        return self.home / "recordings"
+
+    @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
 

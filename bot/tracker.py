@@ -47,7 +47,9 @@ class Tracker:
         kind = item.get("event")
         if kind == "user":
             self.turn_start = (dict(self.slots), self.active_loop)
-            self.latest_message = dict(item.get("parse_data") or {}, text=item.get("text"))
+            self.latest_message = dict(
+                item.get("parse_data") or {}, text=item.get("text"), metadata=item.get("metadata") or {}
+            )
             self.latest_action = None
         elif kind == "action":
             self.latest_action = item.get("name")

@@ -1,4 +1,5 @@
-"""Rasa's REST channel: `POST /webhooks/rest/webhook` with `{"sender", "message", "metadata"?}`.
+"""Rasa's REST channel: `POST /webhooks/rest/webhook` with `{"sender", "message", "metadata"?}`,
+and `POST /webhooks/rest/recording?sender=…` with a practice recording as the body.
 
 Validation is strict and explicit so that a bad request gets a 4xx naming the problem, never a
 5xx: body size first (413), then JSON syntax (400), then field presence and types (422).
@@ -9,12 +10,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.messages import Handler, UserMessage
+from bot.recordings import MAX_RECORDING_BYTES, RecordingRejected, save_recording
 
 MAX_BODY_BYTES = 4096
 MAX_SENDER_CHARS = 128
@@ -27,16 +30,23 @@ class BadRequest(Exception):
         self.detail = detail
 
 
-async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """The request body as a JSON object, enforcing the size limit while reading."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, enforcing the size limit while reading (413 past it)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BadRequest(413, f"request body is larger than {limit} bytes")
-    body = b""
+    parts, size = [], 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise BadRequest(413, f"request body is larger than {limit} bytes")
+    return b"".join(parts)
+
+
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request body as a JSON object, enforcing the size limit while reading."""
+    body = await read_body(request, limit)
     try:
         data = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -111,7 +121,7 @@ def error(exc: BadRequest) -> JSONResponse:
     return JSONResponse({"error": exc.detail}, status_code=exc.status)
 
 
-def rest_router(handler: Handler) -> APIRouter:
+def rest_router(handler: Handler, recordings_dir: Path | None = None) -> APIRouter:
     router = APIRouter(tags=["channels"])
 
     @router.post("/webhooks/rest/webhook", summary="Send a message (Rasa REST channel)")
@@ -123,5 +133,30 @@ def rest_router(handler: Handler) -> APIRouter:
         replies = await handler(message)
         # Plain JSON already: answered as is, without FastAPI's per-field encoding pass.
         return replies if isinstance(replies, Response) else JSONResponse(replies)
+
+    if recordings_dir is not None:
+
+        @router.post(
+            "/webhooks/rest/recording",
+            summary="Send a recording of the practice target (the body is the audio file)",
+            description="The body is the recording itself (WAV, OGG/Opus, WebM, MP3, M4A; at most "
+            f"{MAX_RECORDING_BYTES // 2**20} MB) with its Content-Type. The reply is the tutor's, as "
+            "for a message: per-note feedback in `text`, the verdicts in `custom.practice`.",
+        )
+        async def recording(request: Request, sender: str, channel: str = "rest") -> Any:
+            try:
+                message = user_message(
+                    {"sender": sender, "message": "/practice_feedback", "metadata": {"channel": channel}}
+                )
+                body = await read_body(request, MAX_RECORDING_BYTES)
+                name = save_recording(body, recordings_dir, request.headers.get("content-type"),
+                                      request.headers.get("x-filename"))
+            except BadRequest as exc:
+                return error(exc)
+            except RecordingRejected as exc:
+                return error(BadRequest(422, str(exc)))
+            message.metadata["recording"] = name
+            replies = await handler(message)
+            return replies if isinstance(replies, Response) else JSONResponse(replies)
 
     return router

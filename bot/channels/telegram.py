@@ -52,7 +52,9 @@ MAX_UPDATE_BYTES = 1 << 20
 ALLOWED_UPDATES = ("message", "callback_query")
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-TEXT_ONLY = "I can only read text messages for now. Please type your question and I'll do my best."
+TEXT_ONLY = ("I can read text, and listen to voice notes and audio files of your playing. Please type "
+             "your question and I'll do my best.")
+NOT_FETCHED = "I couldn't fetch your recording from Telegram; please send it again."
 EXPIRED_BUTTON = "This button has expired. Please ask me again."
 CHOOSE = "Please choose:"
 
@@ -169,6 +171,30 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """Nothing to free: locks disappear with their last waiter."""
 
 
+VERDICT_MARKS = {"ok": "✓", "wrong_note": "✗", "out_of_tune": "±", "missing": "—", "early": "←", "late": "→"}
+
+
+def verdict_line(custom: Any) -> str | None:
+    """A practice result's notes in one line, since Telegram shows no custom payloads: "C4 ✓ D4 ✓
+    E4 ± (+45¢) F4 ✓ G4 ✓ A4 ✗ (A♯4) …", with a key to the marks."""
+    practice = custom.get("practice") if isinstance(custom, dict) else None
+    notes = practice.get("notes") if isinstance(practice, dict) else None
+    if not isinstance(notes, list) or not notes:
+        return None
+    words = []
+    for n in notes:
+        if not isinstance(n, dict):
+            continue
+        verdict = str(n.get("verdict"))
+        word = f"{n.get('expected', '?')} {VERDICT_MARKS.get(verdict, '?')}"
+        if verdict == "wrong_note" and n.get("played"):
+            word += f" ({str(n['played']).replace('#', '♯')})"
+        elif verdict == "out_of_tune" and isinstance(n.get("cents"), int | float):
+            word += f" ({n['cents']:+.0f}¢)"
+        words.append(word)
+    return " ".join(words) + "\n✓ right  ✗ wrong note  ± out of tune  — missing  ← early  → late"
+
+
 @dataclass
 class _Outgoing:
     """One Bot API call to make for a reply: a text (with an optional keyboard) or a media file."""
@@ -189,6 +215,7 @@ class TelegramChannel:
         token: str,
         *,
         media_dir: Path,
+        recordings_dir: Path | None = None,
         secret: str | None = None,
         base_url: str | None = None,
         base_file_url: str | None = None,
@@ -197,6 +224,7 @@ class TelegramChannel:
     ) -> None:
         self.handler = handler
         self.media_dir = media_dir
+        self.recordings_dir = recordings_dir
         self.secret = secret
         self.payloads = PayloadTable(payload_capacity)
         builder = (
@@ -212,6 +240,11 @@ class TelegramChannel:
         self.application = builder.build()
         self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
+        if recordings_dir is not None:
+            recordings = filters.VOICE | filters.AUDIO | filters.Document.AUDIO | filters.Document.VIDEO
+            self.application.add_handler(
+                MessageHandler(filters.UpdateType.MESSAGE & recordings, self._on_recording)
+            )
         self.application.add_handler(
             MessageHandler(
                 filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, self._on_unsupported
@@ -324,6 +357,35 @@ class TelegramChannel:
         if payload is not None and update.effective_chat is not None:
             await self._converse(update, payload)
 
+    async def _on_recording(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A voice note or audio file: the learner playing the practice target. It is fetched from
+        Telegram, kept, and handed to the tutor as a practice message naming the recording."""
+        from bot.recordings import MAX_RECORDING_BYTES, RecordingRejected, save_recording
+
+        message = update.effective_message
+        media = message and (message.voice or message.audio or message.document)
+        if media is None or update.effective_chat is None or self.recordings_dir is None:
+            return
+        chat_id = update.effective_chat.id
+        if media.file_size and media.file_size > MAX_RECORDING_BYTES:
+            await self._send_text(chat_id, f"That file is too large for me to listen to; please send a "
+                                           f"recording under {MAX_RECORDING_BYTES // 2**20} MB.")
+            return
+        try:
+            data = bytes(await (await media.get_file()).download_as_bytearray())
+            name = save_recording(data, self.recordings_dir, getattr(media, "mime_type", None),
+                                  getattr(media, "file_name", None))
+        except RecordingRejected as exc:
+            await self._send_text(chat_id, str(exc))
+            return
+        except TelegramError:
+            logger.warning("could not download a recording from chat %s", chat_id, exc_info=True)
+            await self._send_text(chat_id, NOT_FETCHED)
+            return
+        incoming = self.user_message(update, "/practice_feedback")
+        incoming.metadata["recording"] = name
+        await self._converse(update, incoming)
+
     async def _on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
             await self._send_text(update.effective_chat.id, TEXT_ONLY)
@@ -331,8 +393,8 @@ class TelegramChannel:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("Telegram update could not be handled", exc_info=context.error)
 
-    async def _converse(self, update: Update, text: str) -> None:
-        message = self.user_message(update, text)
+    async def _converse(self, update: Update, said: str | UserMessage) -> None:
+        message = self.user_message(update, said) if isinstance(said, str) else said
         chat_id = message.metadata["chat_id"]
         try:
             replies = await self.handler(message)
@@ -361,6 +423,9 @@ class TelegramChannel:
                     plan[-1].buttons = buttons
                 else:
                     plan.append(_Outgoing("text", text=CHOOSE, buttons=buttons))
+            notes = verdict_line(reply.get("custom"))
+            if notes:
+                plan.append(_Outgoing("text", text=notes))
             image = reply.get("image")
             if isinstance(image, str) and image:
                 plan.append(_Outgoing("photo", src=image))

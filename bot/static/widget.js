@@ -6,11 +6,15 @@
  * data-server defaults to the script's own origin; data-open="true" starts with the panel open.
  * Everything lives in a shadow root so the host page's styles and ours never meet. Messages go to
  * the Rasa-style REST channel; replies are rendered as DOM nodes built from text, never as HTML.
+ * Practice recordings (the microphone, or an audio file) go to /webhooks/rest/recording; the reply
+ * carries per-note verdicts, drawn as a row of notes.
  */
 (function () {
   "use strict";
 
   var MAX_BODY_BYTES = 4096; // the server's limit on a request body (bot/channels/rest.py)
+  var MAX_RECORDING_BYTES = 10 * 1024 * 1024; // and on a recording (bot/recordings.py)
+  var MAX_RECORDING_MS = 60000;
   var MAX_STORED = 200; // transcript entries kept across reloads
   var TIMEOUT_MS = 30000;
 
@@ -137,6 +141,18 @@
     ".send { border: 0; border-radius: 10px; padding: 0 16px; background: #4b2e83; color: #fff;",
     "  font-weight: 600; cursor: pointer; }",
     ".send:disabled { opacity: .55; cursor: default; }",
+    ".tool { border: 1px solid #b9b2cc; border-radius: 10px; padding: 0 10px; background: #fff;",
+    "  cursor: pointer; font-size: 17px; }",
+    ".tool:disabled { opacity: .55; cursor: default; }",
+    ".tool[aria-pressed='true'] { background: #b3261e; border-color: #b3261e; color: #fff; }",
+    ".tool[hidden] { display: none; }",
+    ".notes { display: flex; flex-wrap: wrap; gap: 4px; margin-top: 8px; padding: 0; list-style: none;",
+    "  white-space: normal; }",
+    ".verdict { border-radius: 6px; padding: 2px 6px; font-size: 13px; border: 1px solid; }",
+    ".verdict.ok { background: #e8f5e9; border-color: #81c784; color: #1b5e20; }",
+    ".verdict.wrong_note, .verdict.missing { background: #fdecec; border-color: #e57373; color: #8a1c1c; }",
+    ".verdict.out_of_tune, .verdict.early, .verdict.late { background: #fff4e0; border-color: #f5a623;",
+    "  color: #7a4b00; }",
     ".note { margin: 0; padding: 0 12px 8px; font-size: 13px; color: #b3261e; background: #fff; }",
     ".note:empty { display: none; }",
     "@media (prefers-reduced-motion: reduce) {",
@@ -204,6 +220,24 @@
   });
   var sendButton = el("button", "send", { type: "submit" });
   sendButton.textContent = "Send";
+  var recordButton = el("button", "tool record", {
+    type: "button",
+    "aria-pressed": "false",
+    "aria-label": "Record yourself playing",
+    title: "Record yourself playing",
+  });
+  recordButton.textContent = "\ud83c\udfa4";
+  recordButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder);
+  var uploadButton = el("button", "tool upload", {
+    type: "button",
+    "aria-label": "Upload a recording (audio file)",
+    title: "Upload a recording (audio file)",
+  });
+  uploadButton.textContent = "\ud83d\udcce";
+  var fileInput = el("input", "sr-only", { type: "file", accept: "audio/*,video/webm", tabindex: "-1" });
+  form.appendChild(recordButton); // the tools first: Tab from the message goes straight to Send
+  form.appendChild(uploadButton);
+  form.appendChild(fileInput);
   form.appendChild(inputLabel);
   form.appendChild(input);
   form.appendChild(sendButton);
@@ -319,6 +353,9 @@
     if (entry.attachment) {
       appendAttachment(bubble, entry.attachment);
     }
+    if (Array.isArray(entry.verdicts) && entry.verdicts.length) {
+      appendVerdicts(bubble, entry.verdicts);
+    }
     if (Array.isArray(entry.buttons) && entry.buttons.length) {
       var group = el("div", "buttons", { role: "group", "aria-label": "Suggested replies" });
       entry.buttons.forEach(function (button, index) {
@@ -342,6 +379,32 @@
     return bubble;
   }
 
+  var SYMBOLS = { ok: "\u2713", wrong_note: "\u2717", out_of_tune: "\u00b1", missing: "\u2014", early: "\u2190",
+    late: "\u2192" };
+  var WORDS = { ok: "right", wrong_note: "wrong note", out_of_tune: "out of tune", missing: "missing",
+    early: "early", late: "late" };
+
+  // One chip per target note: its name and what happened to it (colour, symbol and words).
+  function appendVerdicts(parent, verdicts) {
+    var list = el("ol", "notes", { "aria-label": "How each note went" });
+    verdicts.forEach(function (v) {
+      var kind = Object.prototype.hasOwnProperty.call(WORDS, v.verdict) ? v.verdict : "ok";
+      var words = WORDS[kind];
+      if (kind === "wrong_note" && v.played) {
+        words += ": you played " + v.played;
+      } else if (kind === "out_of_tune" && typeof v.cents === "number") {
+        words += ": " + Math.abs(Math.round(v.cents)) + " cents " + (v.cents < 0 ? "flat" : "sharp");
+      }
+      var chip = el("li", "verdict " + kind, { title: words });
+      chip.textContent = String(v.expected || "?") + " " + SYMBOLS[kind];
+      var spoken = el("span", "sr-only");
+      spoken.textContent = " (" + words + ")";
+      chip.appendChild(spoken);
+      list.appendChild(chip);
+    });
+    parent.appendChild(list);
+  }
+
   var buttonGroups = [];
   var busy = false;
 
@@ -356,6 +419,8 @@
       });
     });
     sendButton.disabled = busy;
+    uploadButton.disabled = busy || recording !== null;
+    recordButton.disabled = busy;
   }
 
   function scrollToEnd() {
@@ -382,6 +447,12 @@
     }
     if (message.attachment && typeof message.attachment === "object") {
       entry.attachment = message.attachment;
+    }
+    var practice = message.custom && message.custom.practice;
+    if (practice && Array.isArray(practice.notes)) {
+      entry.verdicts = practice.notes.map(function (n) {
+        return { expected: n && n.expected, played: n && n.played, verdict: n && n.verdict, cents: n && n.cents };
+      });
     }
     return entry.text || (entry.buttons && entry.buttons.length) || entry.image || entry.attachment
       ? entry
@@ -442,10 +513,12 @@
     return true;
   }
 
-  function errorText(response, data) {
+  function errorText(response, data, recording) {
     var detail = data && typeof data.error === "string" ? data.error : "";
     if (response.status === 413) {
-      return "That message is too long for Etude to read. Please shorten it and try again.";
+      return recording
+        ? "That recording is too large for Etude. Please keep it under a minute."
+        : "That message is too long for Etude to read. Please shorten it and try again.";
     }
     if (response.status >= 400 && response.status < 500) {
       return "Etude couldn't accept that message" + (detail ? ": " + detail : ".");
@@ -462,14 +535,59 @@
       checkLength();
       return;
     }
-    clearError();
     var typed = !choice;
-    var userEntry = { from: "user", text: shown };
-    var userBubble = renderEntry(userEntry);
     if (typed) {
       input.value = "";
       checkLength();
     }
+    deliver(
+      {
+        url: server + "/webhooks/rest/webhook",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: requestBody(message),
+      },
+      { from: "user", text: shown },
+      {
+        choice: choice,
+        typed: typed,
+        restore: function () {
+          if (typed && !input.value) {
+            input.value = message; // keep the learner's words so retrying is one keypress
+          }
+        },
+      }
+    );
+  }
+
+  // A recording of the practice target: the audio itself is the request body.
+  function sendRecording(blob, label) {
+    if (busy) {
+      return;
+    }
+    clearError();
+    if (!blob || !blob.size) {
+      showError("That recording is empty. Please try again.");
+      return;
+    }
+    if (blob.size > MAX_RECORDING_BYTES) {
+      showError("That recording is too large to send (over 10 MB). Please keep it under a minute.");
+      return;
+    }
+    var query = "?sender=" + encodeURIComponent(state.sender) + "&channel=web";
+    deliver(
+      {
+        url: server + "/webhooks/rest/recording" + query,
+        headers: { "Content-Type": blob.type || "application/octet-stream", Accept: "application/json" },
+        body: blob,
+      },
+      { from: "user", text: "\ud83c\udfa4 " + label },
+      { recording: true }
+    );
+  }
+
+  function deliver(request, userEntry, options) {
+    clearError();
+    var userBubble = renderEntry(userEntry);
     busy = true;
     refreshButtons();
     showTyping();
@@ -481,10 +599,10 @@
       }
     }, TIMEOUT_MS);
 
-    fetch(server + "/webhooks/rest/webhook", {
+    fetch(request.url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: requestBody(message),
+      headers: request.headers,
+      body: request.body,
       signal: controller ? controller.signal : undefined,
     })
       .then(function (response) {
@@ -495,7 +613,7 @@
           })
           .then(function (data) {
             if (!response.ok) {
-              throw new Error(errorText(response, data));
+              throw new Error(errorText(response, data, options.recording));
             }
             if (!Array.isArray(data)) {
               throw new Error("Etude sent a reply this chat can't read. Please try again.");
@@ -510,8 +628,8 @@
             entry.used = true;
           }
         });
-        if (choice) {
-          choice.entry.chosen = choice.index;
+        if (options.choice) {
+          options.choice.entry.chosen = options.choice.index;
         }
         state.messages.push(userEntry);
         hideTyping();
@@ -527,8 +645,8 @@
       .catch(function (error) {
         hideTyping();
         userBubble.remove();
-        if (typed && !input.value) {
-          input.value = message; // keep the learner's words so retrying is one keypress
+        if (options.restore) {
+          options.restore();
         }
         var text =
           error && error.name === "AbortError"
@@ -543,11 +661,76 @@
         busy = false;
         refreshButtons();
         scrollToEnd();
-        if (typed && !panel.hidden) {
+        if (options.typed && !panel.hidden) {
           input.focus();
         }
       });
   }
+
+  /* ---------- recording ---------- */
+
+  var recording = null; // { recorder, stream, chunks, started, timer } while the microphone is on
+
+  function startRecording() {
+    clearError();
+    navigator.mediaDevices
+      .getUserMedia({ audio: true })
+      .then(function (stream) {
+        var recorder = new MediaRecorder(stream);
+        recording = { recorder: recorder, stream: stream, chunks: [], started: Date.now(), timer: null };
+        recorder.addEventListener("dataavailable", function (event) {
+          if (recording && event.data && event.data.size) {
+            recording.chunks.push(event.data);
+          }
+        });
+        recorder.addEventListener("stop", function () {
+          var done = recording;
+          recording = null;
+          clearTimeout(done.timer);
+          done.stream.getTracks().forEach(function (track) {
+            track.stop();
+          });
+          recordButton.setAttribute("aria-pressed", "false");
+          recordButton.setAttribute("aria-label", "Record yourself playing");
+          refreshButtons();
+          var seconds = Math.max(1, Math.round((Date.now() - done.started) / 1000));
+          sendRecording(new Blob(done.chunks, { type: recorder.mimeType || "audio/webm" }),
+            "my recording (" + seconds + " s)");
+        });
+        recording.timer = setTimeout(stopRecording, MAX_RECORDING_MS);
+        recorder.start();
+        recordButton.setAttribute("aria-pressed", "true");
+        recordButton.setAttribute("aria-label", "Stop recording and send");
+        refreshButtons();
+      })
+      .catch(function () {
+        showError("Etude can't use your microphone. Allow it in the browser, or send an audio file instead.");
+      });
+  }
+
+  function stopRecording() {
+    if (recording && recording.recorder.state !== "inactive") {
+      recording.recorder.stop();
+    }
+  }
+
+  recordButton.addEventListener("click", function () {
+    if (recording) {
+      stopRecording();
+    } else if (!busy) {
+      startRecording();
+    }
+  });
+  uploadButton.addEventListener("click", function () {
+    fileInput.click();
+  });
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = "";
+    if (file) {
+      sendRecording(file, file.name);
+    }
+  });
 
   /* ---------- opening, closing, keyboard ---------- */
 

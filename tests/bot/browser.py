@@ -54,7 +54,11 @@ def chromium() -> Iterator[Browser]:
     """Headless Debian Chromium, allowed to play audio without a click."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--autoplay-policy=no-user-gesture-required"]
+            executable_path=str(CHROMIUM),
+            headless=True,
+            # audio plays without a click; the microphone is a fake device that beeps, allowed unasked
+            args=["--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
+                  "--use-fake-device-for-media-stream"],
         )
         try:
             yield browser

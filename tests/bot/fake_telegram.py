@@ -2,9 +2,11 @@
 
 It speaks just enough of the Bot API for python-telegram-bot pointed at it with `base_url`:
 `getMe`, `getUpdates` (queued updates, offsets, a short long-poll), `sendMessage`, `sendAudio`
-(multipart upload, recorded), `sendPhoto`, `answerCallbackQuery`, `setWebhook`, `deleteWebhook`
-and `getWebhookInfo`. Every call is recorded with its decoded parameters; unknown methods get
-Telegram's 404 answer and a wrong token its 401, so no test can pass by accident against it.
+(multipart upload, recorded), `sendPhoto`, `answerCallbackQuery`, `setWebhook`, `deleteWebhook`,
+`getWebhookInfo`, and `getFile` with the file download (`/file/bot<token>/<path>`) for files a
+test put there with `add_file` (a learner's voice note, say). Every call is recorded with its
+decoded parameters; unknown methods get Telegram's 404 answer and a wrong token its 401, so no
+test can pass by accident against it.
 
 It is a stdlib `ThreadingHTTPServer` in a daemon thread, which keeps it independent of the event
 loop the channel under test runs on: a blocked long poll never stalls the test.
@@ -21,8 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Etude", "username": "EtudeTestBot"}
@@ -99,6 +102,7 @@ class FakeTelegram:
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
 
     # Lifecycle -------------------------------------------------------------------------------------
 
@@ -197,6 +201,26 @@ class FakeTelegram:
             **content,
         }
 
+    def add_file(self, content: bytes, suffix: str = ".oga") -> dict[str, Any]:
+        """Keep a file as if a learner had uploaded it; returns its File fields for a message."""
+        number = len(self._files) + 1
+        file_id = f"file{number}"
+        self._files[file_id] = (f"uploads/file_{number}{suffix}", content)
+        return {"file_id": file_id, "file_unique_id": f"uf{number}", "file_size": len(content)}
+
+    def voice_update(self, content: bytes, chat_id: int = 7, duration: int = 5) -> dict[str, Any]:
+        """A voice note (OGG/Opus, as Telegram's apps record them)."""
+        voice = {**self.add_file(content, ".oga"), "duration": duration, "mime_type": "audio/ogg"}
+        return {"message": self.message(chat_id, voice=voice)}
+
+    def audio_update(
+        self, content: bytes, mime_type: str, file_name: str, chat_id: int = 7
+    ) -> dict[str, Any]:
+        """An audio file sent as music (MP3, M4A, WAV...)."""
+        audio = {**self.add_file(content, Path(file_name).suffix), "duration": 5, "mime_type": mime_type,
+                 "file_name": file_name}
+        return {"message": self.message(chat_id, audio=audio)}
+
     def text_update(self, text: str, chat_id: int = 7, user: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"message": self.message(chat_id, user, text=text)}
 
@@ -278,6 +302,12 @@ class FakeTelegram:
             result = self._result_message(p["chat_id"], photo=photo)
         elif call.method == "answerCallbackQuery":
             result = True
+        elif call.method == "getFile":
+            if p.get("file_id") not in self._files:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            path, content = self._files[p["file_id"]]
+            result = {"file_id": p["file_id"], "file_unique_id": f"u{p['file_id']}",
+                      "file_size": len(content), "file_path": path}
         elif call.method == "setWebhook":
             self.webhook = {
                 "url": p.get("url", ""),
@@ -332,6 +362,9 @@ class FakeTelegram:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if self.path.startswith("/file/bot"):
+                    self._download()
+                    return
                 status, answer = fake._handle(self.path, self.headers.get("Content-Type", ""), body)
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
@@ -341,6 +374,16 @@ class FakeTelegram:
                 # The client may have gone, e.g. a long poll cancelled when the channel stops.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(payload)
+
+            def _download(self) -> None:
+                token, _, path = unquote(self.path.removeprefix("/file/bot")).partition("/")
+                found = [c for p, c in fake._files.values() if p == path] if token == fake.token else []
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(found[0]) if found else 0))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(found[0] if found else b"")
 
             do_GET = do_POST = _serve
 

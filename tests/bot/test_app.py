@@ -24,6 +24,8 @@ from bot.store import ConversationStore, StoreError, Turn
 from tests.bot.tutor import ScriptedNLU, make_engine
 
 WEBHOOK = "/webhooks/rest/webhook"
+RECORDING = "/webhooks/rest/recording"
+OGG = {"Content-Type": "audio/ogg"}
 QUESTION = "what is a perfect fifth?"
 QUIZ_PAYLOAD = '/start_quiz{"concept": "concept:perfect_fifth"}'
 
@@ -86,6 +88,7 @@ def client(engine: Engine, nlu: ScriptedNLU, tutor_home: Path, clock: Clock) -> 
     app = create_app(
         engine.handle,
         media_dir=tutor_home / "media",
+        recordings_dir=tutor_home / "recordings",
         parse=nlu,
         health=lambda: {"status": "ok", "nlu": "scripted"},
         rate_limit=RateLimiter(rate=0.5, burst=3, clock=clock),
@@ -353,6 +356,54 @@ def test_a_turn_the_store_refuses_gets_503_and_is_not_remembered(
 
 
 # -- the parse API -------------------------------------------------------------------------------
+# -- recordings ----------------------------------------------------------------------------------
+def test_a_recording_is_kept_and_judged_against_the_practice_target(
+    client: TestClient, store: ConversationStore, tutor_home: Path
+) -> None:
+    from tests.bot.takes import SCALE, played
+
+    audio = played(SCALE, 60)
+    response = client.post(RECORDING, params={"sender": "ada", "channel": "web"}, content=audio, headers=OGG)
+
+    assert response.status_code == 200
+    replies = response.json()
+    assert "compare it with the C major scale" in replies[0]["text"]  # no target was set first
+    assert [n["verdict"] for n in replies[-1]["custom"]["practice"]["notes"]] == ["ok"] * 8
+    [turn] = store.turns("ada")
+    assert (turn.text, turn.channel) == ("/practice_feedback", "web")
+    kept = list((tutor_home / "recordings").glob("*.ogg"))
+    assert audio in [path.read_bytes() for path in kept]
+
+
+def test_an_empty_recording_is_refused_with_422(client: TestClient, store: ConversationStore) -> None:
+    response = client.post(RECORDING, params={"sender": "bo"}, content=b"", headers=OGG)
+
+    assert response.status_code == 422 and "empty" in response.json()["error"]
+    assert store.turns("bo") == []
+
+
+def test_a_recording_over_the_size_limit_is_refused_with_413(client: TestClient) -> None:
+    from bot.recordings import MAX_RECORDING_BYTES
+
+    big = b"\0" * (MAX_RECORDING_BYTES + 1)
+    response = client.post(RECORDING, params={"sender": "bo"}, content=big, headers=OGG)
+
+    assert response.status_code == 413
+
+
+def test_a_recording_needs_a_sender(client: TestClient) -> None:
+    assert client.post(RECORDING, content=b"RIFF").status_code == 422
+    assert "sender" in client.post(RECORDING, params={"sender": " "}, content=b"RIFF").json()["error"]
+
+
+def test_a_file_that_is_not_audio_gets_a_clear_reply_not_an_error(client: TestClient) -> None:
+    response = client.post(RECORDING, params={"sender": "cy"}, content=b"just some text, not sound",
+                           headers={"Content-Type": "text/plain"})
+
+    assert response.status_code == 200
+    assert "audio" in response.json()[-1]["text"].lower()
+
+
 def test_model_parse_returns_rasas_parse_format(client: TestClient) -> None:
     response = client.post("/model/parse", json={"text": QUESTION})
 
@@ -436,7 +487,7 @@ def test_openapi_lists_the_public_routes(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
 
     assert schema["info"]["title"] == "Etude"
-    assert {WEBHOOK, "/model/parse", "/health"} <= set(schema["paths"])
+    assert {WEBHOOK, RECORDING, "/model/parse", "/health"} <= set(schema["paths"])
     assert "post" in schema["paths"][WEBHOOK] and "post" in schema["paths"]["/model/parse"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -7,6 +7,7 @@ with a scripted NLU and a real conversation store; headless Chromium loads the d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from bot.app import create_app
 from bot.store import ConversationStore
 from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.takes import SCALE, played
 from tests.bot.tutor import ScriptedNLU, make_engine
 
 QUESTION = "what is a perfect fifth?"
+SCALE_QUESTION = "what is a major scale?"
+PRACTICE = "can you listen to me play it?"
 WAIT_MS = 30_000  # the first answers load music21 and render audio; the test machine may be busy
 
 pytestmark = needs_chromium
@@ -34,8 +38,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConversationStor
 def server(tutor_home: Path, store: ConversationStore) -> Iterator[str]:
     """Base URL of the tutor on a free loopback port, for the whole module."""
     nlu = ScriptedNLU().says(QUESTION, "explain_concept", ("concept", "perfect fifth"))
+    nlu.says(SCALE_QUESTION, "explain_concept", ("concept", "major scale"))
+    nlu.says(PRACTICE, "practice_feedback")
     engine = make_engine(nlu, store)
-    app = create_app(engine.handle, media_dir=tutor_home / "media", parse=nlu)
+    app = create_app(engine.handle, media_dir=tutor_home / "media", recordings_dir=tutor_home / "recordings",
+                     parse=nlu)
     with live_server(app) as url:
         yield url
 
@@ -103,3 +110,35 @@ def test_the_answers_audio_example_loads_and_plays_in_the_browser(page: Page, se
         "a.play().catch(fail); })"
     )
     assert ended is True
+
+
+def test_a_recording_uploaded_in_the_widget_gets_feedback_note_by_note(
+    browser: Browser, server: str, tmp_path: Path, store: ConversationStore
+) -> None:
+    context = browser.new_context(base_url=server)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_role("button", name="Chat with Etude").click()
+    box = page.get_by_label("Your message to Etude")
+    log = transcript(page)
+    for said, answer in ((SCALE_QUESTION, "seven-note scale"), (PRACTICE, "Let's practise major scale")):
+        box.fill(said)
+        box.press("Enter")
+        expect(log).to_contain_text(answer, timeout=WAIT_MS)
+    bpm = int(re.search(r"at (\d+) beats per minute", log.inner_text()).group(1))
+    recording = tmp_path / "my scale.ogg"
+    recording.write_bytes(played(SCALE, bpm, wrong={5: 1}))  # A4 played as A♯4
+
+    page.locator("input[type=file]").set_input_files(str(recording))
+
+    expect(log.locator(".user").last).to_have_text("You: \U0001f3a4 my scale.ogg")
+    notes = page.get_by_role("list", name="How each note went").get_by_role("listitem")
+    expect(notes).to_have_count(8, timeout=WAIT_MS)
+    expect(notes.nth(5)).to_contain_text("A4")
+    expect(notes.nth(5)).to_have_class(re.compile("wrong_note"))
+    expect(notes.nth(0)).to_have_class(re.compile(r"\bok\b"))
+    expect(log).to_contain_text("A4")
+    sender = page.evaluate("() => JSON.parse(localStorage.getItem(`etude-widget:${location.origin}`)).sender")
+    assert [e.kind for e in store.behavior(sender, "practice_result")] == ["practice_result"]
+    context.close()

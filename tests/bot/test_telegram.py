@@ -18,6 +18,7 @@ from bot.channels.telegram import (
     CHOOSE,
     EXPIRED_BUTTON,
     MAX_CALLBACK_BYTES,
+    NOT_FETCHED,
     SECRET_HEADER,
     TEXT_ONLY,
     PayloadTable,
@@ -446,6 +447,70 @@ async def test_messages_from_one_chat_are_handled_in_order_while_other_chats_pro
     ]
     texts = [m.text for m in tutor.received]
     assert texts.index("other") < texts.index("fast 2")
+
+
+# Recordings (voice notes and audio files) ----------------------------------------------------------
+
+
+@pytest.fixture
+async def listening(
+    fake: FakeTelegram, tutor: Tutor, media_dir: Path, tmp_path: Path
+) -> AsyncIterator[TelegramChannel]:
+    """A polling channel that keeps recordings in tmp_path/recordings."""
+    channel = make_channel(fake, tutor, media_dir, recordings_dir=tmp_path / "recordings")
+    await channel.start_polling(timeout=1)
+    yield channel
+    await channel.stop()
+
+
+async def test_a_voice_note_is_fetched_kept_and_handed_to_the_tutor_as_practice(
+    fake: FakeTelegram, tutor: Tutor, listening: TelegramChannel, tmp_path: Path
+) -> None:
+    fake.queue_update(fake.voice_update(b"OggS fake opus bytes", chat_id=5))
+
+    [call] = await sent_after(fake, 1)
+
+    [message] = tutor.received
+    assert (message.sender_id, message.text) == ("tg:5", "/practice_feedback")
+    name = message.metadata["recording"]
+    assert name.endswith(".ogg") and (tmp_path / "recordings" / name).read_bytes() == b"OggS fake opus bytes"
+    assert [c.params["file_id"] for c in fake.calls_of("getFile")] == ["file1"]
+    assert call.params == {"chat_id": 5, "text": "you said: /practice_feedback"}
+
+
+async def test_an_audio_file_keeps_its_format_from_the_mime_type(
+    fake: FakeTelegram, tutor: Tutor, listening: TelegramChannel
+) -> None:
+    fake.queue_update(fake.audio_update(b"ID3 mp3 bytes", "audio/mpeg", "scale take 2.mp3"))
+
+    await sent_after(fake, 1)
+
+    assert tutor.received[0].metadata["recording"].endswith(".mp3")
+
+
+async def test_a_recording_too_large_to_hear_is_refused_before_downloading(
+    fake: FakeTelegram, tutor: Tutor, listening: TelegramChannel
+) -> None:
+    update = fake.voice_update(b"x")
+    update["message"]["voice"]["file_size"] = 50 * 2**20
+    fake.queue_update(update)
+
+    [call] = await sent_after(fake, 1)
+
+    assert "too large" in call.params["text"]
+    assert tutor.received == [] and fake.calls_of("getFile") == []
+
+
+async def test_a_recording_telegram_cannot_serve_gets_a_retry_request(
+    fake: FakeTelegram, tutor: Tutor, listening: TelegramChannel
+) -> None:
+    fake.fail("getFile", "Bad Request: file is too big")
+    fake.queue_update(fake.voice_update(b"OggS"))
+
+    [call] = await sent_after(fake, 1)
+
+    assert call.params["text"] == NOT_FETCHED
+    assert tutor.received == []
 
 
 # Webhook mode --------------------------------------------------------------------------------------

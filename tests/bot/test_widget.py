@@ -48,6 +48,12 @@ class ScriptedTutor:
             ]
         if message.text == "boom":
             raise RuntimeError("the scripted tutor fails on purpose")
+        if message.text == "/practice_feedback":
+            notes = [{"expected": "C4", "verdict": "ok", "played": "C4", "cents": 2.0},
+                     {"expected": "E4", "verdict": "out_of_tune", "played": "E4", "cents": -41.0},
+                     {"expected": "G4", "verdict": "wrong_note", "played": "G#4", "cents": 0.0}]
+            custom = {"practice": {"notes": notes}}
+            return [{"recipient_id": to, "text": "Two things to fix.", "custom": custom}]
         return [
             {"recipient_id": to, "text": f"You said: {message.text}\n**Intervals** measure distance."},
             {
@@ -82,7 +88,8 @@ def server(tutor: ScriptedTutor, tmp_path_factory: pytest.TempPathFactory) -> It
     """Base URL of a live server on a free loopback port, for the whole module."""
     media = tmp_path_factory.mktemp("media")
     write_tone(media / "fifth.wav", EXAMPLE_SECONDS)
-    with live_server(create_app(tutor, media_dir=media)) as url:
+    recordings = tmp_path_factory.mktemp("recordings")
+    with live_server(create_app(tutor, media_dir=media, recordings_dir=recordings)) as url:
         yield url
 
 
@@ -301,3 +308,39 @@ def test_an_embedding_page_can_start_the_chat_open_and_name_the_server(page: Pag
     assert background != "rgb(255, 0, 0)"
     say(page, "hi from the blog")
     expect(transcript(page)).to_contain_text("You said: hi from the blog")
+
+
+def test_the_microphone_records_until_stopped_and_the_notes_come_back_as_chips(
+    page: Page, tutor: ScriptedTutor
+) -> None:
+    open_chat(page)
+    record = page.get_by_role("button", name="Record yourself playing")
+    record.click()
+    stop = page.get_by_role("button", name="Stop recording and send")
+    expect(stop).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(1200)  # Chromium's fake microphone beeps meanwhile
+    stop.click()
+
+    notes = page.get_by_role("list", name="How each note went").get_by_role("listitem")
+    expect(notes).to_have_count(3)
+    expect(notes.nth(0)).to_have_text("C4 ✓ (right)")
+    expect(notes.nth(1)).to_have_text("E4 ± (out of tune: 41 cents flat)")
+    expect(notes.nth(2)).to_have_text("G4 ✗ (wrong note: you played G#4)")
+    expect(transcript(page).locator(".user").last).to_contain_text("my recording (")
+    recording = tutor.received[-1]
+    assert recording.text == "/practice_feedback" and recording.channel == "web"
+    assert recording.metadata["recording"].endswith(".webm")
+    record_again = page.get_by_role("button", name="Record yourself playing")
+    expect(record_again).to_have_attribute("aria-pressed", "false")
+
+
+def test_an_empty_file_is_stopped_in_the_browser(page: Page, tutor: ScriptedTutor, tmp_path: Path) -> None:
+    open_chat(page)
+    empty = tmp_path / "nothing.wav"
+    empty.write_bytes(b"")
+    sent = len(tutor.received)
+
+    page.locator("input[type=file]").set_input_files(str(empty))
+
+    expect(page.get_by_role("alert")).to_have_text("That recording is empty. Please try again.")
+    assert len(tutor.received) == sent
