@@ -24,7 +24,6 @@ and the tutor's online model on held-out simulated answer sequences.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -37,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from machine import machine_info  # noqa: E402
+from machine import machine_info, save_report  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -282,43 +281,11 @@ def logged_sequences(world: Any, graph: Any, home: Path, learners: int, seed: in
 def knowledge_tracing(
     data: list[Any], world: Any, prerequisites: Any, seed: int, out: Console
 ) -> dict[str, Any]:
-    """AUC of next-answer prediction on held-out learners (a third) of `data`: BKT fitted by EM,
-    SAKT, and the tutor's online model with its default numbers (nothing fitted)."""
-    import numpy as np
+    """The knowledge-tracing models on held-out learners of `data` (recommender.learner.evaluate)."""
+    from recommender.learner.evaluate import compare
 
-    from recommender.learner.bkt import BKT
-    from recommender.learner.mastery import Mastery
-    from recommender.learner.sakt import SAKT, SAKTConfig
-    from recommender.learner.sequences import answer_auc, split_learners
-
-    test = data[: len(data) // 3]
-    train, valid = split_learners(data[len(data) // 3:], 0.1, seed)
-    skills = len(world.order)
-    rows: dict[str, Any] = {}
-    began = time.perf_counter()
-    bkt = BKT().fit(train, skills)
-    rows["BKT (EM per concept)"] = {"test_auc": round(answer_auc(bkt.predict(test), test), 4),
-                                    "fit_s": round(time.perf_counter() - began, 1)}
-    began = time.perf_counter()
-    sakt = SAKT(SAKTConfig(seed=seed)).fit(train, valid, skills)
-    rows["SAKT"] = {"test_auc": round(answer_auc(sakt.predict(test), test), 4),
-                    "fit_s": round(time.perf_counter() - began, 1)}
-    online = []
-    for learner in test:
-        mastery = Mastery(graph=prerequisites)
-        p = mastery.params
-        chances = []
-        for k, (skill, correct) in enumerate(zip(learner.skills, learner.correct, strict=True)):
-            known = mastery.p(world.order[skill])
-            chances.append(known * (1 - p.slip) + (1 - known) * p.guess)
-            mastery.observe(world.order[skill], float(correct), 60.0 * (k + 1))
-        online.append(np.array(chances))
-    rows["tutor's online model (BKT + prerequisites, untrained)"] = {
-        "test_auc": round(answer_auc(online, test), 4), "fit_s": 0.0}
-    for name, r in rows.items():
-        out.print(f"KT {name}: AUC {r['test_auc']}")
-    return {"learners": len(data), "test_learners": len(test), "answers": sum(map(len, data)),
-            "results": rows}
+    return compare(data, world.order, prerequisites, seed,
+                   progress=lambda name, auc: out.print(f"KT {name}: AUC {auc}"))
 
 
 def write(report: dict[str, Any], name: str) -> None:
@@ -377,9 +344,7 @@ def write(report: dict[str, Any], name: str) -> None:
         lines.append("")
     Console().print(table)
     Console().print(kt_table)
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (REPORTS / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    save_report(REPORTS, name, report, lines)
     console.print(f"wrote {REPORTS / name}.md and .json")
 
 

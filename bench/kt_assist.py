@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from machine import machine_info  # noqa: E402
+from machine import machine_info, save_report  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -135,9 +135,7 @@ def main() -> None:
     lines += ["", f"Target: the attention model's test AUC ≥ {TARGET}: **{verdict}** ({best:.4f}).",
               "", f"SAKT settings: `{json.dumps(asdict(config))}`."]
     Console().print(table)
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / f"{args.report}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (REPORTS / f"{args.report}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    save_report(REPORTS, args.report, report, lines)
     console.print(f"wrote {REPORTS / args.report}.md and .json")
 
 

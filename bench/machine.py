@@ -27,3 +27,12 @@ def machine_info() -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def save_report(directory: Path, name: str, report: dict[str, Any], lines: list[str]) -> None:
+    """Write a benchmark's report as JSON (every number) and Markdown (what a reader needs)."""
+    import json
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (directory / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -71,6 +71,50 @@ def learner_progress(
     stdout.print(table)
 
 
+def learner_eval(
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split and of SAKT.")] = 0,
+    epochs: Annotated[int, typer.Option(help="SAKT's most epochs (early-stopped).")] = 80,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Knowledge tracing on the tutor's own logs: BKT, SAKT, the online model the tutor decides with,
+    and SAKT over it, compared on held-out learners' quiz answers and practice results."""
+    from bot.store import ConversationStore
+    from kg.curriculum import load_curriculum
+    from recommender.learner.evaluate import compare
+    from recommender.learner.mastery import Prerequisites
+    from recommender.learner.sakt import SAKTConfig
+    from recommender.learner.sequences import graded_sequences
+
+    if epochs < 1:
+        stderr.print("[red]error:[/] --epochs must be at least 1")
+        raise typer.Exit(2)
+    settings = get_settings()
+    curriculum = load_curriculum(settings.data_dir / "curriculum")
+    requires = {f"concept:{c.id}": [f"concept:{r}" for r in c.requires] for c in curriculum}
+    with ConversationStore(settings.db_url) as store:
+        events = [*store.behavior(kind="quiz_answer"), *store.behavior(kind="practice_result")]
+    data, index = graded_sequences(events, {c: k for k, c in enumerate(requires)})
+    concepts = sorted(index, key=index.__getitem__)
+    for concept in concepts:
+        requires.setdefault(concept, [])  # a concept ingested outside the curriculum: no prerequisites
+    try:
+        report = compare(data, concepts, Prerequisites(requires), seed, SAKTConfig(seed=seed, epochs=epochs),
+                         progress=lambda name, auc: stderr.print(f"{name}: test AUC {auc}"))
+    except ValueError as exc:
+        stderr.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    table = Table(title=f"{report['learners']} learners, {report['answers']} graded answers, "
+                        f"{report['test_learners']} held out")
+    for column in ("model", "test AUC", "fit"):
+        table.add_column(column)
+    for name, row in report["results"].items():
+        table.add_row(name, f"{row['test_auc']:.4f}", f"{row['fit_s']:.1f} s")
+    stdout.print(table)
+
+
 def _name(graph: Any, concept_id: str) -> str:
     found = graph.entity(concept_id)
     return found.name if found is not None else concept_id
@@ -79,4 +123,5 @@ def _name(graph: Any, concept_id: str) -> str:
 def register(app: typer.Typer) -> None:
     learner = typer.Typer(help="The learner model: what each learner knows.", no_args_is_help=True)
     learner.command("progress")(learner_progress)
+    learner.command("eval")(learner_eval)
     app.add_typer(learner, name="learner")

@@ -19,9 +19,14 @@ exported data; `Mastery` is a thin view over it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from recommender.learner.sequences import Responses
 
 Status = Literal["mastered", "in_progress", "due", "new"]
 Kind = Literal["answer", "hint_answer", "practice", "too_easy", "too_hard"]
@@ -217,6 +222,32 @@ class Mastery:
         for items in groups.values():
             items.sort(key=lambda r: -r["p"])
         return groups
+
+
+class OnlineMastery:
+    """The tutor's online model (BKT over the prerequisite graph, its default numbers, nothing fitted)
+    behind the knowledge-tracing interface, so it is measured like BKT and SAKT and can be SAKT's
+    prior. `concepts[skill]` names the concept of each skill id; answers are a minute apart."""
+
+    def __init__(self, concepts: Sequence[str], graph: Prerequisites, params: Params | None = None) -> None:
+        self.concepts, self.graph, self.params = list(concepts), graph, params or Params()
+
+    def fit(self, train: Sequence[Responses], valid: Sequence[Responses] = (), skills: int | None = None,
+            **_: Any) -> OnlineMastery:
+        return self  # nothing to fit: the numbers are the tutor's own
+
+    def predict(self, data: Sequence[Responses]) -> list[np.ndarray]:
+        p = self.params
+        out = []
+        for learner in data:
+            mastery = Mastery(graph=self.graph, params=p)
+            chances = np.empty(len(learner))
+            for k, (skill, correct) in enumerate(zip(learner.skills, learner.correct, strict=True)):
+                known = mastery.p(self.concepts[skill])
+                chances[k] = known * (1 - p.slip) + (1 - known) * p.guess
+                mastery.observe(self.concepts[skill], float(correct), 60.0 * (k + 1))
+            out.append(chances)
+        return out
 
 
 def fit_half_life(

@@ -22,6 +22,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -79,10 +80,14 @@ class SAKTNet(nn.Module):
         self.decay = nn.Parameter(torch.linspace(-4.0, 0.0, config.heads)) if config.decay else None
         self.drop = nn.Dropout(config.dropout)
         self.out = nn.Sequential(nn.Linear(2 * d, d), nn.ReLU(), nn.Dropout(config.dropout), nn.Linear(d, 1))
+        self.prior_weight = nn.Parameter(torch.ones(()))  # how much a base model's prediction counts
 
-    def forward(self, history: torch.Tensor, skills: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, history: torch.Tensor, skills: torch.Tensor, prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Logits of answering each of `skills` [B, T] right, from `history` [B, T]: the interaction
-        before each (history[:, t] is the answer before skills[:, t])."""
+        before each (history[:, t] is the answer before skills[:, t]). With `prior` [B, T], a base
+        model's logits, the network learns a correction to them rather than the whole answer."""
         t = skills.shape[1]
         positions = self.position.weight[:t]
         rasch = self.difficulty(skills) * self.variation(skills)
@@ -105,24 +110,33 @@ class SAKTNet(nn.Module):
             h = block["norm1"](attended + q)
             h = block["norm2"](h + block["ffn"](h))
             q = h
-        return self.out(torch.cat([q, query], dim=-1)).squeeze(-1)
+        logits = self.out(torch.cat([q, query], dim=-1)).squeeze(-1)
+        return logits if prior is None else logits + self.prior_weight * prior
 
 
-Window = tuple[list[int], list[int], list[int]]
+Window = tuple[list[int], list[int], list[int], list[float]]
 
 
-def _windows(data: Sequence[Responses], skills: int, window: int, stride: int | None = None) -> list[Window]:
-    """(history, skills, correct) per window of each learner's answers, a window every `stride`."""
+def _windows(
+    data: Sequence[Responses],
+    skills: int,
+    window: int,
+    stride: int | None = None,
+    priors: Sequence[np.ndarray] | None = None,
+) -> list[Window]:
+    """(history, skills, correct, prior) per window of each learner's answers, a window every
+    `stride`; `prior` holds a base model's chances for those answers (empty without one)."""
     start = 2 * skills
     stride = stride or window
     out = []
-    for r in data:
+    for i, r in enumerate(data):
         inter = [s + skills * c for s, c in zip(r.skills, r.correct, strict=True)]
+        base = [] if priors is None else [float(x) for x in priors[i]]
         k = 0
         while k < len(r):
             n = min(window, len(r) - k)
             hist = [inter[k - 1] if k else start, *inter[k : k + n - 1]]
-            out.append((hist, list(r.skills[k : k + n]), list(r.correct[k : k + n])))
+            out.append((hist, list(r.skills[k : k + n]), list(r.correct[k : k + n]), base[k : k + n]))
             if k + window >= len(r):
                 break
             k += stride
@@ -133,24 +147,34 @@ def _stride(config: SAKTConfig) -> int:
     return min(config.window, max(1, config.stride or config.window // 2))
 
 
-def _batch(rows: Sequence[Window], skills: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-    t = max(len(s) for _, s, _ in rows)
+def _batch(rows: Sequence[Window], skills: int, device: torch.device) -> tuple[torch.Tensor | None, ...]:
+    t = max(len(s) for _, s, _, _ in rows)
     hist = torch.full((len(rows), t), 2 * skills, dtype=torch.long)
     sk = torch.zeros((len(rows), t), dtype=torch.long)
     y = torch.zeros((len(rows), t))
     mask = torch.zeros((len(rows), t), dtype=torch.bool)
-    for i, (h, s, c) in enumerate(rows):
+    with_prior = all(len(p) for _, _, _, p in rows)
+    prior = torch.zeros((len(rows), t)) if with_prior else None
+    for i, (h, s, c, p) in enumerate(rows):
         n = len(s)
         hist[i, :n], sk[i, :n], mask[i, :n] = torch.tensor(h), torch.tensor(s), True
         y[i, :n] = torch.tensor(c, dtype=torch.float)
-    return hist.to(device), sk.to(device), y.to(device), mask.to(device)
+        if prior is not None:
+            prior[i, :n] = torch.logit(torch.tensor(p, dtype=torch.float).clamp(1e-4, 1 - 1e-4))
+    return (hist.to(device), sk.to(device), y.to(device), mask.to(device),
+            None if prior is None else prior.to(device))
 
 
 class SAKT:
     """Train on sequences, early-stopped on held-out learners' AUC; predict each answer beforehand."""
 
-    def __init__(self, config: SAKTConfig | None = None, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self, config: SAKTConfig | None = None, device: str | torch.device = "cpu", base: Any = None
+    ) -> None:
+        """`base`: an optional knowledge-tracing model (anything with `predict`) whose chances SAKT
+        takes as its starting point and corrects, e.g. the tutor's online model over the graph."""
         self.config = config or SAKTConfig()
+        self.base = base
         self.device = torch.device(device)
         self.net: SAKTNet | None = None
         self.skills = 0
@@ -168,16 +192,24 @@ class SAKT:
         rng = random.Random(c.seed)
         self.skills = max(skills or 0, n_skills(train), n_skills(valid))
         self.net = SAKTNet(self.skills, c).to(self.device)
-        rows = _windows(train, self.skills, c.window, _stride(c))
+        priors = self.base.predict(train) if self.base is not None else None
+        rows = _windows(train, self.skills, c.window, _stride(c), priors)
         optimizer = torch.optim.Adam(self.net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         best, best_state, waited = -math.inf, None, 0
+        if self.base is not None:
+            # Start exactly at the base model (the network adds nothing yet), and keep it unless
+            # training beats it on the held-out learners.
+            nn.init.zeros_(self.net.out[-1].weight)
+            nn.init.zeros_(self.net.out[-1].bias)
+            best, best_state = answer_auc(self.predict(valid), valid), copy.deepcopy(self.net.state_dict())
+            self.history.append({"epoch": 0, "loss": math.nan, "valid_auc": round(best, 4)})
         for epoch in range(c.epochs):
             self.net.train()
             rng.shuffle(rows)
             total = 0.0
             for k in range(0, len(rows), c.batch_size):
-                hist, sk, y, mask = _batch(rows[k : k + c.batch_size], self.skills, self.device)
-                logits = self.net(hist, sk)
+                hist, sk, y, mask, prior = _batch(rows[k : k + c.batch_size], self.skills, self.device)
+                logits = self.net(hist, sk, prior)
                 loss = nn.functional.binary_cross_entropy_with_logits(logits[mask], y[mask])
                 optimizer.zero_grad()
                 loss.backward()
@@ -185,7 +217,7 @@ class SAKT:
                 optimizer.step()
                 total += float(loss.detach()) * int(mask.sum())
             auc = answer_auc(self.predict(valid), valid)
-            loss_mean = total / max(1, sum(len(s) for _, s, _ in rows))
+            loss_mean = total / max(1, sum(len(s) for _, s, _, _ in rows))
             self.history.append({"epoch": epoch + 1, "loss": round(loss_mean, 4), "valid_auc": round(auc, 4)})
             log.info("SAKT epoch %d: loss %.4f, validation AUC %.4f", epoch + 1, loss_mean, auc)
             if progress:
@@ -214,15 +246,17 @@ class SAKT:
         owners: list[tuple[int, int]] = []
         rows = []
         window, stride = self.config.window, _stride(self.config)
+        priors = self.base.predict(data) if self.base is not None else [None] * len(data)
         for i, r in enumerate(data):
-            for j, w in enumerate(_windows([r], self.skills, window, stride)):
+            base = None if priors[i] is None else [priors[i]]
+            for j, w in enumerate(_windows([r], self.skills, window, stride, base)):
                 rows.append(w)
                 owners.append((i, 0 if j == 0 else window - stride))  # answers earlier windows lacked
         for k in range(0, len(rows), 256):
             chunk = rows[k : k + 256]
-            hist, sk, _, _ = _batch(chunk, self.skills, self.device)
-            probs = torch.sigmoid(self.net(hist, sk)).cpu().numpy()
-            for j, (_, s, _) in enumerate(chunk):
+            hist, sk, _, _, prior = _batch(chunk, self.skills, self.device)
+            probs = torch.sigmoid(self.net(hist, sk, prior)).cpu().numpy()
+            for j, (_, s, _, _) in enumerate(chunk):
                 learner, first = owners[k + j]
                 out[learner].extend(probs[j, first : len(s)].tolist())
         return [np.array(p) for p in out]

@@ -142,3 +142,46 @@ def test_etude_learner_progress_reads_the_stored_conversation(
         assert missing.exit_code == 2 and "no conversation" in missing.output
     finally:
         get_settings.cache_clear()
+
+
+def test_etude_learner_eval_compares_the_models_on_the_logged_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from bot.cli import app
+    from bot.settings import get_settings
+    from bot.store import BehaviorEvent
+
+    url = f"sqlite:///{tmp_path / 'etude.db'}"
+    rng, t0 = random.Random(0), datetime(2026, 11, 1, tzinfo=UTC)
+    concepts = ["concept:note_names", "concept:interval", "concept:major_third", "concept:triad"]
+    with ConversationStore(url) as store:
+        events = []
+        for n in range(15):
+            knows = {c for c in concepts if rng.random() < 0.5}
+            for k in range(12):
+                concept = rng.choice(concepts)
+                right = rng.random() < (0.9 if concept in knows else 0.2)
+                events.append(BehaviorEvent(f"l{n}", "quiz_answer", concept=concept,
+                                            outcome="correct" if right else "wrong",
+                                            at=t0 + timedelta(minutes=20 * n + k)))
+        store.add_behavior(events)
+    monkeypatch.setenv("ETUDE_HOME", str(tmp_path))
+    monkeypatch.setenv("ETUDE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        found = CliRunner().invoke(app, ["learner", "eval", "--epochs", "2", "--json"])
+        assert found.exit_code == 0, found.output
+        report = json.loads(found.stdout)
+        assert (report["learners"], report["answers"], report["test_learners"]) == (15, 180, 5)
+        assert set(report["results"]) == {"BKT (EM per concept)", "SAKT", "SAKT over the online model",
+                                          "tutor's online model (BKT + prerequisites, untrained)"}
+        assert all(0.0 <= row["test_auc"] <= 1.0 for row in report["results"].values())
+        monkeypatch.setenv("ETUDE_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+        get_settings.cache_clear()
+        empty = CliRunner().invoke(app, ["learner", "eval"])
+        assert empty.exit_code == 2 and "too few graded answers" in empty.output
+    finally:
+        get_settings.cache_clear()

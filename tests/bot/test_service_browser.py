@@ -53,19 +53,25 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-@pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    """A fresh browser profile on the demo page, with the chat open and the question asked."""
+def open_chat(browser: Browser, server: str) -> Page:
+    """A fresh browser profile on the demo page, with the chat open."""
     context = browser.new_context(base_url=server)
     context.set_default_timeout(15000)
     page = context.new_page()
     page.goto("/")
     page.get_by_role("button", name="Chat with Etude").click()
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh browser profile on the demo page, with the chat open and the question asked."""
+    page = open_chat(browser, server)
     message_box = page.get_by_label("Your message to Etude")
     message_box.fill(QUESTION)
     message_box.press("Enter")
     yield page
-    context.close()
+    page.context.close()
 
 
 def transcript(page: Page) -> Locator:
@@ -115,11 +121,7 @@ def test_the_answers_audio_example_loads_and_plays_in_the_browser(page: Page, se
 def test_a_recording_uploaded_in_the_widget_gets_feedback_note_by_note(
     browser: Browser, server: str, tmp_path: Path, store: ConversationStore
 ) -> None:
-    context = browser.new_context(base_url=server)
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.goto("/")
-    page.get_by_role("button", name="Chat with Etude").click()
+    page = open_chat(browser, server)
     box = page.get_by_label("Your message to Etude")
     log = transcript(page)
     for said, answer in ((SCALE_QUESTION, "seven-note scale"), (PRACTICE, "Let's practise major scale")):
@@ -141,4 +143,4 @@ def test_a_recording_uploaded_in_the_widget_gets_feedback_note_by_note(
     expect(log).to_contain_text("A4")
     sender = page.evaluate("() => JSON.parse(localStorage.getItem(`etude-widget:${location.origin}`)).sender")
     assert [e.kind for e in store.behavior(sender, "practice_result")] == ["practice_result"]
-    context.close()
+    page.context.close()

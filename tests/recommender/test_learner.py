@@ -11,7 +11,14 @@ from sklearn.metrics import roc_auc_score
 
 from recommender.learner.bkt import BKT
 from recommender.learner.sakt import SAKT, SAKTConfig, _windows
-from recommender.learner.sequences import Responses, graded_sequences, load_assist, n_skills, split_learners
+from recommender.learner.sequences import (
+    Responses,
+    answer_auc,
+    graded_sequences,
+    load_assist,
+    n_skills,
+    split_learners,
+)
 
 
 def simulate_bkt(
@@ -100,7 +107,7 @@ def test_windows_start_from_the_answer_before_them() -> None:
     windows = _windows([learner], skills=3, window=2)
 
     start = 6
-    assert windows == [([start, 3], [0, 1], [1, 0]), ([1, 5], [2, 0], [1, 1]), ([3], [1], [0])]
+    assert windows == [([start, 3], [0, 1], [1, 0], []), ([1, 5], [2, 0], [1, 1], []), ([3], [1], [0], [])]
 
 
 def test_overlapping_windows_step_by_the_stride_and_end_with_the_last_answer() -> None:
@@ -108,7 +115,7 @@ def test_overlapping_windows_step_by_the_stride_and_end_with_the_last_answer() -
 
     windows = _windows([learner], skills=3, window=4, stride=2)
 
-    assert windows == [([6, 3, 1, 5], [0, 1, 2, 0], [1, 0, 1, 1]), ([1, 5, 3], [2, 0, 1], [1, 1, 0])]
+    assert windows == [([6, 3, 1, 5], [0, 1, 2, 0], [1, 0, 1, 1], []), ([1, 5, 3], [2, 0, 1], [1, 1, 0], [])]
 
 
 def test_every_answer_gets_one_prediction_whatever_the_windows() -> None:
@@ -142,6 +149,35 @@ def test_sakt_learns_which_skills_a_learner_has_mastered() -> None:
     assert [len(p) for p in predicted] == [len(r) for r in test]
     assert roc_auc_score(answers, late) > 0.8
     assert model.history[-1]["valid_auc"] > 0 and len(model.history) <= config.epochs
+
+
+class Oracle:
+    """A base model that knows each answer's true chance (and a flat one, knowing nothing)."""
+
+    def __init__(self, chances: dict[str, list[float]]) -> None:
+        self.chances = chances
+
+    def predict(self, data: list[Responses]) -> list[np.ndarray]:
+        return [np.array(self.chances[r.learner]) for r in data]
+
+
+def test_sakt_over_a_base_model_keeps_what_the_base_knows() -> None:
+    """Answers depend on a hidden per-answer chance that only the base model sees: SAKT on its own
+    cannot find it, SAKT over the base starts from it."""
+    rng = random.Random(2)
+    data, chances = [], {}
+    for n in range(200):
+        chance = [rng.choice((0.1, 0.9)) for _ in range(20)]
+        chances[f"L{n}"] = chance
+        data.append(Responses(f"L{n}", tuple(rng.randrange(3) for _ in range(20)),
+                              tuple(int(rng.random() < c) for c in chance)))
+    train, valid, test = data[:120], data[120:150], data[150:]
+    config = SAKTConfig(dim=8, heads=1, window=20, epochs=3, batch_size=32)
+
+    alone = SAKT(config).fit(train, valid)
+    over = SAKT(config, base=Oracle(chances)).fit(train, valid)
+
+    assert answer_auc(over.predict(test), test) > 0.8 > answer_auc(alone.predict(test), test) + 0.2
 
 
 def test_sakt_refuses_skills_it_never_saw() -> None:
