@@ -4,6 +4,7 @@ slots, and the recommender's reasons worded for a reply."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -19,8 +20,14 @@ from recommender.service import Recommendation
 PRIOR_BELOW_LEVEL, PRIOR_DEFAULT = 0.5, 0.15
 
 
-def mastery_of(tracker: Tracker) -> Mastery:
-    """The learner's mastery state from the `progress` slot, over the curriculum's prerequisites."""
+HISTORY = 150  # graded answers kept for the attention model: one window of it
+
+
+def mastery_of(tracker: Tracker, also: Sequence[str] = ()) -> Mastery:
+    """The learner's mastery state from the `progress` slot, over the curriculum's prerequisites.
+
+    With an activated attention model (`services().tracer`), its chances of a right answer, from the
+    learner's graded history, stand in for the estimates of the concepts in the state and `also`."""
     level = float(tracker.get_slot("level") or 1.0)
     curriculum = services().curriculum
 
@@ -28,21 +35,29 @@ def mastery_of(tracker: Tracker) -> Mastery:
         found = curriculum.get(concept_id.removeprefix("concept:"))
         return PRIOR_BELOW_LEVEL if found is not None and found.grade < level - 1 else PRIOR_DEFAULT
 
-    return Mastery(tracker.get_slot("progress") or {}, services().prerequisites, prior=prior)
+    mastery = Mastery(tracker.get_slot("progress") or {}, services().prerequisites, prior=prior)
+    tracer = services().tracer
+    history = tracker.get_slot("answers") or []
+    if tracer is not None and history:
+        mastery.use_chances(tracer.chances(history, [*mastery.state, *also], mastery.chance_right))
+    return mastery
 
 
 def record_evidence(
     tracker: Tracker, concept: str, correct: float, kind: Kind
 ) -> tuple[Mastery, dict[str, Any]]:
-    """The mastery after one graded event, and the slot values to store: the updated `progress`
-    and the `known` (mastered) list.
+    """The mastery after one graded event, and the slot values to store: the updated `progress`,
+    the `known` (mastered) list and, for answers and recordings, the graded `answers` history.
 
     Concepts the learner was said to know before there was a learner model (a `known` entry with no
     record) stay known."""
-    mastery = mastery_of(tracker)
+    mastery = mastery_of(tracker, also=[concept])
     mastery.observe(concept, correct, time.time(), kind)
     legacy = [c for c in tracker.get_slot("known") or [] if c not in mastery.state]
-    return mastery, {"progress": mastery.state, "known": [*legacy, *mastery.mastered()]}
+    slots: dict[str, Any] = {"progress": mastery.state, "known": [*legacy, *mastery.mastered()]}
+    if kind in ("answer", "hint_answer", "practice"):
+        slots["answers"] = [*(tracker.get_slot("answers") or []), [concept, round(correct, 3)]][-HISTORY:]
+    return mastery, slots
 
 
 def path_knowledge(tracker: Tracker) -> tuple[list[str], list[str]]:

@@ -45,7 +45,7 @@ GOAL_FILLER = re.compile(
     re.I,
 )
 # Slots that describe the learner and survive a new session; the rest is conversation context.
-PROFILE_SLOTS = ("instrument", "skill_level", "goals", "level", "known", "progress", "interests")
+PROFILE_SLOTS = ("instrument", "skill_level", "goals", "level", "known", "progress", "answers", "interests")
 
 
 def instruments() -> list[Node]:

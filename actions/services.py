@@ -16,6 +16,7 @@ from typing import Any
 from kg.curriculum import Concept, load_curriculum
 from kg.graph import KnowledgeGraph
 from recommender.learner.mastery import Prerequisites
+from recommender.learner.tracer import Tracer, active_tracer
 from recommender.service import RecommenderService
 
 Events = list[dict[str, Any]]  # what an action returns
@@ -33,6 +34,7 @@ class Services:
     audio_format: str = "wav"  # free to encode; the Telegram channel makes an MP3 twin when it sends
     recommender_service: RecommenderService | None = None  # the tutor loads the active model version
     recordings_dir: Path | None = None  # learners' recordings; default: `recordings` beside media_dir
+    models_dir: Path | None = None  # trained models (`kt/`: the attention knowledge tracer, if activated)
 
     def recording(self, name: str) -> Path | None:
         """The file of a recording a channel stored, or None for a bad or unknown name."""
@@ -52,6 +54,13 @@ class Services:
         return Prerequisites({
             f"concept:{c.id}": [f"concept:{r}" for r in c.requires] for c in self.curriculum.values()
         })
+
+    @cached_property
+    def tracer(self) -> Tracer | None:
+        """The activated attention model (`etude learner train`), or None: then the online model decides."""
+        if self.models_dir is None:
+            return None
+        return active_tracer(self.models_dir / "kt", self.prerequisites)
 
     @cached_property
     def recommender(self) -> RecommenderService:

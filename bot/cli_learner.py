@@ -17,6 +17,11 @@ from bot.settings import get_settings
 
 stdout = Console()
 
+SeedOpt = Annotated[int, typer.Option(help="Seed of the held-out split and of SAKT.")]
+EpochsOpt = Annotated[int, typer.Option(help="SAKT's most epochs (early-stopped).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ConfigOpt = Annotated[str, typer.Option("--config", help='SAKT settings as JSON, e.g. \'{"dim": 32}\'.')]
+
 
 def stored_tracker(settings: Any, graph: Any, store: Any, learner: str) -> Any:
     """The learner's tracker as the actions read it, rebuilt from their stored events (the actions
@@ -29,13 +34,15 @@ def stored_tracker(settings: Any, graph: Any, store: Any, learner: str) -> Any:
 
     domain, _ = load_dialogue()
     tracker = Tracker(learner, domain, events=store.events(learner))
-    actions.services.configure(actions.services.Services(graph=graph, media_dir=settings.media_dir))
+    actions.services.configure(
+        actions.services.Services(graph=graph, media_dir=settings.media_dir, models_dir=settings.models_dir)
+    )
     return ActionTracker.from_dict(tracker.sdk_state())
 
 
 def learner_progress(
     learner: Annotated[str, typer.Argument(help="The learner's sender id (web, REST or telegram:<id>).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Mastered concepts, those in progress and those due for review, with the model's estimates."""
     from actions.learner import mastery_of
@@ -71,24 +78,13 @@ def learner_progress(
     stdout.print(table)
 
 
-def learner_eval(
-    seed: Annotated[int, typer.Option(help="Seed of the held-out split and of SAKT.")] = 0,
-    epochs: Annotated[int, typer.Option(help="SAKT's most epochs (early-stopped).")] = 80,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
-    """Knowledge tracing on the tutor's own logs: BKT, SAKT, the online model the tutor decides with,
-    and SAKT over it, compared on held-out learners' quiz answers and practice results."""
+def _logged(settings: Any) -> tuple[list[Any], list[str], Any]:
+    """The graded sequences in the store, the concept of each skill id, and the prerequisites."""
     from bot.store import ConversationStore
     from kg.curriculum import load_curriculum
-    from recommender.learner.evaluate import compare
     from recommender.learner.mastery import Prerequisites
-    from recommender.learner.sakt import SAKTConfig
     from recommender.learner.sequences import graded_sequences
 
-    if epochs < 1:
-        stderr.print("[red]error:[/] --epochs must be at least 1")
-        raise typer.Exit(2)
-    settings = get_settings()
     curriculum = load_curriculum(settings.data_dir / "curriculum")
     requires = {f"concept:{c.id}": [f"concept:{r}" for r in c.requires] for c in curriculum}
     with ConversationStore(settings.db_url) as store:
@@ -97,8 +93,36 @@ def learner_eval(
     concepts = sorted(index, key=index.__getitem__)
     for concept in concepts:
         requires.setdefault(concept, [])  # a concept ingested outside the curriculum: no prerequisites
+    return data, concepts, Prerequisites(requires)
+
+
+def _sakt_config(seed: int, epochs: int, config: str) -> Any:
+    """SAKT's settings from the options, or a clear error (exit 2)."""
+    from recommender.learner.sakt import SAKTConfig
+
+    if epochs < 1:
+        stderr.print("[red]error:[/] --epochs must be at least 1")
+        raise typer.Exit(2)
     try:
-        report = compare(data, concepts, Prerequisites(requires), seed, SAKTConfig(seed=seed, epochs=epochs),
+        extra = json.loads(config)
+        if not isinstance(extra, dict):
+            raise TypeError("--config must be a JSON object")
+        return SAKTConfig(**{"seed": seed, "epochs": epochs, **extra})
+    except (ValueError, TypeError) as exc:
+        stderr.print(f"[red]error:[/] bad --config: {exc}")
+        raise typer.Exit(2) from exc
+
+
+def learner_eval(seed: SeedOpt = 0, epochs: EpochsOpt = 80, config: ConfigOpt = "{}",
+                 as_json: JsonOpt = False) -> None:
+    """Knowledge tracing on the tutor's own logs: BKT, SAKT, the online model the tutor decides with,
+    and SAKT over it, compared on held-out learners' quiz answers and practice results."""
+    from recommender.learner.evaluate import compare
+
+    settings = _sakt_config(seed, epochs, config)
+    data, concepts, prerequisites = _logged(get_settings())
+    try:
+        report = compare(data, concepts, prerequisites, seed, settings,
                          progress=lambda name, auc: stderr.print(f"{name}: test AUC {auc}"))
     except ValueError as exc:
         stderr.print(f"[red]error:[/] {exc}")
@@ -115,6 +139,38 @@ def learner_eval(
     stdout.print(table)
 
 
+def learner_train(seed: SeedOpt = 0, epochs: EpochsOpt = 80, config: ConfigOpt = "{}",
+                  as_json: JsonOpt = False) -> None:
+    """Train the attention model (SAKT over the online model) on the stored logs; the tutor starts
+    using it (at its next start) only if it beats the online model on held-out learners."""
+    from datetime import UTC, datetime
+
+    from recommender.learner.tracer import ACTIVE, train_tracer
+
+    sakt = _sakt_config(seed, epochs, config)
+    settings = get_settings()
+    data, concepts, prerequisites = _logged(settings)
+    try:
+        tracer = train_tracer(data, concepts, prerequisites, seed, sakt)
+    except ValueError as exc:
+        stderr.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    version = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    directory = settings.models_dir / "kt"
+    tracer.save(directory / version)
+    if tracer.better:
+        (directory / ACTIVE).write_text(version + "\n", encoding="utf-8")
+    report = {"version": version, "active": tracer.better, **tracer.metrics}
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    verdict = ("activated: the tutor uses it from its next start" if tracer.better
+               else "not activated: the online model predicts as well or better")
+    metrics = tracer.metrics
+    stdout.print(f"SAKT {version}: held-out AUC {metrics['test_auc']:.4f} against the online model's "
+                 f"{metrics['online_test_auc']:.4f} ({report['learners']} learners); {verdict}")
+
+
 def _name(graph: Any, concept_id: str) -> str:
     found = graph.entity(concept_id)
     return found.name if found is not None else concept_id
@@ -124,4 +180,5 @@ def register(app: typer.Typer) -> None:
     learner = typer.Typer(help="The learner model: what each learner knows.", no_args_is_help=True)
     learner.command("progress")(learner_progress)
     learner.command("eval")(learner_eval)
+    learner.command("train")(learner_train)
     app.add_typer(learner, name="learner")

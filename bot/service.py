@@ -70,6 +70,7 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
         graph=graph,
         media_dir=settings.media_dir,
         recordings_dir=settings.recordings_dir,
+        models_dir=settings.models_dir,
         curriculum_dir=settings.data_dir / "curriculum",
         recommender_service=load_recommender(settings, graph, store),
     )

@@ -14,9 +14,7 @@ from typing import Any
 from recommender.learner.bkt import BKT
 from recommender.learner.mastery import OnlineMastery, Prerequisites
 from recommender.learner.sakt import SAKT, SAKTConfig
-from recommender.learner.sequences import Responses, answer_auc, split_learners
-
-MIN_LEARNERS = 6
+from recommender.learner.sequences import Responses, answer_auc, held_out_split
 
 
 def compare(
@@ -30,13 +28,7 @@ def compare(
     """Test AUC and fit time of BKT, SAKT, the tutor's online model and SAKT over the online model.
 
     `concepts[skill]` names each skill id's concept (the online model needs the graph's names)."""
-    data = [r for r in data if len(r)]
-    test = list(data[: len(data) // 3])
-    answers = {a for r in test for a in r.correct}
-    if len(data) < MIN_LEARNERS or answers != {0, 1}:
-        raise ValueError(f"too few graded answers to compare models: {len(data)} learners with answers "
-                         f"(at least {MIN_LEARNERS}, and right and wrong answers among the held-out ones)")
-    train, valid = split_learners(data[len(data) // 3 :], 0.1, seed)
+    train, valid, test = held_out_split(data, seed)
     skills = len(concepts)
     config = config or SAKTConfig(seed=seed)
     online = OnlineMastery(concepts, prerequisites)
@@ -54,5 +46,6 @@ def compare(
         rows[name] = {"test_auc": round(answer_auc(model.predict(test), test), 4), "fit_s": round(fitted, 1)}
         if progress is not None:
             progress(name, rows[name]["test_auc"])
-    return {"learners": len(data), "test_learners": len(test), "answers": sum(map(len, data)),
+    everyone = [*train, *valid, *test]
+    return {"learners": len(everyone), "test_learners": len(test), "answers": sum(map(len, everyone)),
             "results": rows}

@@ -105,10 +105,15 @@ class Mastery:
         self.graph = graph or Prerequisites({})
         self.params = params or Params()
         self.prior = prior or (lambda _concept: self.params.init)
+        # What a trained attention model says the learner knows, where it was asked (`use_chances`);
+        # it stands in for this model's own estimate until the next event on the concept.
+        self.estimates: dict[str, float] = {}
 
     # ----------------------------------------------------------------------------- reading
     def p(self, concept: str) -> float:
         """The chance the concept is learned (not necessarily remembered right now)."""
+        if concept in self.estimates:
+            return self.estimates[concept]
         record = self.state.get(concept)
         if record and "p" in record:
             return float(record["p"])
@@ -122,6 +127,18 @@ class Mastery:
             1 + record.get("wrong", 0)
         )
         return 2.0 ** min(max(x, -3.0), 10.0)
+
+    def chance_right(self, concept: str) -> float:
+        """The chance of answering the concept right now, by this model: known and no slip, or a guess."""
+        known = self.p(concept)
+        return known * (1 - self.params.slip) + (1 - known) * self.params.guess
+
+    def use_chances(self, chances: Mapping[str, float]) -> None:
+        """Take another model's chances of a right answer (e.g. SAKT's) as the learned estimates,
+        inverting the same guess and slip: p = (chance - guess) / (1 - slip - guess)."""
+        g, s = self.params.guess, self.params.slip
+        for concept, chance in chances.items():
+            self.estimates[concept] = min(max((chance - g) / (1 - s - g), 1e-4), 1 - 1e-4)
 
     def retention(self, concept: str, now: float) -> float:
         """Share of a learned concept still remembered now: 2^(-days since practice / half-life)."""
@@ -178,6 +195,7 @@ class Mastery:
         weight = WEIGHTS[kind]
         record = self.state.setdefault(concept, {"correct": 0, "wrong": 0, "hints": 0})
         before = self.p(concept)
+        self.estimates.pop(concept, None)  # from here on this model's own update holds
         p = _tempered(before, correct, weight, self.params)
         p = p + (1 - p) * self.params.learn * (correct if kind != "too_hard" else 0.0)
         record["p"] = round(p, 6)
@@ -199,6 +217,7 @@ class Mastery:
             was = self.p(other)
             now_p = _tempered(was, 1.0 if upward else 0.0, strength, self.params)
             if abs(now_p - was) > 1e-4:
+                self.estimates.pop(other, None)
                 self.state.setdefault(other, {"correct": 0, "wrong": 0, "hints": 0, "inferred": True})
                 self.state[other]["p"] = round(now_p, 6)
                 changed[other] = now_p
@@ -243,8 +262,7 @@ class OnlineMastery:
             mastery = Mastery(graph=self.graph, params=p)
             chances = np.empty(len(learner))
             for k, (skill, correct) in enumerate(zip(learner.skills, learner.correct, strict=True)):
-                known = mastery.p(self.concepts[skill])
-                chances[k] = known * (1 - p.slip) + (1 - known) * p.guess
+                chances[k] = mastery.chance_right(self.concepts[skill])
                 mastery.observe(self.concepts[skill], float(correct), 60.0 * (k + 1))
             out.append(chances)
         return out

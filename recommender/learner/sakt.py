@@ -17,11 +17,13 @@ window would be predicted from almost nothing.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -165,6 +167,11 @@ def _batch(rows: Sequence[Window], skills: int, device: torch.device) -> tuple[t
             None if prior is None else prior.to(device))
 
 
+# Over a base model the network starts silent (its last layer at zero), so the first epochs only
+# begin to move it: they are not held against it.
+WARMUP_OVER_BASE = 8
+
+
 class SAKT:
     """Train on sequences, early-stopped on held-out learners' AUC; predict each answer beforehand."""
 
@@ -196,7 +203,9 @@ class SAKT:
         rows = _windows(train, self.skills, c.window, _stride(c), priors)
         optimizer = torch.optim.Adam(self.net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         best, best_state, waited = -math.inf, None, 0
+        warmup = 0  # epochs that do not count towards early stopping
         if self.base is not None:
+            warmup = WARMUP_OVER_BASE
             # Start exactly at the base model (the network adds nothing yet), and keep it unless
             # training beats it on the held-out learners.
             nn.init.zeros_(self.net.out[-1].weight)
@@ -224,7 +233,7 @@ class SAKT:
                 progress(epoch + 1, loss_mean, auc)
             if auc > best:
                 best, best_state, waited = auc, copy.deepcopy(self.net.state_dict()), 0
-            else:
+            elif epoch >= warmup:
                 waited += 1
                 if waited >= c.patience:
                     break
@@ -260,3 +269,47 @@ class SAKT:
                 learner, first = owners[k + j]
                 out[learner].extend(probs[j, first : len(s)].tolist())
         return [np.array(p) for p in out]
+
+    @torch.no_grad()
+    def predict_next(
+        self, history: Responses, queries: Sequence[int], priors: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """The chance of a right answer on each of `queries` (skill ids) as the learner's next answer,
+        after `history`. `priors`: the base model's chance for each query (needed with a base)."""
+        if self.net is None:
+            raise RuntimeError("SAKT is not trained")
+        if self.base is not None and (priors is None or len(priors) != len(queries)):
+            raise ValueError("a SAKT over a base model needs the base's chance for every query")
+        if any(not 0 <= q < self.skills for q in queries):
+            raise ValueError("a query names a skill this model was not trained on")
+        keep = self.config.window - 1  # the answers that fit in one window beside the query
+        inter = [s + self.skills * c for s, c in zip(history.skills, history.correct, strict=True)]
+        k = max(0, len(history) - keep)
+        hist = [inter[k - 1] if k else 2 * self.skills, *inter[k:]]  # the answer before each position
+        skills_row = list(history.skills[k:])
+        rows = []
+        for n, query in enumerate(queries):
+            # A base's chance matters only at the query's own position; the others get a filler.
+            prior = [] if priors is None else [0.5] * len(skills_row) + [float(priors[n])]
+            rows.append((hist, [*skills_row, int(query)], [0] * len(hist), prior))
+        hist_t, sk, _, _, prior_t = _batch(rows, self.skills, self.device)
+        return torch.sigmoid(self.net(hist_t, sk, prior_t))[:, len(skills_row)].cpu().numpy()
+
+    def save(self, directory: Path) -> None:
+        """The trained network and its settings (the base model is not saved: it is rebuilt)."""
+        if self.net is None:
+            raise RuntimeError("SAKT is not trained")
+        directory.mkdir(parents=True, exist_ok=True)
+        torch.save(self.net.state_dict(), directory / "sakt.pt")
+        meta = {"config": asdict(self.config), "skills": self.skills, "history": self.history}
+        (directory / "sakt.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, base: Any = None, device: str | torch.device = "cpu") -> SAKT:
+        meta = json.loads((directory / "sakt.json").read_text(encoding="utf-8"))
+        model = cls(SAKTConfig(**meta["config"]), device=device, base=base)
+        model.skills, model.history = int(meta["skills"]), list(meta["history"])
+        model.net = SAKTNet(model.skills, model.config).to(model.device)
+        model.net.load_state_dict(torch.load(directory / "sakt.pt", map_location=model.device))
+        model.net.eval()
+        return model

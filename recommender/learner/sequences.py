@@ -112,3 +112,18 @@ def graded_sequences(
         rows.sort(key=lambda row: row[0])
         out.append(Responses(learner, tuple(s for _, s, _ in rows), tuple(c for _, _, c in rows)))
     return out, index
+
+
+def held_out_split(
+    data: Sequence[Responses], seed: int = 0, minimum: int = 6
+) -> tuple[list[Responses], list[Responses], list[Responses]]:
+    """(train, valid, test) for comparing knowledge-tracing models: a third of the learners with
+    answers held out whole for testing, a tenth of the rest for early stopping. Raises ValueError when
+    there are too few learners, or the held-out answers are all right or all wrong (no AUC then)."""
+    data = [r for r in data if len(r)]
+    test = data[: len(data) // 3]
+    if len(data) < minimum or {a for r in test for a in r.correct} != {0, 1}:
+        raise ValueError(f"too few graded answers: {len(data)} learners with answers (at least "
+                         f"{minimum}, and right and wrong answers among the held-out ones)")
+    train, valid = split_learners(data[len(data) // 3 :], 0.1, seed)
+    return train, valid, test

@@ -179,9 +179,61 @@ def test_etude_learner_eval_compares_the_models_on_the_logged_answers(
         assert set(report["results"]) == {"BKT (EM per concept)", "SAKT", "SAKT over the online model",
                                           "tutor's online model (BKT + prerequisites, untrained)"}
         assert all(0.0 <= row["test_auc"] <= 1.0 for row in report["results"].values())
+        bad = CliRunner().invoke(app, ["learner", "eval", "--config", "[1]"])
+        assert bad.exit_code == 2 and "bad --config" in bad.output
         monkeypatch.setenv("ETUDE_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
         get_settings.cache_clear()
         empty = CliRunner().invoke(app, ["learner", "eval"])
         assert empty.exit_code == 2 and "too few graded answers" in empty.output
     finally:
         get_settings.cache_clear()
+
+
+def test_etude_learner_train_activates_the_attention_model_only_when_it_wins_and_the_tutor_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chat: Chat, nlu: ScriptedNLU
+) -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    import actions.services
+    from bot.cli import app
+    from bot.settings import get_settings
+    from bot.store import BehaviorEvent
+    from recommender.learner.tracer import active_tracer
+
+    url = f"sqlite:///{tmp_path / 'etude.db'}"
+    rng, t0 = random.Random(1), datetime(2026, 11, 1, tzinfo=UTC)
+    concepts = ["concept:note_names", "concept:interval", "concept:triad"]
+    events = []
+    for n in range(90):  # answers that alternate right and wrong: order matters, mastery does not
+        last = rng.randrange(2)
+        for k in range(30):
+            last = 1 - last if rng.random() < 0.95 else last
+            events.append(BehaviorEvent(f"l{n}", "quiz_answer", concept=rng.choice(concepts),
+                                        outcome="correct" if last else "wrong",
+                                        at=t0 + timedelta(minutes=40 * n + k)))
+    with ConversationStore(url) as store:
+        store.add_behavior(events)
+    monkeypatch.setenv("ETUDE_HOME", str(tmp_path))
+    monkeypatch.setenv("ETUDE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        small = '{"dim": 16, "heads": 2, "window": 20, "lr": 0.003, "batch_size": 16}'
+        found = CliRunner().invoke(app, ["learner", "train", "--epochs", "15", "--config", small, "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert found.exit_code == 0, found.output
+    report = json.loads(found.stdout)
+    assert report["active"] and report["test_auc"] > report["online_test_auc"], report
+    tracer = active_tracer(tmp_path / "models" / "kt", actions.services.services().prerequisites)
+    assert tracer is not None
+
+    nlu.says("how am I doing?", "my_progress")
+    monkeypatch.setitem(actions.services.services().__dict__, "tracer", tracer)
+    history = [[concepts[k % 3], float(k % 2 == 0)] for k in range(8)]  # right, wrong, ..., wrong
+    _with_slots(chat, nlu, answers=history, progress={
+        "concept:interval": {"correct": 0, "wrong": 1, "hints": 0, "p": 0.05, "seen": time.time()}})
+    # after a wrong answer this learner answers right: the attention model says so, BKT would not
+    assert "Mastered (1): interval" in chat.text("how am I doing?")
+    monkeypatch.setitem(actions.services.services().__dict__, "tracer", None)
+    assert "In progress (1): interval" in chat.text("how am I doing?")

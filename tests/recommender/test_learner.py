@@ -207,3 +207,24 @@ def test_the_tutors_logs_become_sequences_of_graded_answers_in_time_order() -> N
 
     assert index == {"concept:interval": 0, "concept:triad": 1, "concept:major_scale": 2}
     assert data == [Responses("ada", (0, 1, 2), (0, 1, 1)), Responses("bo", (2,), (0,))]
+
+
+def test_the_next_answer_is_predicted_as_it_would_be_inside_a_sequence(tmp_path: Path) -> None:
+    data = simulate_bkt(40, 4, (0.3, 0.2, 0.2, 0.1), length=12)
+    model = SAKT(SAKTConfig(dim=8, heads=1, window=8, epochs=2)).fit(data[:30], data[30:])
+    learner = data[35]
+
+    for query in range(4):  # history longer than a window, then a short one
+        for history in (learner, Responses("x", learner.skills[:3], learner.correct[:3])):
+            whole = Responses("y", (*history.skills, query), (*history.correct, 0))
+            expected = model.predict([whole])[0][-1] if len(whole) <= 8 else None
+            [found] = model.predict_next(history, [query])
+            assert 0 < found < 1
+            if expected is not None:
+                assert found == pytest.approx(expected, abs=1e-5)
+
+    model.save(tmp_path / "kt")
+    again = SAKT.load(tmp_path / "kt")
+    assert again.predict_next(learner, [0, 1, 2]) == pytest.approx(model.predict_next(learner, [0, 1, 2]))
+    with pytest.raises(ValueError, match="not trained on"):
+        model.predict_next(learner, [9])
