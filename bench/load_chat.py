@@ -30,7 +30,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -46,6 +45,7 @@ import httpx  # noqa: E402
 from machine import machine_info  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from service_home import free_port, start_server, stop_server, wait_healthy  # noqa: E402
 
 from bot.store import ConversationStore  # noqa: E402
 
@@ -142,14 +142,26 @@ class Learner:
     errors: dict[str, int] = field(default_factory=dict)
     empty_replies: int = 0
     _plan: list[str] = field(default_factory=list)
+    # Set to a list to keep every turn: {"text", "outcome" ("ok" or the error), "replies" when ok}
+    # (bench/crash_test.py checks the acknowledged ones against the store).
+    journal: list[dict[str, Any]] | None = None
 
     def next_message(self) -> str:
         if not self._plan:
             self._plan = list(self.rng.choice(SCENARIOS))
         return self.rng.choice(MESSAGES[self._plan.pop(0)])
 
-    def error(self, kind: str) -> None:
+    def error(self, kind: str, text: str | None = None) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+        if self.journal is not None and text is not None:
+            self.journal.append({"text": text, "outcome": kind})
+
+    def acknowledged(self, text: str, replies: list[Any], latency_ms: float) -> None:
+        self.ok += 1
+        self.latencies_ms.append(latency_ms)
+        self.empty_replies += not replies
+        if self.journal is not None:
+            self.journal.append({"text": text, "outcome": "ok", "replies": replies})
 
 
 def check_reply(data: Any, sender: str) -> str | None:
@@ -176,17 +188,16 @@ async def run_learner(
             response = await client.post("/webhooks/rest/webhook", json=body)
             elapsed = (time.perf_counter() - started) * 1000
             if response.status_code != 200:
-                learner.error(f"HTTP {response.status_code}")
+                learner.error(f"HTTP {response.status_code}", text)
             else:
-                problem = check_reply(response.json(), learner.sender)
+                replies = response.json()
+                problem = check_reply(replies, learner.sender)
                 if problem:
-                    learner.error(problem)
+                    learner.error(problem, text)
                 else:
-                    learner.ok += 1
-                    learner.latencies_ms.append(elapsed)
-                    learner.empty_replies += not response.json()
+                    learner.acknowledged(text, replies, elapsed)
         except (httpx.HTTPError, ValueError) as exc:
-            learner.error(type(exc).__name__)
+            learner.error(type(exc).__name__, text)
         done += 1
         if think_ms > 0:
             await asyncio.sleep(learner.rng.expovariate(1000.0 / think_ms))
@@ -275,49 +286,6 @@ def count_lost(database_url: str, learners: list[Learner]) -> tuple[int, int]:
     finally:
         store.close()
     return lost, extra
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(
-    home: Path, database_url: str, port: int, rate: float, nlu_cache: int | None = None
-) -> subprocess.Popen[bytes]:
-    """`etude serve` with its own home and database; its progress (first build) goes to our stderr."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ETUDE_TELEGRAM")}
-    env.update(
-        ETUDE_HOME=str(home),
-        ETUDE_DATABASE_URL=database_url,
-        ETUDE_RATE_PER_SECOND=str(rate),
-        ETUDE_RATE_BURST=str(max(20, int(rate))),
-        HF_HUB_OFFLINE="1",
-    )
-    if nlu_cache is not None:
-        env["ETUDE_NLU_CACHE_SIZE"] = str(nlu_cache)
-    # `python -m bot.cli` from this checkout (not the `etude` script, which may point at another one).
-    command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(command, cwd=ROOT, env=env)
-
-
-async def wait_healthy(
-    base_url: str, server: subprocess.Popen[bytes] | None, timeout: float
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
-        while time.monotonic() < deadline:
-            if server is not None and server.poll() is not None:
-                raise RuntimeError(f"the service exited with status {server.returncode} before it was ready")
-            try:
-                response = await client.get("/health")
-                if response.status_code == 200:
-                    return dict(response.json())
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.5)
-    raise TimeoutError(f"the service was not healthy within {timeout:.0f} s")
 
 
 async def warm_up(base_url: str, run_id: str, turns: int) -> None:
@@ -472,11 +440,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             Console(stderr=True, width=max(140, console.width)).print(render(points[-1:], f"{n} learner(s)"))
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
     safe_url = database_url if database_url.startswith("sqlite") else database_url.split("@")[-1]
     return {
         "command": "bench/load_chat.py " + " ".join(sys.argv[1:]),

@@ -29,6 +29,12 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def machine_line(m: dict[str, Any]) -> str:
+    """The report sentence about the machine (`machine_info()`'s fields)."""
+    return (f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['system']}; 1-min load "
+            f"average at start {m['load_average_1min']} (shared with other jobs).")
+
+
 def save_report(directory: Path, name: str, report: dict[str, Any], lines: list[str]) -> None:
     """Write a benchmark's report as JSON (every number) and Markdown (what a reader needs)."""
     import json

@@ -2,24 +2,32 @@
 
 `create_app` takes the pieces it serves instead of building them, so tests can mount any
 `Handler` (a scripted fake or the real dialogue engine) behind the same routes.
+
+Access (`bot.auth`): the channels, parse API, health, metrics, widget and media are public; `/me/…`
+serves a learner their own data; `/console/…` and `/api/…` need an account (mounted when `auth` has
+accounts). Refusals are 401/403, as JSON (`{"error": …}`), or as HTML pages on the console.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import api_docs
+from bot.auth.errors import AuthFailure, NotAuthenticated
+from bot.auth.gate import Auth
 from bot.channels.rest import BadRequest, error, read_json, rest_router
+from bot.cors import CORS
 from bot.engine import TurnNotStored
+from bot.learner_data import LearnerData
 from bot.messages import Handler, UserMessage
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.ratelimit import RateLimiter
@@ -40,19 +48,18 @@ def create_app(
     routers: Iterable[APIRouter] = (),
     lifespan: Any = None,
     rate_limit: RateLimiter | None = None,
-    cors_origins: Sequence[str] = ("*",),
     metrics: Metrics | None = None,
+    auth: Auth | None = None,
+    learner_data: LearnerData | None = None,
 ) -> FastAPI:
     app = FastAPI(title="Etude", description="The Etude music tutor's channels and APIs.", lifespan=lifespan)
     metrics = metrics or Metrics()
+    auth = auth or Auth.ephemeral()
     app.state.metrics = metrics
-    # The widget sends no credentials, so any page may embed it.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
-    )
+    app.state.auth = auth
+    # Any page may call the public API; only the service's own pages and the listed origins get
+    # (and may use) cookies, so only they can act as a learner or a console user.
+    app.add_middleware(CORS, origins=auth.origins)
 
     async def guarded(message: UserMessage) -> Any:
         if rate_limit is not None and not rate_limit.allow(f"{message.channel}:{message.sender_id}"):
@@ -80,22 +87,47 @@ def create_app(
         return replies
 
     app.add_middleware(RequestCounter, metrics=metrics)
-    app.include_router(rest_router(guarded, recordings_dir))
+    app.include_router(rest_router(guarded, recordings_dir, auth=auth))
     for router in routers:
         app.include_router(router)
+    if learner_data is not None:
+        from bot.me import me_router
+
+        app.include_router(me_router(learner_data))
+    if auth.accounts is not None:
+        from bot.api import api_router
+        from bot.console.pages import console_router
+
+        app.include_router(console_router())
+        app.include_router(api_router())
+
+    @app.exception_handler(AuthFailure)
+    async def refused(request: Request, exc: AuthFailure) -> Response:
+        if exc.page:
+            from bot.console.pages import page_refusal
+
+            return page_refusal(request, exc)
+        headers = {"WWW-Authenticate": 'Bearer realm="etude"'} if isinstance(exc, NotAuthenticated) else None
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         return _internal_error()
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], responses=api_docs.HEALTH_RESPONSES)
     async def get_health() -> JSONResponse:
         status = health() if health else {"status": "ok"}
         return JSONResponse(status, status_code=200 if status.get("status") == "ok" else 503)
 
     if parse is not None:
 
-        @app.post("/model/parse", tags=["nlu"], summary="Parse a message (Rasa's format)")
+        @app.post(
+            "/model/parse",
+            tags=["nlu"],
+            summary="Parse a message (Rasa's format)",
+            openapi_extra=api_docs.PARSE_REQUEST,
+            responses=api_docs.PARSE_RESPONSES,
+        )
         async def model_parse(request: Request) -> Any:
             try:
                 data = await read_json(request, limit=4 * MAX_PARSE_CHARS + 64)

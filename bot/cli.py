@@ -358,6 +358,10 @@ from bot.cli_practice import register as register_practice  # noqa: E402  (issue
 
 register_practice(app)
 
+from bot.cli_users import register as register_users  # noqa: E402  (accounts and access: users)
+
+register_users(app)
+
 
 if __name__ == "__main__":
     app()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Annotated, Any
 
 import typer
@@ -23,20 +22,26 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ConfigOpt = Annotated[str, typer.Option("--config", help='SAKT settings as JSON, e.g. \'{"dim": 32}\'.')]
 
 
+def configure_actions(settings: Any, graph: Any) -> None:
+    """Point the actions' helpers at `graph` and the home's models, as the running tutor does."""
+    import actions.services
+
+    actions.services.configure(
+        actions.services.Services(graph=graph, media_dir=settings.media_dir, models_dir=settings.models_dir)
+    )
+
+
 def stored_tracker(settings: Any, graph: Any, store: Any, learner: str) -> Any:
     """The learner's tracker as the actions read it, rebuilt from their stored events (the actions
     are configured over `graph` on the way, so their helpers can be called)."""
     from rasa_sdk import Tracker as ActionTracker
 
-    import actions.services
     from bot.service import load_dialogue
     from bot.tracker import Tracker
 
     domain, _ = load_dialogue()
     tracker = Tracker(learner, domain, events=store.events(learner))
-    actions.services.configure(
-        actions.services.Services(graph=graph, media_dir=settings.media_dir, models_dir=settings.models_dir)
-    )
+    configure_actions(settings, graph)
     return ActionTracker.from_dict(tracker.sdk_state())
 
 
@@ -45,7 +50,8 @@ def learner_progress(
     as_json: JsonOpt = False,
 ) -> None:
     """Mastered concepts, those in progress and those due for review, with the model's estimates."""
-    from actions.learner import mastery_of
+    from bot.learner_data import StoredLearnerData
+    from bot.service import load_dialogue
     from bot.store import ConversationStore
 
     settings = get_settings()
@@ -55,16 +61,11 @@ def learner_progress(
             if learner not in store.senders():
                 stderr.print(f"[red]error:[/] no conversation with learner {learner!r}")
                 raise typer.Exit(2)
-            tracker = stored_tracker(settings, graph, store, learner)
-        summary = mastery_of(tracker).summary(time.time())
-        names = {r["concept"]: _name(graph, r["concept"]) for rows in summary.values() for r in rows}
+            configure_actions(settings, graph)
+            domain, _ = load_dialogue()
+            report = {"learner": learner, **StoredLearnerData(store, domain, graph).progress(learner)}
     finally:
         graph.store.close()
-    report = {
-        "learner": learner,
-        "level": tracker.get_slot("level"),
-        **{group: [{**r, "name": names[r["concept"]]} for r in rows] for group, rows in summary.items()},
-    }
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return
@@ -169,11 +170,6 @@ def learner_train(seed: SeedOpt = 0, epochs: EpochsOpt = 80, config: ConfigOpt =
     metrics = tracer.metrics
     stdout.print(f"SAKT {version}: held-out AUC {metrics['test_auc']:.4f} against the online model's "
                  f"{metrics['online_test_auc']:.4f} ({report['learners']} learners); {verdict}")
-
-
-def _name(graph: Any, concept_id: str) -> str:
-    found = graph.entity(concept_id)
-    return found.name if found is not None else concept_id
 
 
 def register(app: typer.Typer) -> None:

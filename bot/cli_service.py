@@ -38,9 +38,17 @@ def serve(
     except DomainError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    from bot.auth.secret import SecretKeyError
+
+    try:
+        app = create_service_app(tutor)
+    except SecretKeyError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     settle_heap()
-    stderr.print(f"Etude is listening on http://{host}:{port} (chat widget at /, API docs at /docs)")
-    uvicorn.run(create_service_app(tutor), host=host, port=port, log_level="warning")
+    stderr.print(f"Etude is listening on http://{host}:{port} (chat widget at /, console at /console/, "
+                 "API docs at /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def settle_heap() -> None:

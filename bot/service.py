@@ -75,6 +75,9 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
         recommender_service=load_recommender(settings, graph, store),
     )
     _ = services.curriculum  # read now, not on the first quiz of the first learner
+    # The entity linker's semantic index: on a fresh home embedding the graph takes half a minute,
+    # which would otherwise stall the first message that needs it (and everyone waiting behind it).
+    log.info("entity linker: %d entities in the semantic index", graph.linker.warm())
     actions.services.configure(services)
     observers = []
     if settings.action_endpoint:
@@ -115,9 +118,30 @@ def catch_up(recommender: Any, store: Any, learner: str | None = None) -> int:
     return len(events)
 
 
+def create_auth(settings: Settings, store: Any) -> Any:  # -> bot.auth.gate.Auth
+    """Accounts in the conversation store's database, cookies signed with the service's key."""
+    from datetime import timedelta
+
+    from bot.auth.accounts import AccountStore
+    from bot.auth.gate import Auth, AuthSettings
+
+    return Auth(
+        settings.secret(),
+        AccountStore(store),
+        settings=AuthSettings(
+            session_ttl=timedelta(hours=settings.session_hours),
+            max_failures=settings.login_max_failures,
+            lockout=timedelta(minutes=settings.login_lockout_minutes),
+            allowed_origins=tuple(settings.cors_origins),
+        ),
+    )
+
+
 def create_service_app(tutor: Tutor) -> FastAPI:
-    """The whole service: REST + widget + parse + media, and Telegram when a token is set."""
+    """The whole service: REST + widget + parse + media + console and learner pages, and Telegram
+    when a token is set."""
     from bot.app import create_app
+    from bot.learner_data import StoredLearnerData
     from bot.ratelimit import RateLimiter
 
     settings = tutor.settings
@@ -174,4 +198,6 @@ def create_service_app(tutor: Tutor) -> FastAPI:
         routers=routers,
         lifespan=lifespan,
         rate_limit=RateLimiter(settings.rate_per_second, settings.rate_burst),
+        auth=create_auth(settings, tutor.store),
+        learner_data=StoredLearnerData(tutor.store, tutor.engine.domain, tutor.graph),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +40,31 @@ class Settings(BaseSettings):
     nlu_cache_size: int = Field(default=4096, ge=0)  # distinct texts whose parse is kept; 0: none
     lastfm_dir: Path | None = Field(default_factory=_default_lastfm)
     log_level: str = "INFO"
+    # accounts and access (bot/auth)
+    secret_key: SecretStr | None = None  # signs cookies; unset: generated once into $ETUDE_HOME/secret_key
+    session_hours: float = Field(default=12.0, gt=0)  # a console login lasts this long
+    login_max_failures: int = Field(default=5, ge=1)  # failed logins in a row that lock an account ...
+    login_lockout_minutes: float = Field(default=15.0, gt=0)  # ... for this long
+    # Other sites whose pages embed the widget (comma-separated or a JSON list of https://host[:port]):
+    # they get the learner cookie. The service's own pages always do; others only reach the public API.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: list[str]) -> list[str]:
+        from bot.auth.origins import Origins
+
+        return sorted(Origins(value).allowed)
 
     @property
     def db_url(self) -> str:
@@ -59,6 +86,13 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    def secret(self) -> bytes:
+        """The key that signs cookies: ETUDE_SECRET_KEY, else the one kept in ETUDE_HOME."""
+        from bot.auth.secret import load_secret_key
+
+        configured = self.secret_key.get_secret_value() if self.secret_key is not None else None
+        return load_secret_key(configured, self.home)
 
     def open_graph(self):  # -> kg.graph.KnowledgeGraph (kept lazy: importing kg costs time)
         from kg.graph import KnowledgeGraph

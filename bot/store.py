@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     Connection,
     DateTime,
@@ -164,8 +165,13 @@ turns = Table(
     Column("replies", JSONValue, nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=False),
+    # The parse's intent and its confidence, copied out of `parse` (migration 0003) so the console
+    # can filter turns by them in plain SQL on every backend.
+    Column("intent", String(ID_LENGTH), nullable=True),
+    Column("confidence", Float, nullable=True),
     UniqueConstraint("conversation_id", "seq"),
     Index(None, "started_at"),
+    Index(None, "intent"),
 )
 
 behavior_events = Table(
@@ -185,6 +191,40 @@ behavior_events = Table(
     Index(None, "concept"),
     Index(None, "at"),
     Index(None, "turn_id"),
+)
+
+# Accounts for the console and the API (bot/auth): they live in the same database as the
+# conversations, so one URL, one migration history and one backup cover everything.
+ROLES = ("learner", "instructor", "admin")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(ID_LENGTH), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False),  # in a row, since the last success or lockout
+    Column("locked_until", UTCDateTime, nullable=True),
+    UniqueConstraint("name"),
+    CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="ck_users_role"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False),  # SHA-256 of the token, hex; never the token
+    Column("prefix", String(16), nullable=False),  # the token's first characters, to tell tokens apart
+    Column("label", String(NAME_LENGTH), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("token_hash"),
+    Index(None, "prefix"),
+    Index(None, "user_id"),
 )
 
 
@@ -337,6 +377,18 @@ def _behavior_row(ev: Any, where: str, default_at: datetime | None) -> dict[str,
     }
 
 
+def parse_intent(parse: Any) -> tuple[str | None, float | None]:
+    """The intent name and confidence of a Rasa parse, or None for whichever is missing or malformed."""
+    intent = parse.get("intent") if isinstance(parse, dict) else None
+    if not isinstance(intent, dict):
+        return None, None
+    name = intent.get("name")
+    confidence = intent.get("confidence")
+    name = name[:ID_LENGTH] if isinstance(name, str) and name else None
+    number = isinstance(confidence, int | float) and not isinstance(confidence, bool)
+    return name, float(confidence) if number and math.isfinite(confidence) else None
+
+
 def _turn_rows(turn: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The turn's row and its behaviour rows, or ValueError saying what is wrong with the turn."""
     if not isinstance(turn, Turn):
@@ -374,6 +426,7 @@ def _turn_rows(turn: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if isinstance(ev, BehaviorEvent) and ev.turn_id is not None:
             raise ValueError(f"turn.behavior[{i}] already belongs to turn {ev.turn_id}")
         behavior.append(_behavior_row(ev, f"turn.behavior[{i}]", started))
+    intent, confidence = parse_intent(turn.parse)
     row = {
         "channel": turn.channel,
         "session_id": turn.session_id,
@@ -384,6 +437,8 @@ def _turn_rows(turn: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "replies": list(turn.replies),
         "started_at": started,
         "finished_at": finished,
+        "intent": intent,
+        "confidence": confidence,
     }
     return row, behavior
 
@@ -437,6 +492,11 @@ class ConversationStore:
                 conn.execution_options(etude_write=True)
             with conn.begin():
                 yield conn
+
+    def transaction(self, *, write: bool) -> contextlib.AbstractContextManager[Connection]:
+        """A transaction for the other tables of this schema (the accounts of `bot.auth`), with the
+        store's locking: their writes queue behind turns' instead of failing on a busy SQLite."""
+        return self._transaction(write=write)
 
     def _fail(self, doing: str, exc: SQLAlchemyError) -> StoreError:
         return StoreError(f"could not {doing} ({self._safe_url()}): {exc}")

@@ -158,6 +158,11 @@ class Linker:
 
     # semantic index --------------------------------------------------------------------------
 
+    def warm(self) -> int:
+        """Build the semantic index now (embedding every concept, person and work once, then cached
+        on disk) instead of inside the first request that needs it; returns its size."""
+        return len(self._semantic_index()[0])
+
     def _semantic_candidates(self, mention: str, limit: int) -> list[tuple[str, float]]:
         ids, matrix = self._semantic_index()
         if not ids:

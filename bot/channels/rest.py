@@ -1,6 +1,11 @@
 """Rasa's REST channel: `POST /webhooks/rest/webhook` with `{"sender", "message", "metadata"?}`,
 and `POST /webhooks/rest/recording?sender=…` with a practice recording as the body.
 
+Web learners (the widget: `metadata.channel == "web"`, or any request carrying the learner cookie)
+do not name themselves: the server identifies them by their signed cookie, or by their console
+login, and ignores any `sender` they claim (`bot.auth.learners`). Other callers name their sender,
+but not with a prefix reserved for identities the server establishes (`web:`, `tg:`, `user:`).
+
 Validation is strict and explicit so that a bad request gets a 4xx naming the problem, never a
 5xx: body size first (413), then JSON syntax (400), then field presence and types (422).
 """
@@ -16,6 +21,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from bot.auth.gate import Auth, WebSender
+from bot.auth.learners import LEARNER_COOKIE, reserved_prefix
 from bot.messages import Handler, UserMessage
 from bot.recordings import MAX_RECORDING_BYTES, RecordingRejected, save_recording
 
@@ -95,14 +102,24 @@ def _unpaired_surrogate(text: str) -> bool:
     return False
 
 
-def user_message(data: dict[str, Any], channel: str = "rest") -> UserMessage:
-    sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata") or {}
-    if sender is None:
+def user_message(data: dict[str, Any], channel: str = "rest", *, web: WebSender | None = None) -> UserMessage:
+    """The message a request body describes; `web` given, its sender replaces whatever the body claims."""
+    sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata")
+    if metadata is None:  # absent or null; other falsy values (false, 0, "", []) are refused below
+        metadata = {}
+    if web is not None:
+        sender, channel = web.sender, "web"
+    elif sender is None:
         raise BadRequest(422, "field 'sender' is required")
     if not isinstance(sender, str) or not sender.strip():
         raise BadRequest(422, "field 'sender' must be a non-empty string")
     if len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(422, f"field 'sender' is longer than {MAX_SENDER_CHARS} characters")
+    if web is None and (prefix := reserved_prefix(sender)) is not None:
+        raise BadRequest(
+            403, f"sender ids starting with {prefix!r} are reserved for learners the server identifies "
+            "(web learners by their cookie, Telegram users by Telegram, accounts by their login)"
+        )
     if text is None:
         raise BadRequest(422, "field 'message' is required")
     if not isinstance(text, str):
@@ -121,18 +138,39 @@ def error(exc: BadRequest) -> JSONResponse:
     return JSONResponse({"error": exc.detail}, status_code=exc.status)
 
 
-def rest_router(handler: Handler, recordings_dir: Path | None = None) -> APIRouter:
+def from_web(request: Request, channel: Any) -> bool:
+    """Whether a request comes from the web channel, whose learners the server identifies."""
+    return channel == "web" or LEARNER_COOKIE in request.cookies
+
+
+def rest_router(handler: Handler, recordings_dir: Path | None = None, *, auth: Auth) -> APIRouter:
+    from bot import api_docs  # imports this module's limits
+
     router = APIRouter(tags=["channels"])
 
-    @router.post("/webhooks/rest/webhook", summary="Send a message (Rasa REST channel)")
-    async def webhook(request: Request) -> Any:
-        try:
-            message = user_message(await read_json(request))
-        except BadRequest as exc:
-            return error(exc)
+    async def answer(request: Request, message: UserMessage, web: WebSender | None) -> Response:
         replies = await handler(message)
         # Plain JSON already: answered as is, without FastAPI's per-field encoding pass.
-        return replies if isinstance(replies, Response) else JSONResponse(replies)
+        response = replies if isinstance(replies, Response) else JSONResponse(replies)
+        if web is not None:
+            auth.remember(response, request, web)
+        return response
+
+    @router.post(
+        "/webhooks/rest/webhook",
+        summary="Send a message (Rasa REST channel)",
+        openapi_extra=api_docs.MESSAGE_REQUEST,
+        responses=api_docs.MESSAGE_RESPONSES,
+    )
+    async def webhook(request: Request) -> Any:
+        try:
+            data = await read_json(request)
+            metadata = data.get("metadata")
+            web = auth.web_sender(request) if from_web(request, _channel_of(metadata)) else None
+            message = user_message(data, web=web)
+        except BadRequest as exc:
+            return error(exc)
+        return await answer(request, message, web)
 
     if recordings_dir is not None:
 
@@ -142,12 +180,16 @@ def rest_router(handler: Handler, recordings_dir: Path | None = None) -> APIRout
             description="The body is the recording itself (WAV, OGG/Opus, WebM, MP3, M4A; at most "
             f"{MAX_RECORDING_BYTES // 2**20} MB) with its Content-Type. The reply is the tutor's, as "
             "for a message: per-note feedback in `text`, the verdicts in `custom.practice`.",
+            openapi_extra=api_docs.RECORDING_REQUEST,
+            responses=api_docs.RECORDING_RESPONSES,
         )
-        async def recording(request: Request, sender: str, channel: str = "rest") -> Any:
+        async def recording(request: Request, sender: str | None = None, channel: str = "rest") -> Any:
             try:
-                message = user_message(
-                    {"sender": sender, "message": "/practice_feedback", "metadata": {"channel": channel}}
-                )
+                web = auth.web_sender(request) if from_web(request, channel) else None
+                if web is None and sender is None:
+                    raise BadRequest(422, "query parameter 'sender' is required (or channel=web)")
+                said = {"sender": sender, "message": "/practice_feedback", "metadata": {"channel": channel}}
+                message = user_message(said, web=web)
                 body = await read_body(request, MAX_RECORDING_BYTES)
                 name = save_recording(body, recordings_dir, request.headers.get("content-type"),
                                       request.headers.get("x-filename"))
@@ -156,7 +198,10 @@ def rest_router(handler: Handler, recordings_dir: Path | None = None) -> APIRout
             except RecordingRejected as exc:
                 return error(BadRequest(422, str(exc)))
             message.metadata["recording"] = name
-            replies = await handler(message)
-            return replies if isinstance(replies, Response) else JSONResponse(replies)
+            return await answer(request, message, web)
 
     return router
+
+
+def _channel_of(metadata: Any) -> Any:
+    return metadata.get("channel") if isinstance(metadata, dict) else None

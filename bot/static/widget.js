@@ -8,6 +8,10 @@
  * the Rasa-style REST channel; replies are rendered as DOM nodes built from text, never as HTML.
  * Practice recordings (the microphone, or an audio file) go to /webhooks/rest/recording; the reply
  * carries per-note verdicts, drawn as a row of notes.
+ *
+ * The widget never names the learner: the server identifies them by an HTTP-only cookie it sets on
+ * the first message, so requests go with credentials. A page on another site gets that cookie only
+ * if the server lists its origin (ETUDE_CORS_ORIGINS).
  */
 (function () {
   "use strict";
@@ -35,31 +39,19 @@
 
   /* ---------- persistence ---------- */
 
-  function randomId() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map
-      .call(bytes, function (b) {
-        return ("0" + b.toString(16)).slice(-2);
-      })
-      .join("");
-  }
-
+  // Only the transcript is kept here; who the learner is lives in the server's cookie.
   function loadState() {
     // Storage may be disabled or hold junk from an older version: start fresh rather than fail.
     try {
       var raw = window.localStorage.getItem(storageKey);
       var saved = raw ? JSON.parse(raw) : null;
-      if (saved && typeof saved.sender === "string" && saved.sender && Array.isArray(saved.messages)) {
-        return { sender: saved.sender, messages: saved.messages.filter(isEntry) };
+      if (saved && Array.isArray(saved.messages)) {
+        return { messages: saved.messages.filter(isEntry) };
       }
     } catch (e) {
       /* fall through */
     }
-    return { sender: randomId(), messages: [] };
+    return { messages: [] };
   }
 
   function isEntry(entry) {
@@ -141,8 +133,8 @@
     ".send { border: 0; border-radius: 10px; padding: 0 16px; background: #4b2e83; color: #fff;",
     "  font-weight: 600; cursor: pointer; }",
     ".send:disabled { opacity: .55; cursor: default; }",
-    ".tool { border: 1px solid #b9b2cc; border-radius: 10px; padding: 0 10px; background: #fff;",
-    "  cursor: pointer; font-size: 17px; }",
+    ".tool { display: flex; align-items: center; border: 1px solid #b9b2cc; border-radius: 10px;",
+    "  padding: 0 9px; background: #fff; color: #4b2e83; cursor: pointer; }",
     ".tool:disabled { opacity: .55; cursor: default; }",
     ".tool[aria-pressed='true'] { background: #b3261e; border-color: #b3261e; color: #fff; }",
     ".tool[hidden] { display: none; }",
@@ -175,6 +167,33 @@
       });
     }
     return node;
+  }
+
+  // Icons drawn as SVG paths, so they show whatever fonts the learner's system has.
+  var MIC_ICON = ["M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3z", "M5 11a7 7 0 0 0 14 0",
+    "M12 18v3", "M8 21h8"];
+  var CLIP_ICON = ["M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.5 3.5 0 0 1 5 5L10.3 18a2 2 0 0 1-2.8-2.8" +
+    "l7.9-7.9"];
+
+  function icon(paths) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("d", d);
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", "currentColor");
+      path.setAttribute("stroke-width", "2");
+      path.setAttribute("stroke-linecap", "round");
+      path.setAttribute("stroke-linejoin", "round");
+      svg.appendChild(path);
+    });
+    return svg;
   }
 
   var host = el("div", null, { id: "etude-chat-widget" });
@@ -226,14 +245,14 @@
     "aria-label": "Record yourself playing",
     title: "Record yourself playing",
   });
-  recordButton.textContent = "\ud83c\udfa4";
+  recordButton.appendChild(icon(MIC_ICON));
   recordButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder);
   var uploadButton = el("button", "tool upload", {
     type: "button",
     "aria-label": "Upload a recording (audio file)",
     title: "Upload a recording (audio file)",
   });
-  uploadButton.textContent = "\ud83d\udcce";
+  uploadButton.appendChild(icon(CLIP_ICON));
   var fileInput = el("input", "sr-only", { type: "file", accept: "audio/*,video/webm", tabindex: "-1" });
   form.appendChild(recordButton); // the tools first: Tab from the message goes straight to Send
   form.appendChild(uploadButton);
@@ -495,7 +514,7 @@
   }
 
   function requestBody(message) {
-    return JSON.stringify({ sender: state.sender, message: message, metadata: { channel: "web" } });
+    return JSON.stringify({ message: message, metadata: { channel: "web" } });
   }
 
   function overLimit(message) {
@@ -573,7 +592,7 @@
       showError("That recording is too large to send (over 10 MB). Please keep it under a minute.");
       return;
     }
-    var query = "?sender=" + encodeURIComponent(state.sender) + "&channel=web";
+    var query = "?channel=web";
     deliver(
       {
         url: server + "/webhooks/rest/recording" + query,
@@ -601,6 +620,7 @@
 
     fetch(request.url, {
       method: "POST",
+      credentials: "include", // the learner cookie, also when the page is on another (listed) site
       headers: request.headers,
       body: request.body,
       signal: controller ? controller.signal : undefined,

@@ -166,7 +166,10 @@ def test_the_widget_metadata_marks_turns_as_coming_from_the_web(
     response = send(client, "hello", sender="web-1", metadata={"channel": "web"})
 
     assert response.status_code == 200
-    (turn,) = store.turns("web-1")
+    (sender,) = store.senders()
+    assert sender.startswith("web:")  # the server names web learners (by their cookie), not the body
+    assert response.json()[0]["recipient_id"] == sender
+    (turn,) = store.turns(sender)
     assert turn.channel == "web"
 
 
@@ -363,13 +366,15 @@ def test_a_recording_is_kept_and_judged_against_the_practice_target(
     from tests.bot.takes import SCALE, played
 
     audio = played(SCALE, 60)
-    response = client.post(RECORDING, params={"sender": "ada", "channel": "web"}, content=audio, headers=OGG)
+    response = client.post(RECORDING, params={"channel": "web"}, content=audio, headers=OGG)  # as the widget
 
     assert response.status_code == 200
     replies = response.json()
     assert "compare it with the C major scale" in replies[0]["text"]  # no target was set first
     assert [n["verdict"] for n in replies[-1]["custom"]["practice"]["notes"]] == ["ok"] * 8
-    [turn] = store.turns("ada")
+    [sender] = store.senders()
+    assert sender.startswith("web:")
+    [turn] = store.turns(sender)
     assert (turn.text, turn.channel) == ("/practice_feedback", "web")
     kept = list((tutor_home / "recordings").glob("*.ogg"))
     assert audio in [path.read_bytes() for path in kept]

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from actions.services import services
 from bot.app import create_app
+from bot.learner_data import StoredLearnerData
 from bot.store import ConversationStore
 from tests.bot.browser import chromium, live_server, needs_chromium
 from tests.bot.takes import SCALE, played
@@ -41,8 +43,9 @@ def server(tutor_home: Path, store: ConversationStore) -> Iterator[str]:
     nlu.says(SCALE_QUESTION, "explain_concept", ("concept", "major scale"))
     nlu.says(PRACTICE, "practice_feedback")
     engine = make_engine(nlu, store)
+    learner_data = StoredLearnerData(store, engine.domain, services().graph)
     app = create_app(engine.handle, media_dir=tutor_home / "media", recordings_dir=tutor_home / "recordings",
-                     parse=nlu)
+                     parse=nlu, learner_data=learner_data)
     with live_server(app) as url:
         yield url
 
@@ -78,6 +81,11 @@ def transcript(page: Page) -> Locator:
     return page.get_by_role("log")
 
 
+def my_conversation(page: Page) -> dict:
+    """What the page's learner (its cookie) is told about themselves by `GET /me/conversation`."""
+    return page.evaluate("() => fetch('/me/conversation').then(r => r.json())")
+
+
 def test_a_question_is_answered_and_the_quiz_button_starts_a_quiz(
     page: Page, store: ConversationStore
 ) -> None:
@@ -90,8 +98,11 @@ def test_a_question_is_answered_and_the_quiz_button_starts_a_quiz(
     expect(log.locator(".user").last).to_have_text("You: Quiz me on this")
     expect(log).to_contain_text("Quiz time: 5 questions on perfect fifth.", timeout=WAIT_MS)
     expect(log).to_contain_text("Question 1/5:")
-    sender = page.evaluate("() => JSON.parse(localStorage.getItem(`etude-widget:${location.origin}`)).sender")
+    mine = my_conversation(page)
+    sender = mine["learner"]
+    assert sender.startswith("web:")
     turns = store.turns(sender)
+    assert [t["text"] for t in mine["turns"]] == [t.text for t in turns]
     assert [t.text for t in turns] == [QUESTION, '/start_quiz{"concept": "concept:perfect_fifth"}']
     assert {t.channel for t in turns} == {"web"}
 
@@ -141,6 +152,6 @@ def test_a_recording_uploaded_in_the_widget_gets_feedback_note_by_note(
     expect(notes.nth(5)).to_have_class(re.compile("wrong_note"))
     expect(notes.nth(0)).to_have_class(re.compile(r"\bok\b"))
     expect(log).to_contain_text("A4")
-    sender = page.evaluate("() => JSON.parse(localStorage.getItem(`etude-widget:${location.origin}`)).sender")
+    sender = my_conversation(page)["learner"]
     assert [e.kind for e in store.behavior(sender, "practice_result")] == ["practice_result"]
     page.context.close()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from bot.app import create_app
 from bot.messages import BotMessage, UserMessage
@@ -159,6 +159,7 @@ def test_a_question_is_answered_and_a_button_sends_its_payload_under_its_title(
     sent = tutor.received[-1]
     assert sent.text == "what is an interval?"
     assert sent.metadata == {"channel": "web"}
+    assert sent.sender_id.startswith("web:") and sent.channel == "web"
 
     page.get_by_role("button", name="Quiz me").click()
 
@@ -212,6 +213,28 @@ def test_the_conversation_and_the_learner_survive_a_reload(page: Page, tutor: Sc
     assert tutor.received[-1].sender_id == sender
 
 
+def test_the_learner_is_known_by_an_http_only_cookie_that_scripts_cannot_read_or_forge(
+    page: Page, tutor: ScriptedTutor
+) -> None:
+    open_chat(page)
+    say(page, "who am I?")
+    expect(transcript(page)).to_contain_text("You said: who am I?")
+    sender = tutor.received[-1].sender_id
+
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "etude_learner"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert page.evaluate("() => document.cookie") == ""
+    assert "sender" not in page.evaluate("() => JSON.stringify(localStorage)")
+
+    tampered = cookie["value"][:-2] + ("AA" if not cookie["value"].endswith("AA") else "BB")
+    page.context.add_cookies([{**{k: cookie[k] for k in ("name", "domain", "path")}, "value": tampered}])
+    say(page, "and now?")
+    expect(transcript(page)).to_contain_text("You said: and now?")
+
+    assert tutor.received[-1].sender_id.startswith("web:")
+    assert tutor.received[-1].sender_id != sender  # a tampered cookie is worth a new learner, no more
+
+
 def test_the_chat_works_from_the_keyboard_alone(page: Page) -> None:
     page.keyboard.press("Tab")
     assert shadow_eval(page, "root.activeElement && root.activeElement.textContent") == "Chat with Etude"
@@ -231,19 +254,18 @@ def test_the_chat_works_from_the_keyboard_alone(page: Page) -> None:
     expect(launcher(page)).to_be_focused()
 
 
-def test_a_request_the_server_rejects_shows_its_reason_and_keeps_the_text(page: Page, server: str) -> None:
-    too_long_sender = "x" * 200
-    page.evaluate(
-        "([key, value]) => localStorage.setItem(key, value)",
-        [f"etude-widget:{server}", json.dumps({"sender": too_long_sender, "messages": []})],
-    )
-    page.reload()
+def test_a_request_the_server_rejects_shows_its_reason_and_keeps_the_text(page: Page) -> None:
+    # The server itself refuses the request: its body reaches it with a number for the message.
+    def garble(route: Route) -> None:
+        route.continue_(post_data=json.dumps({"message": 42, "metadata": {"channel": "web"}}))
+
+    page.route("**/webhooks/rest/webhook", garble)
     open_chat(page)
 
     say(page, "hello")
 
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("field 'sender' is longer than 128 characters")
+    expect(alert).to_contain_text("field 'message' must be a string")
     expect(message_box(page)).to_have_value("hello")
     expect(transcript(page).locator(".user")).to_have_count(0)
 

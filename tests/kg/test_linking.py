@@ -96,3 +96,10 @@ def test_results_are_ranked_and_limited(linker):
 def test_added_nodes_become_linkable(linker):
     linker.add([Node("person:florence_price", "Person", {"name": "Florence Price"})])
     assert linker.link("florence price")[0].id == "person:florence_price"
+
+
+def test_warming_builds_the_semantic_index_before_any_mention(linker: Linker) -> None:
+    size = linker.warm()
+
+    assert size >= 6  # the fixture's concepts, person and work (and whatever earlier tests added)
+    assert linker.link("the chord on the flattened supertonic")[0].id == "concept:neapolitan_chord"

@@ -1,0 +1,200 @@
+"""The instructor's Conversations pages: the filtered list, a learner's transcript, and their exports.
+
+For instructors and admins (`require_page_role(Role.INSTRUCTOR)`); learners are refused (403) and
+visitors without an account get the login form (401). The filters are GET parameters
+(`bot.console.conversations.Filters`), so a filtered list is a link that can be kept or shared; the
+exports take the same parameters. Sender ids may contain slashes, so the transcript's routes take
+the rest of the path and are declared after the list's own exports.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from bot.auth.deps import get_auth, require_page_role
+from bot.auth.gate import Principal
+from bot.auth.roles import Role
+from bot.console.conversations import (
+    CHANNELS,
+    LOW_CONFIDENCE,
+    NEGATIVE_INTENTS,
+    PAGE_SIZE,
+    Filters,
+    InvalidFilter,
+    Listing,
+    export_csv,
+    export_json,
+    filters_document,
+    known_intents,
+    list_conversations,
+    matching_turns,
+    turn_view,
+)
+from bot.console.render import NO_STORE, page
+from bot.store import ConversationStore
+
+LIST = "/console/conversations"
+Instructor = Annotated[Principal, Depends(require_page_role(Role.INSTRUCTOR))]
+
+
+def conversations_router() -> APIRouter:
+    router = APIRouter(prefix="/conversations")
+
+    @router.get("")
+    def conversation_list(request: Request, principal: Instructor) -> Response:
+        store = _store(request)
+        try:
+            filters = Filters.from_query(request.query_params)
+            number = _page_number(request.query_params.get("page", "1"))
+        except InvalidFilter as exc:
+            return _list_page(request, principal, store, Filters(), None, error=str(exc),
+                              form=dict(request.query_params))
+        listing = list_conversations(store, filters, number)
+        return _list_page(request, principal, store, filters, listing)
+
+    @router.get("/export.json")
+    def export_list_json(request: Request, principal: Instructor) -> Response:
+        try:
+            filters = Filters.from_query(request.query_params)
+        except InvalidFilter as exc:
+            return _invalid(principal, str(exc))
+        views = [turn_view(t) for t in matching_turns(_store(request), filters)]
+        now = datetime.now(UTC)
+        body = export_json(views, now, filters=filters_document(filters))
+        return _download(body, "application/json", f"etude-conversations-{_stamp(now)}.json")
+
+    @router.get("/export.csv")
+    def export_list_csv(request: Request, principal: Instructor) -> Response:
+        try:
+            filters = Filters.from_query(request.query_params)
+        except InvalidFilter as exc:
+            return _invalid(principal, str(exc))
+        views = [turn_view(t) for t in matching_turns(_store(request), filters)]
+        now = datetime.now(UTC)
+        return _download(export_csv(views), "text/csv; charset=utf-8",
+                         f"etude-conversations-{_stamp(now)}.csv")
+
+    def export_transcript(request: Request, principal: Any, sender: str, fmt: str) -> Response:
+        views = _transcript(request, sender)
+        if views is None:
+            return _not_found(request, principal, sender)
+        now = datetime.now(UTC)
+        name = f"etude-{_file_part(sender)}-{_stamp(now)}.{fmt}"
+        if fmt == "json":
+            return _download(export_json(views, now, sender=sender), "application/json", name)
+        return _download(export_csv(views), "text/csv; charset=utf-8", name)
+
+    @router.get("/{sender:path}/export.json")
+    def export_transcript_json(request: Request, principal: Instructor, sender: str) -> Response:
+        return export_transcript(request, principal, sender, "json")
+
+    @router.get("/{sender:path}/export.csv")
+    def export_transcript_csv(request: Request, principal: Instructor, sender: str) -> Response:
+        return export_transcript(request, principal, sender, "csv")
+
+    @router.get("/{sender:path}")
+    def transcript(request: Request, principal: Instructor, sender: str) -> Response:
+        views = _transcript(request, sender)
+        if views is None:
+            return _not_found(request, principal, sender)
+        base = f"{LIST}/{quote(sender, safe='')}"
+        return page(
+            "transcript.html",
+            **_frame(principal, f"Conversation of {sender}"),
+            sender=sender,
+            turns=views,
+            low_confidence=LOW_CONFIDENCE,
+            export_json=f"{base}/export.json",
+            export_csv=f"{base}/export.csv",
+        )
+
+    return router
+
+
+def _store(request: Request) -> ConversationStore:
+    accounts = get_auth(request).accounts
+    assert accounts is not None  # the console is mounted only with accounts
+    return accounts.store
+
+
+def _transcript(request: Request, sender: str) -> list[dict[str, Any]] | None:
+    found = _store(request).turns(sender)
+    return [turn_view(t) for t in found] if found else None
+
+
+def _list_page(request: Request, principal: Principal, store: ConversationStore, filters: Filters,
+               listing: Listing | None, *, error: str | None = None,
+               form: dict[str, str] | None = None) -> Response:
+    query = filters.query()
+
+    def link(**extra: str) -> str:
+        params = {**query, **extra}
+        return f"{LIST}?{urlencode(params)}" if params else LIST
+
+    pages = None
+    if listing is not None:
+        number = listing.page
+        pages = {
+            "previous": link(page=str(number - 1)) if number > 1 else None,
+            "next": link(page=str(number + 1)) if number < listing.pages else None,
+            "first_row": (number - 1) * PAGE_SIZE + 1,
+        }
+    suffix = f"?{urlencode(query)}" if query else ""
+    return page(
+        "conversations.html",
+        422 if error else 200,
+        **_frame(principal, "Conversations"),
+        form=form if form is not None else query,
+        filters=filters,
+        listing=listing,
+        pages=pages,
+        error=error,
+        channels=CHANNELS,
+        intents=known_intents(store),
+        negative_intents=NEGATIVE_INTENTS,
+        export_json=f"{LIST}/export.json{suffix}",
+        export_csv=f"{LIST}/export.csv{suffix}",
+        quote=lambda sender: quote(sender, safe=""),
+    )
+
+
+def _page_number(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise InvalidFilter(f"page must be a whole number from 1, not {raw[:20]!r}")
+    return int(raw)
+
+
+def _invalid(principal: Principal, message: str) -> Response:
+    return page("refused.html", 422, **_frame(principal, "Filters not valid"), heading="Filters not valid",
+                message=message, link=LIST, link_text="Back to the conversations")
+
+
+def _not_found(request: Request, principal: Principal, sender: str) -> Response:
+    return page("refused.html", 404, **_frame(principal, "No such conversation"),
+                heading="No such conversation", message=f"There is no saved turn of {sender!r}.",
+                link=LIST, link_text="Back to the conversations")
+
+
+def _frame(principal: Principal, title: str) -> dict[str, object]:
+    return {"title": title, "user": principal.user,
+            "csrf": principal.session.csrf if principal.session else ""}
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _file_part(sender: str) -> str:
+    """The sender as a safe piece of a file name: letters, digits, '-', '_' and '.' only."""
+    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in sender)
+    return cleaned.strip(".")[:80] or "learner"

@@ -1,0 +1,232 @@
+"""The authorization matrix: every route of the app, asked by everyone who might ask.
+
+For each route (enumerated from the app itself, so a new route without a row here fails the test)
+and each kind of visitor — anonymous, a web learner (the widget's cookie), and a logged-in learner,
+instructor and admin — the exact status it answers. Requests are otherwise valid (CSRF tokens
+included, bodies well formed), so a status here is the access decision, not a validation error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from starlette.routing import Mount
+
+from actions.services import services
+from bot.app import create_app
+from bot.auth.gate import Auth
+from bot.auth.tokens import new_token
+from bot.channels.telegram import SECRET_HEADER, TelegramChannel
+from bot.learner_data import StoredLearnerData
+from bot.messages import BotMessage, UserMessage
+from bot.service import load_dialogue
+from bot.store import ConversationStore, Turn
+from tests.bot.accounts import PASSWORDS, Clock, add_users, csrf_of, log_in, make_auth
+from tests.bot.tutor import ScriptedNLU
+
+VISITORS = ("anonymous", "web learner", "learner", "instructor", "admin")
+ACCOUNTS = {"learner": "lea", "instructor": "ian", "admin": "ada"}
+TELEGRAM_SECRET = "matrix-secret"
+
+
+async def echo(message: UserMessage) -> list[BotMessage]:
+    return [{"recipient_id": message.sender_id, "text": message.text}]
+
+
+def get(path: str) -> Callable[[TestClient], Response]:
+    return lambda client: client.get(path, follow_redirects=False)
+
+
+def post_json(path: str, body: object, **headers: str) -> Callable[[TestClient], Response]:
+    return lambda client: client.post(path, json=body, headers=headers, follow_redirects=False)
+
+
+def recording(client: TestClient) -> Response:
+    return client.post("/webhooks/rest/recording", params={"sender": "matrix-script"}, content=b"not audio",
+                       headers={"Content-Type": "audio/ogg"})
+
+
+def console_form(path: str, **fields: str) -> Callable[[TestClient], Response]:
+    """Post a console form with the visitor's own CSRF token, as the page they see would."""
+
+    def post(client: TestClient) -> Response:
+        page = client.get("/console/", follow_redirects=False)  # the console, or the login form (401)
+        data = {"csrf_token": csrf_of(page.text), **fields}
+        return client.post(path, data=data, follow_redirects=False)
+
+    return post
+
+
+@dataclass(frozen=True)
+class Row:
+    ask: Callable[[TestClient], Response]
+    expect: tuple[int, int, int, int, int]  # in the order of VISITORS
+
+
+PUBLIC = (200,) * 5
+ANY_ACCOUNT_PAGE = (401, 401, 200, 200, 200)
+INSTRUCTOR_PAGE = (401, 401, 403, 200, 200)
+SAVED = "matrix-learner"  # a sender with a saved turn (the app's handler saves none)
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # the learner-facing service: open to everyone (the widget, scripts, Telegram, monitoring)
+    ("GET", "/"): Row(get("/"), PUBLIC),
+    ("GET", "/widget.js"): Row(get("/widget.js"), PUBLIC),
+    ("GET", "/media/{path}"): Row(get("/media/tone.wav"), PUBLIC),
+    ("GET", "/health"): Row(get("/health"), PUBLIC),
+    ("GET", "/metrics"): Row(get("/metrics"), PUBLIC),
+    ("POST", "/webhooks/rest/webhook"): Row(
+        post_json("/webhooks/rest/webhook", {"sender": "matrix-script", "message": "hello"}), PUBLIC
+    ),
+    ("POST", "/webhooks/rest/recording"): Row(recording, PUBLIC),
+    ("POST", "/model/parse"): Row(post_json("/model/parse", {"text": "hello"}), PUBLIC),
+    # guarded by Telegram's secret header, not by an account (the body is not an update: nothing runs)
+    ("POST", "/webhooks/telegram"): Row(
+        post_json("/webhooks/telegram", {}, **{SECRET_HEADER: TELEGRAM_SECRET}), (400,) * 5
+    ),
+    ("GET", "/openapi.json"): Row(get("/openapi.json"), PUBLIC),
+    ("GET", "/docs"): Row(get("/docs"), PUBLIC),
+    ("GET", "/docs/oauth2-redirect"): Row(get("/docs/oauth2-redirect"), PUBLIC),
+    ("GET", "/redoc"): Row(get("/redoc"), PUBLIC),
+    # a learner's own data: a web learner by their cookie, an account by its login
+    ("GET", "/me/conversation"): Row(get("/me/conversation"), (401, 200, 200, 200, 200)),
+    ("GET", "/me/progress"): Row(get("/me/progress"), (401, 200, 200, 200, 200)),
+    ("GET", "/me/export"): Row(get("/me/export"), (401, 200, 200, 200, 200)),
+    # the console: logging in is open (logged-in visitors are sent on), the rest needs an account
+    ("GET", "/console/login"): Row(get("/console/login"), (200, 200, 303, 303, 303)),
+    ("POST", "/console/login"): Row(console_form("/console/login", name="lea", password=PASSWORDS["lea"]),
+                                    (303,) * 5),
+    ("POST", "/console/logout"): Row(console_form("/console/logout"), (401, 401, 303, 303, 303)),
+    ("GET", "/console/"): Row(get("/console/"), ANY_ACCOUNT_PAGE),
+    # learners' conversations: instructors and admins only
+    ("GET", "/console/conversations"): Row(get("/console/conversations?fallbacks=1"), INSTRUCTOR_PAGE),
+    ("GET", "/console/conversations/export.json"): Row(get("/console/conversations/export.json"),
+                                                       INSTRUCTOR_PAGE),
+    ("GET", "/console/conversations/export.csv"): Row(get("/console/conversations/export.csv"),
+                                                      INSTRUCTOR_PAGE),
+    ("GET", "/console/conversations/{sender:path}"): Row(get(f"/console/conversations/{SAVED}"),
+                                                         INSTRUCTOR_PAGE),
+    ("GET", "/console/conversations/{sender:path}/export.json"): Row(
+        get(f"/console/conversations/{SAVED}/export.json"), INSTRUCTOR_PAGE
+    ),
+    ("GET", "/console/conversations/{sender:path}/export.csv"): Row(
+        get(f"/console/conversations/{SAVED}/export.csv"), INSTRUCTOR_PAGE
+    ),
+    # the JSON API for scripts
+    ("GET", "/api/whoami"): Row(get("/api/whoami"), ANY_ACCOUNT_PAGE),
+    ("GET", "/api/users"): Row(get("/api/users"), (401, 401, 403, 403, 200)),
+}
+
+
+def routes_of(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves; a mount (static files) as GET under its path."""
+    try:  # FastAPI keeps included routers whole in app.routes and iterates their routes lazily
+        from fastapi.routing import iter_route_contexts
+
+        routes: list[Any] = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI: app.routes is already flat
+        routes = list(app.routes)
+    found = set()
+    for route in routes:
+        if route.methods is None:
+            assert isinstance(getattr(route, "original_route", route), Mount), route
+            found.add(("GET", f"{route.path}/{{path}}"))
+        else:
+            found.update((method, route.path) for method in route.methods - {"HEAD"})
+    return found
+
+
+@pytest.fixture(scope="module")
+def app(tutor_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    home = tmp_path_factory.mktemp("matrix")
+    (home / "media").mkdir()
+    (home / "media" / "tone.wav").write_bytes(b"RIFF....WAVE")
+    clock = Clock()
+    with ConversationStore(f"sqlite:///{home / 'etude.db'}") as store:
+        auth = make_auth(store, clock)
+        add_users(auth, clock)
+        store.save_turn(Turn(SAVED, "rest", "s", "hello", {"intent": {"name": "greet", "confidence": 0.9}},
+                             [], [], [], clock(), clock()))
+        domain, _ = load_dialogue()
+        telegram = TelegramChannel(echo, "123456:MATRIX", media_dir=home / "media", secret=TELEGRAM_SECRET)
+        yield create_app(echo, media_dir=home / "media", recordings_dir=home / "recordings",
+                         parse=ScriptedNLU(), routers=[telegram.router()], auth=auth,
+                         learner_data=StoredLearnerData(store, domain, services().graph))
+
+
+def visitor(app: FastAPI, who: str) -> TestClient:
+    """A fresh browser for one visitor: anonymous, holding a learner cookie, or logged in."""
+    client = TestClient(app)
+    if who == "web learner":
+        widget = {"message": "hi", "metadata": {"channel": "web"}}
+        assert client.post("/webhooks/rest/webhook", json=widget).is_success
+    elif who in ACCOUNTS:
+        assert log_in(client, ACCOUNTS[who]).status_code == 303
+    return client
+
+
+def test_every_route_of_the_app_has_a_row_in_the_matrix(app: FastAPI) -> None:
+    routes = routes_of(app)
+
+    assert routes - set(MATRIX) == set(), "routes without an access rule: add them to MATRIX"
+    assert set(MATRIX) - routes == set(), "rules for routes the app no longer has"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda route: f"{route[0]} {route[1]}")
+def test_each_visitor_gets_exactly_what_they_should(app: FastAPI, route: tuple[str, str]) -> None:
+    row = MATRIX[route]
+    got = {who: row.ask(visitor(app, who)) for who in VISITORS}
+
+    statuses = {who: response.status_code for who, response in got.items()}
+    assert statuses == dict(zip(VISITORS, row.expect, strict=True))
+    for response in got.values():
+        if response.status_code in (401, 403):  # refusals say why: pages as HTML, the rest as JSON
+            if route[1].startswith("/console"):
+                assert response.headers["content-type"].startswith("text/html")
+            else:
+                assert response.json()["error"]
+
+
+@pytest.mark.parametrize("role", ["learner", "instructor", "admin"])
+def test_an_api_token_gets_what_its_accounts_session_gets_except_the_session_forms(
+    app: FastAPI, role: str
+) -> None:
+    auth: Auth = app.state.auth
+    assert auth.accounts is not None
+    fresh = new_token()
+    auth.accounts.add_token(ACCOUNTS[role], fresh, "matrix", auth.clock())
+    script = TestClient(app, headers={"Authorization": f"Bearer {fresh.token}"})
+    column = VISITORS.index(role)
+
+    for (method, path), row in MATRIX.items():
+        if method == "GET" and path != "/console/login":
+            assert row.ask(script).status_code == row.expect[column], (method, path)
+    assert script.post("/console/logout", data={"csrf_token": "any"}).status_code == 401  # no session to end
+
+
+def test_the_service_as_served_has_no_route_outside_the_matrix(
+    tutor_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.batching import MicroBatcher
+    from bot.service import Tutor, create_service_app
+    from bot.settings import Settings
+    from tests.bot.tutor import make_engine
+
+    nlu = ScriptedNLU()
+    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
+        settings = Settings(home=tmp_path, telegram_token=None)
+        engine = make_engine(nlu, store)
+        tutor = Tutor(settings, services().graph, nlu, store, engine, MicroBatcher(nlu.parse_batch))
+
+        served = create_service_app(tutor)
+
+        assert routes_of(served) <= set(MATRIX)
+        assert {("GET", "/console/"), ("GET", "/me/export"), ("GET", "/api/users")} <= routes_of(served)
+        assert (tmp_path / "secret_key").exists()  # the service signs with its kept key
