@@ -57,6 +57,7 @@ def create_app(
     auth = auth or Auth.ephemeral()
     app.state.metrics = metrics
     app.state.auth = auth
+    app.state.learner_data = learner_data  # the console's learner pages read progress through it
     # Any page may call the public API; only the service's own pages and the listed origins get
     # (and may use) cookies, so only they can act as a learner or a console user.
     app.add_middleware(CORS, origins=auth.origins)

@@ -165,10 +165,39 @@ def nlu_validate_command(
     raise typer.Exit(1 if problems else 0)
 
 
+def nlu_export_corrections_command(
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the console's review corrections (the latest of each corrected turn) as Rasa NLU data."""
+    from bot.console.review import export_training_data, latest_corrections
+    from bot.store import ConversationStore, StoreError
+
+    try:
+        with ConversationStore(get_settings().db_url) as store:
+            found = latest_corrections(store)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    body = export_training_data(found)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(body, encoding="utf-8")
+    elif not as_json:
+        sys.stdout.write(body)
+    summary = {"examples": len(found), "intents": len({c["intent"] for c in found}),
+               "out": str(out) if out is not None else None}
+    if as_json:
+        _emit({**summary, "yaml": body} if out is None else summary)
+    else:
+        stderr.print(f"{summary['examples']} corrections of {summary['intents']} intents"
+                     + (f" written to {out}" if out is not None else ""))
+
+
 def register(app: typer.Typer) -> None:
-    """Add `train nlu`, `test nlu`, `nlu parse` and `nlu validate` to the `etude` app."""
+    """Add `train nlu`, `test nlu`, `nlu parse`, `nlu validate` and `nlu export-corrections` to the app."""
     _group(app, "train", "Train models.").command("nlu")(train_nlu_command)
     _group(app, "test", "Evaluate models.").command("nlu")(test_nlu_command)
     nlu_app = _group(app, "nlu", "The NLU engine: intents and entities of learner messages.")
     nlu_app.command("parse")(nlu_parse_command)
     nlu_app.command("validate")(nlu_validate_command)
+    nlu_app.command("export-corrections")(nlu_export_corrections_command)

@@ -47,20 +47,26 @@ class StoredLearnerData:
     def progress(self, sender: str) -> dict[str, Any]:
         """Mastered concepts, those due for review and those in progress, with the model's numbers
         and the concepts' names; `level` is the learner's grade (None until they state one)."""
-        from rasa_sdk import Tracker as ActionTracker
-
         from actions.learner import mastery_of
 
-        tracker = Tracker(sender, self.domain, events=self.store.events(sender))
-        seen = ActionTracker.from_dict(tracker.sdk_state())
+        seen = self.tracker(sender)
         summary = mastery_of(seen).summary(self.clock())
         return {
             "level": seen.get_slot("level"),
-            **{group: [{**row, "name": self._name(row["concept"])} for row in rows]
+            **{group: [{**row, "name": self.concept_name(row["concept"])} for row in rows]
                for group, rows in summary.items()},
         }
 
-    def _name(self, concept_id: str) -> str:
+    def tracker(self, sender: str) -> Any:
+        """The learner's tracker as the actions read it (a rasa_sdk Tracker), rebuilt from their
+        stored events."""
+        from rasa_sdk import Tracker as ActionTracker
+
+        tracker = Tracker(sender, self.domain, events=self.store.events(sender))
+        return ActionTracker.from_dict(tracker.sdk_state())
+
+    def concept_name(self, concept_id: str) -> str:
+        """The concept's name in the graph, or its id if the graph lacks it."""
         found = self.graph.entity(concept_id)
         return found.name if found is not None else concept_id
 

@@ -227,6 +227,34 @@ api_tokens = Table(
     Index(None, "user_id"),
 )
 
+# The console's review queue (bot/console/review.py, migration 0004): an instructor's verdict on a
+# turn (one row a turn, the latest verdict) and every correction made (history; the latest of a turn
+# is the one exported as training data).
+REVIEW_STATUSES = ("skipped", "corrected")
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("turn_id", BigId, ForeignKey("turns.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("reviewer_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("reviewed_at", UTCDateTime, nullable=False),
+    CheckConstraint(f"status IN ({', '.join(repr(s) for s in REVIEW_STATUSES)})", name="ck_reviews_status"),
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("turn_id", BigId, ForeignKey("turns.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),  # the turn's text as corrected (spans index into it)
+    Column("intent", String(ID_LENGTH), nullable=False),
+    Column("entities", JSONValue, nullable=False),  # [{"start", "end", "value", "entity"}]
+    Column("reviewer_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "turn_id"),
+)
+
 
 # --- engine -------------------------------------------------------------------------------------
 

@@ -216,6 +216,11 @@ def _literal(dumper: yaml.SafeDumper, value: _Literal) -> yaml.Node:
 
 def write_nlu(data: NLUData, path: str | Path) -> None:
     """Write `data` as a Rasa 3 NLU file (examples grouped by intent, then synonyms, lookups, regexes)."""
+    Path(path).write_text(dump_nlu(data), encoding="utf-8")
+
+
+def dump_nlu(data: NLUData) -> str:
+    """`data` as the text of a Rasa 3 NLU file (what `write_nlu` writes)."""
     dumper = type("_Dumper", (yaml.SafeDumper,), {})
     dumper.add_representer(_Literal, _literal)
     by_intent: dict[str, list[Example]] = defaultdict(list)
@@ -231,10 +236,9 @@ def write_nlu(data: NLUData, path: str | Path) -> None:
     nlu += [{"synonym": k, "examples": block(v)} for k, v in data.synonyms.items() if v]
     nlu += [{"lookup": k, "examples": block(v)} for k, v in data.lookups.items() if v]
     nlu += [{"regex": k, "examples": block(v)} for k, v in data.regexes.items() if v]
-    text = yaml.dump(
+    return yaml.dump(
         {"version": "3.1", "nlu": nlu}, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000
     )
-    Path(path).write_text(text, encoding="utf-8")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from bot.console.conversations import (
     matching_turns,
     turn_view,
 )
-from bot.console.render import NO_STORE, page
+from bot.console.render import download, file_part, frame, page, pager, stamp
 from bot.store import ConversationStore
 
 LIST = "/console/conversations"
@@ -66,7 +66,7 @@ def conversations_router() -> APIRouter:
         views = [turn_view(t) for t in matching_turns(_store(request), filters)]
         now = datetime.now(UTC)
         body = export_json(views, now, filters=filters_document(filters))
-        return _download(body, "application/json", f"etude-conversations-{_stamp(now)}.json")
+        return download(body, "application/json", f"etude-conversations-{stamp(now)}.json")
 
     @router.get("/export.csv")
     def export_list_csv(request: Request, principal: Instructor) -> Response:
@@ -76,18 +76,18 @@ def conversations_router() -> APIRouter:
             return _invalid(principal, str(exc))
         views = [turn_view(t) for t in matching_turns(_store(request), filters)]
         now = datetime.now(UTC)
-        return _download(export_csv(views), "text/csv; charset=utf-8",
-                         f"etude-conversations-{_stamp(now)}.csv")
+        return download(export_csv(views), "text/csv; charset=utf-8",
+                         f"etude-conversations-{stamp(now)}.csv")
 
     def export_transcript(request: Request, principal: Any, sender: str, fmt: str) -> Response:
         views = _transcript(request, sender)
         if views is None:
             return _not_found(request, principal, sender)
         now = datetime.now(UTC)
-        name = f"etude-{_file_part(sender)}-{_stamp(now)}.{fmt}"
+        name = f"etude-{file_part(sender)}-{stamp(now)}.{fmt}"
         if fmt == "json":
-            return _download(export_json(views, now, sender=sender), "application/json", name)
-        return _download(export_csv(views), "text/csv; charset=utf-8", name)
+            return download(export_json(views, now, sender=sender), "application/json", name)
+        return download(export_csv(views), "text/csv; charset=utf-8", name)
 
     @router.get("/{sender:path}/export.json")
     def export_transcript_json(request: Request, principal: Instructor, sender: str) -> Response:
@@ -105,12 +105,13 @@ def conversations_router() -> APIRouter:
         base = f"{LIST}/{quote(sender, safe='')}"
         return page(
             "transcript.html",
-            **_frame(principal, f"Conversation of {sender}"),
+            **frame(principal, f"Conversation of {sender}"),
             sender=sender,
             turns=views,
             low_confidence=LOW_CONFIDENCE,
             export_json=f"{base}/export.json",
             export_csv=f"{base}/export.csv",
+            learner_page=f"/console/learners/{quote(sender, safe='')}",
         )
 
     return router
@@ -132,23 +133,12 @@ def _list_page(request: Request, principal: Principal, store: ConversationStore,
                form: dict[str, str] | None = None) -> Response:
     query = filters.query()
 
-    def link(**extra: str) -> str:
-        params = {**query, **extra}
-        return f"{LIST}?{urlencode(params)}" if params else LIST
-
-    pages = None
-    if listing is not None:
-        number = listing.page
-        pages = {
-            "previous": link(page=str(number - 1)) if number > 1 else None,
-            "next": link(page=str(number + 1)) if number < listing.pages else None,
-            "first_row": (number - 1) * PAGE_SIZE + 1,
-        }
+    pages = None if listing is None else pager(LIST, query, listing.page, listing.pages, PAGE_SIZE)
     suffix = f"?{urlencode(query)}" if query else ""
     return page(
         "conversations.html",
         422 if error else 200,
-        **_frame(principal, "Conversations"),
+        **frame(principal, "Conversations"),
         form=form if form is not None else query,
         filters=filters,
         listing=listing,
@@ -170,31 +160,18 @@ def _page_number(raw: str) -> int:
 
 
 def _invalid(principal: Principal, message: str) -> Response:
-    return page("refused.html", 422, **_frame(principal, "Filters not valid"), heading="Filters not valid",
+    return page("refused.html", 422, **frame(principal, "Filters not valid"), heading="Filters not valid",
                 message=message, link=LIST, link_text="Back to the conversations")
 
 
 def _not_found(request: Request, principal: Principal, sender: str) -> Response:
-    return page("refused.html", 404, **_frame(principal, "No such conversation"),
+    return page("refused.html", 404, **frame(principal, "No such conversation"),
                 heading="No such conversation", message=f"There is no saved turn of {sender!r}.",
                 link=LIST, link_text="Back to the conversations")
 
 
-def _frame(principal: Principal, title: str) -> dict[str, object]:
-    return {"title": title, "user": principal.user,
-            "csrf": principal.session.csrf if principal.session else ""}
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(body, media_type=media_type, headers=headers)
 
 
-def _stamp(now: datetime) -> str:
-    return now.strftime("%Y%m%dT%H%M%SZ")
 
-
-def _file_part(sender: str) -> str:
-    """The sender as a safe piece of a file name: letters, digits, '-', '_' and '.' only."""
-    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in sender)
-    return cleaned.strip(".")[:80] or "learner"

@@ -285,6 +285,7 @@ def turn_view(turn: Turn) -> dict[str, Any]:
     return {
         "sender": turn.sender_id,
         "seq": turn.seq,
+        "turn_id": turn.id,
         "channel": turn.channel,
         "session_id": turn.session_id,
         "started_at": turn.started_at.astimezone(UTC).isoformat(),

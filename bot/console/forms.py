@@ -17,7 +17,9 @@ MAX_FIELDS = 32
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, str]:
+async def read_form(
+    request: Request, limit: int = MAX_FORM_BYTES, max_fields: int = MAX_FIELDS
+) -> dict[str, str]:
     """The posted fields (the last value of a repeated name wins); BadRequest (400/413/415) otherwise."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
@@ -25,7 +27,7 @@ async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, 
     body = await read_body(request, limit)
     try:
         text = body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS,
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=max_fields,
                           errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(400, f"the form is not valid: {exc}") from exc

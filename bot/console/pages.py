@@ -22,7 +22,9 @@ from bot.auth.sessions import CSRF_FIELD, Session
 from bot.channels.rest import BadRequest
 from bot.console.conversation_pages import conversations_router
 from bot.console.forms import read_form
+from bot.console.learner_pages import learners_router
 from bot.console.render import NO_STORE, page
+from bot.console.review_pages import review_router
 
 CONSOLE = "/console/"
 LOGIN = "/console/login"
@@ -84,6 +86,8 @@ def console_router() -> APIRouter:
         return page("home.html", **_frame(request, principal, "Home"))
 
     router.include_router(conversations_router())
+    router.include_router(review_router())
+    router.include_router(learners_router())
     return router
 
 

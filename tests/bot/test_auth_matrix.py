@@ -119,6 +119,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/console/conversations/{sender:path}/export.csv"): Row(
         get(f"/console/conversations/{SAVED}/export.csv"), INSTRUCTOR_PAGE
     ),
+    # learners' progress: instructors and admins only
+    ("GET", "/console/learners"): Row(get("/console/learners?q=matrix"), INSTRUCTOR_PAGE),
+    ("GET", "/console/learners/{sender:path}"): Row(get(f"/console/learners/{SAVED}"), INSTRUCTOR_PAGE),
+    ("GET", "/console/learners/{sender:path}/export.json"): Row(get(f"/console/learners/{SAVED}/export.json"),
+                                                                INSTRUCTOR_PAGE),
+    # the review queue and its corrections: instructors and admins only (turn 1 is SAVED's turn)
+    ("GET", "/console/review"): Row(get("/console/review?reason=fallback"), INSTRUCTOR_PAGE),
+    ("GET", "/console/review/export.yml"): Row(get("/console/review/export.yml"), INSTRUCTOR_PAGE),
+    ("GET", "/console/review/{turn_id}"): Row(get("/console/review/1"), INSTRUCTOR_PAGE),
+    ("POST", "/console/review/{turn_id}"): Row(console_form("/console/review/1", action="skip"),
+                                               (401, 401, 403, 303, 303)),
     # the JSON API for scripts
     ("GET", "/api/whoami"): Row(get("/api/whoami"), ANY_ACCOUNT_PAGE),
     ("GET", "/api/users"): Row(get("/api/users"), (401, 401, 403, 403, 200)),
