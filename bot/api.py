@@ -1,5 +1,5 @@
 """The JSON API for scripts, authenticated by an API token (`Authorization: Bearer …`) or a
-console session: who am I, and (admins) the accounts."""
+console session: who am I, and (admins) the accounts and the NLU models (`bot.console.nlu_pages`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.auth.accounts import User
 from bot.auth.deps import CurrentUser, get_auth, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
+from bot.console.nlu_pages import nlu_api_router
 
 
 def account_json(user: User) -> dict[str, Any]:
@@ -36,4 +37,5 @@ def api_router() -> APIRouter:
         assert accounts is not None  # the router is mounted only with accounts
         return JSONResponse({"users": [account_json(user) for user in accounts.users()]})
 
+    router.include_router(nlu_api_router())
     return router

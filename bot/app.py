@@ -31,8 +31,20 @@ from bot.learner_data import LearnerData
 from bot.messages import Handler, UserMessage
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.ratelimit import RateLimiter
+from bot.recordings import MAX_RECORDING_BYTES
+from bot.security import (
+    DEFAULT_MAX_BODY,
+    BodyLimit,
+    BodyTooLarge,
+    SecurityHeaders,
+    console_policy,
+    demo_policy,
+    style_hashes,
+    too_large,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+CONSOLE_TEMPLATES = Path(__file__).resolve().parent / "console" / "templates"
 MAX_PARSE_CHARS = 4096
 
 Parse = Callable[[str], Awaitable[dict[str, Any]]]
@@ -51,6 +63,10 @@ def create_app(
     metrics: Metrics | None = None,
     auth: Auth | None = None,
     learner_data: LearnerData | None = None,
+    trust_proxy: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    body_limits: dict[str, int] | None = None,
+    nlu_admin: Any = None,
 ) -> FastAPI:
     app = FastAPI(title="Etude", description="The Etude music tutor's channels and APIs.", lifespan=lifespan)
     metrics = metrics or Metrics()
@@ -58,6 +74,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.auth = auth
     app.state.learner_data = learner_data  # the console's learner pages read progress through it
+    app.state.nlu_admin = nlu_admin  # bot.nlu_admin.NLUAdmin: retraining and switching the NLU (admins)
     # Any page may call the public API; only the service's own pages and the listed origins get
     # (and may use) cookies, so only they can act as a learner or a console user.
     app.add_middleware(CORS, origins=auth.origins)
@@ -87,7 +104,19 @@ def create_app(
         metrics.turns.labels(message.channel).inc()
         return replies
 
+    # Bodies are capped while they stream in (`bot.security`); the recording upload may be larger.
+    limits = {"/webhooks/rest/recording": MAX_RECORDING_BYTES, **(body_limits or {})}
+    app.add_middleware(BodyLimit, default=max_body_bytes, limits=limits)
     app.add_middleware(RequestCounter, metrics=metrics)
+    app.add_middleware(
+        SecurityHeaders,
+        console_csp=console_policy(style_hashes(CONSOLE_TEMPLATES.glob("*.html"))),
+        demo_csp=demo_policy(style_hashes([STATIC_DIR / "index.html"])),
+        trust_proxy=trust_proxy,
+    )
+    observers = getattr(getattr(handler, "__self__", None), "parse_observers", None)
+    if observers is not None:  # the dialogue engine: each turn's NLU parse feeds the metrics
+        observers.append(metrics.observe_turn_parse)
     app.include_router(rest_router(guarded, recordings_dir, auth=auth))
     for router in routers:
         app.include_router(router)
@@ -110,6 +139,10 @@ def create_app(
             return page_refusal(request, exc)
         headers = {"WWW-Authenticate": 'Bearer realm="etude"'} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return too_large(exc)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -140,9 +173,7 @@ def create_app(
             except BadRequest as exc:
                 return error(exc)
             result = await parse(text)
-            confidence = (result.get("intent") or {}).get("confidence")
-            if confidence is not None:
-                metrics.nlu_confidence.observe(float(confidence))
+            metrics.observe_parse(result, "parse")
             return result
 
     @app.get("/metrics", include_in_schema=False)

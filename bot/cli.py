@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.logs import setup_logging, stderr
+from bot.logs import configured_secrets, setup_logging, stderr
 from bot.settings import get_settings
 
 app = typer.Typer(help="Etude, the AI music tutor.", no_args_is_help=True, add_completion=False)
@@ -28,7 +28,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON ob
 def main(
     log_level: Annotated[str | None, typer.Option(help="Logging level (stderr).")] = None,
 ) -> None:
-    setup_logging(log_level or get_settings().log_level)
+    settings = get_settings()
+    setup_logging(log_level or settings.log_level, settings.log_format, configured_secrets(settings))
 
 
 def emit(data: dict[str, Any]) -> None:

@@ -48,7 +48,11 @@ def serve(
     settle_heap()
     stderr.print(f"Etude is listening on http://{host}:{port} (chat widget at /, console at /console/, "
                  "API docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    settings = get_settings()
+    # Behind a trusted proxy its X-Forwarded-For/-Proto give the client's address (per-address login
+    # limit) and scheme (HSTS); otherwise they are ignored, so no client can claim another address.
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=settings.trust_proxy,
+                forwarded_allow_ips="*" if settings.trust_proxy else None)
 
 
 def settle_heap() -> None:

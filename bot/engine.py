@@ -113,6 +113,8 @@ class Engine:
         # Called with (learner, event) for each behaviour event of a turn once it is stored: the
         # recommender's online update (`RecommenderService.observe`).
         self.observers = list(observers)
+        # Called with each NLU parse of a learner's text (not of a button's literal payload): metrics.
+        self.parse_observers: list[Callable[[dict[str, Any]], object]] = []
         self.locks = SenderLocks()
         self.trackers: OrderedDict[str, Tracker] = OrderedDict()
 
@@ -140,7 +142,11 @@ class Engine:
         try:
             if self._session_expired(tracker):
                 await self._run("action_session_start", tracker, messages, actions, "session")
-            parse = literal_parse(message.text, self.domain) or await self.parse(message.text)
+            parse = literal_parse(message.text, self.domain)
+            if parse is None:
+                parse = await self.parse(message.text)
+                for observe in self.parse_observers:
+                    observe(parse)
             tracker.apply(
                 event(
                     "user",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+FALLBACK_INTENT = "nlu_fallback"
 
 
 class Metrics:
@@ -28,13 +31,27 @@ class Metrics:
         )
         self.nlu_confidence = Histogram(
             "etude_nlu_confidence",
-            "Intent confidence of parsed messages",
+            "Top intent confidence of parsed messages: learners' turns (source=turn) or /model/parse",
+            ["source"],
             buckets=(0.2, 0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0),
             registry=self.registry,
         )
         self.fallbacks = Counter(
-            "etude_nlu_fallbacks", "Messages below the NLU threshold", registry=self.registry
+            "etude_nlu_fallbacks", "Messages below the NLU threshold (nlu_fallback)", ["source"],
+            registry=self.registry,
         )
+
+    def observe_parse(self, parse: dict[str, Any], source: str) -> None:
+        """Count one NLU parse: its top intent's confidence, and whether it fell back."""
+        intent = parse.get("intent") or {}
+        confidence = intent.get("confidence")
+        if isinstance(confidence, int | float):
+            self.nlu_confidence.labels(source).observe(float(confidence))
+        if intent.get("name") == FALLBACK_INTENT:
+            self.fallbacks.labels(source).inc()
+
+    def observe_turn_parse(self, parse: dict[str, Any]) -> None:
+        self.observe_parse(parse, "turn")
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -35,6 +35,20 @@ class Tutor:
     engine: Engine
     batcher: MicroBatcher
 
+    def switch_nlu(self, nlu: Any) -> None:
+        """Parse with `nlu` from now on (another model version), without a restart: the batcher's
+        function and cache change at once; batches already running finish with the old model."""
+        self.batcher.replace(nlu.parse_batch)
+        self.nlu = nlu
+
+    def load_nlu(self, version: str) -> Any:
+        """A version of the NLU, loaded and warmed up to serve beside the graph in use."""
+        from nlu.service import NLU, nlu_dir
+
+        nlu = NLU.load(nlu_dir(self.settings.home) / version, graph=self.graph, home=self.settings.home)
+        nlu.warm_up()
+        return nlu
+
 
 def load_dialogue(root: Path = REPO_ROOT) -> tuple[Domain, Any]:
     """The domain, rules and stories, validated together (raises DomainError listing every problem)."""
@@ -133,6 +147,7 @@ def create_auth(settings: Settings, store: Any) -> Any:  # -> bot.auth.gate.Auth
             max_failures=settings.login_max_failures,
             lockout=timedelta(minutes=settings.login_lockout_minutes),
             allowed_origins=tuple(settings.cors_origins),
+            login_attempts_per_minute=settings.login_attempts_per_minute,
         ),
     )
 
@@ -186,6 +201,12 @@ def create_service_app(tutor: Tutor) -> FastAPI:
             if close is not None:
                 await close()
 
+    from bot.console.review import latest_corrections
+    from bot.nlu_admin import NLUAdmin
+
+    nlu_admin = NLUAdmin(settings.home, load=tutor.load_nlu, swap=tutor.switch_nlu,
+                         corrections=lambda: latest_corrections(tutor.store))
+
     def health() -> dict[str, Any]:
         return {"status": "ok", "nlu": getattr(tutor.nlu, "version", None), "telegram": telegram is not None}
 
@@ -200,4 +221,7 @@ def create_service_app(tutor: Tutor) -> FastAPI:
         rate_limit=RateLimiter(settings.rate_per_second, settings.rate_burst),
         auth=create_auth(settings, tutor.store),
         learner_data=StoredLearnerData(tutor.store, tutor.engine.domain, tutor.graph),
+        nlu_admin=nlu_admin,
+        trust_proxy=settings.trust_proxy,
+        max_body_bytes=settings.max_body_kb * 1024,
     )

@@ -6,7 +6,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -40,11 +40,16 @@ class Settings(BaseSettings):
     nlu_cache_size: int = Field(default=4096, ge=0)  # distinct texts whose parse is kept; 0: none
     lastfm_dir: Path | None = Field(default_factory=_default_lastfm)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (for log collectors)
+    # hardening (bot/security.py)
+    trust_proxy: bool = False  # behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, HTTPS)
+    max_body_kb: int = Field(default=64, ge=1)  # request bodies past this are refused (413); uploads: 10 MB
     # accounts and access (bot/auth)
     secret_key: SecretStr | None = None  # signs cookies; unset: generated once into $ETUDE_HOME/secret_key
     session_hours: float = Field(default=12.0, gt=0)  # a console login lasts this long
     login_max_failures: int = Field(default=5, ge=1)  # failed logins in a row that lock an account ...
     login_lockout_minutes: float = Field(default=15.0, gt=0)  # ... for this long
+    login_attempts_per_minute: int = Field(default=10, ge=0)  # login attempts per client address; 0: no cap
     # Other sites whose pages embed the widget (comma-separated or a JSON list of https://host[:port]):
     # they get the learner cookie. The service's own pages always do; others only reach the public API.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -11,6 +11,7 @@ import json
 import logging
 import platform
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,9 +143,16 @@ def train_nlu(
     overrides: dict[str, Any] | None = None,
     show_progress: bool = True,
     graph: Any = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    extra_meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate on the held-out split, save a new version and activate it unless it is worse."""
+    """Train, evaluate on the held-out split, save a new version and activate it unless it is worse.
+
+    `progress(stage, done, total)` hears each stage (and each training step); `extra_meta` is saved in
+    the version's metadata.json beside what training records (e.g. where its data came from)."""
     started = time.perf_counter()
+    report = progress or (lambda stage, done, total: None)
+    report("preparing the data", 0, 1)
     if home is None:
         from bot.settings import get_settings
 
@@ -186,7 +194,14 @@ def train_nlu(
         seed=seed,
         tables=tables if lookup_cfg.get("gazetteer_feature", True) else None,
     )
-    with _progress(show_progress, "training the NLU model") as update:
+    report("training", 0, 1)
+    with _progress(show_progress, "training the NLU model") as bar:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if bar is not None:
+                bar(stage, done, total)
+            report(f"training: {stage}", done, total)
+
         losses = model.fit(
             train + typos + contrast if entity_only else train + extra + typos + contrast,
             epochs=int(params.get("epochs", 10)),
@@ -202,6 +217,7 @@ def train_nlu(
             gazetteer_dropout=float(lookup_cfg.get("feature_dropout", 0.3)),
             entity_only=extra if entity_only else None,
         )
+    report("evaluating", 0, 1)
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served
     temperature = model.fit_temperature(val)
     nlu = NLU(
@@ -211,6 +227,7 @@ def train_nlu(
     )
     metrics = evaluate(nlu.parse_batch, test)
 
+    report("saving", 0, 1)
     root = nlu_dir(home)
     root.mkdir(parents=True, exist_ok=True)
     version = _new_version(root)
@@ -241,8 +258,10 @@ def train_nlu(
         "versions": _versions(),
         "synonyms": nlu_data.synonym_map(),
         "device": str(model.device),
+        **(extra_meta or {}),
     }
 
+    report("comparing with the active model", 0, 1)
     active = active_version(home)
     active_metrics, activated, reason = None, False, ""
     tolerance = float(component(cfg, "ModelGate").get("tolerance", 0.0))

@@ -10,6 +10,7 @@ with a bad token learns so instead of being served as anonymous.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from bot.auth.origins import Origins
 from bot.auth.passwords import Passwords
 from bot.auth.sessions import Session, SessionCookies
 from bot.auth.tokens import digest, looks_like_token
+from bot.ratelimit import RateLimiter
 
 _PRINCIPAL = "etude_principal"  # request.state attribute caching the account behind a request
 
@@ -38,6 +40,7 @@ class AuthSettings:
     lockout: timedelta = timedelta(minutes=15)
     allowed_origins: tuple[str, ...] = ()
     token_touch_every: timedelta = timedelta(minutes=1)  # how stale a token's last_used_at may get
+    login_attempts_per_minute: int = 10  # per client address, whatever the account; 0: no cap
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ class Auth:
 
         self.sessions = SessionCookies(secret, settings.session_ttl, seconds)
         self.learners = LearnerCookies(secret, seconds)
+        # Besides each account's lockout: one address cannot try many passwords, nor lock many accounts.
+        per_minute = settings.login_attempts_per_minute
+        self.login_attempts = (
+            RateLimiter(per_minute / 60, per_minute, clock=seconds) if per_minute > 0 else None
+        )
         self.authenticator = (
             Authenticator(accounts, self.passwords, max_failures=settings.max_failures,
                           lockout=settings.lockout, clock=clock)
@@ -91,6 +99,12 @@ class Auth:
         return cls(secrets.token_bytes(32), **kwargs)
 
     # accounts
+
+    def login_wait(self, address: str) -> int:
+        """0 when `address` may try to log in now (and the try is counted), else the seconds to wait."""
+        if self.login_attempts is None or self.login_attempts.allow(address):
+            return 0
+        return max(1, math.ceil(self.login_attempts.retry_after(address)))
 
     def principal(self, connection: HTTPConnection) -> Principal | None:
         """The account behind the request, or None; NotAuthenticated for a bad bearer token."""

@@ -23,6 +23,7 @@ from bot.channels.rest import BadRequest
 from bot.console.conversation_pages import conversations_router
 from bot.console.forms import read_form
 from bot.console.learner_pages import learners_router
+from bot.console.nlu_pages import nlu_console_router
 from bot.console.render import NO_STORE, page
 from bot.console.review_pages import review_router
 
@@ -57,6 +58,12 @@ def console_router() -> APIRouter:
         if not name or not password:
             return login_form(request, 422, next=target, name=name, error="Enter your name and password.")
         assert auth.authenticator is not None  # the router is mounted only with accounts
+        wait = auth.login_wait(request.client.host if request.client else "unknown")
+        if wait:
+            response = login_form(request, 429, next=target, name=name,
+                                  error=f"Too many login attempts from your address. Try again in {wait} s.")
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             user = await run_in_threadpool(auth.authenticator.login, name, password)
         except LoginFailed as exc:
@@ -88,6 +95,7 @@ def console_router() -> APIRouter:
     router.include_router(conversations_router())
     router.include_router(review_router())
     router.include_router(learners_router())
+    router.include_router(nlu_console_router())
     return router
 
 

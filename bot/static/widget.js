@@ -198,9 +198,17 @@
 
   var host = el("div", null, { id: "etude-chat-widget" });
   var shadow = host.attachShadow({ mode: "open" });
-  var style = document.createElement("style");
-  style.textContent = css;
-  shadow.appendChild(style);
+  // A constructed stylesheet where the browser has them: a page's CSP (style-src) governs <style>
+  // elements but not these, so host pages need no 'unsafe-inline' for the widget.
+  if (typeof CSSStyleSheet === "function" && "adoptedStyleSheets" in shadow && "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style");
+    style.textContent = css;
+    shadow.appendChild(style);
+  }
 
   var root = el("div", "root");
   var panel = el("section", "panel", {

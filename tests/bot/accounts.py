@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -14,7 +15,11 @@ from bot.auth.accounts import AccountStore, User
 from bot.auth.gate import Auth, AuthSettings
 from bot.auth.passwords import Passwords
 from bot.auth.roles import Role
+from bot.messages import BotMessage, UserMessage
 from bot.store import ConversationStore
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 SECRET = b"a test secret of at least thirty-two bytes"
 PASSWORDS = {"lea": "lea's long password", "ian": "ian's long password", "ada": "ada's long password"}
@@ -41,6 +46,8 @@ class Clock:
 
 def make_auth(store: ConversationStore, clock: Clock, passwords: Passwords | None = None,
               **settings: object) -> Auth:
+    # Tests log in many times a minute from one address: the per-address cap is tested on its own.
+    settings.setdefault("login_attempts_per_minute", 0)
     return Auth(SECRET, AccountStore(store), passwords=passwords or fast_passwords(),
                 settings=AuthSettings(**settings), clock=clock)  # type: ignore[arg-type]
 
@@ -66,3 +73,16 @@ def log_in(client: TestClient, name: str, password: str | None = None, next: str
         fields["next"] = next
     return client.post("/console/login", data=fields, follow_redirects=False)
 
+
+
+async def echo(message: UserMessage) -> list[BotMessage]:
+    """A dialogue handler that says back what it was told: for tests about everything but the tutor."""
+    return [{"recipient_id": message.sender_id, "text": message.text}]
+
+
+def browser_log_in(page: Page, name: str) -> None:
+    """Log `name` in on the console's login page, in a browser (Playwright)."""
+    page.goto("/console/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORDS[name])
+    page.get_by_role("button", name="Log in").click()

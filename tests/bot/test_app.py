@@ -484,8 +484,10 @@ def test_metrics_are_prometheus_text_and_count_turns(client: TestClient) -> None
     assert counter(client, "etude_turns_total", channel="rest") == 2
     assert counter(client, "etude_http_requests_total", route=WEBHOOK, status="200") == 2
     assert counter(client, "etude_http_requests_total", route=WEBHOOK, status="400") == 1
+    assert counter(client, "etude_nlu_confidence_count", source="turn") == 2  # each turn's parse
     client.post("/model/parse", json={"text": QUESTION})
-    assert counter(client, "etude_nlu_confidence_count") == 1
+    assert counter(client, "etude_nlu_confidence_count", source="parse") == 1
+    assert counter(client, "etude_nlu_confidence_count", source="turn") == 2
 
 
 def test_openapi_lists_the_public_routes(client: TestClient) -> None:

@@ -13,15 +13,10 @@ from bot.auth.gate import Auth
 from bot.auth.sessions import SESSION_COOKIE
 from bot.auth.signing import Signer
 from bot.auth.tokens import new_token
-from bot.messages import BotMessage, UserMessage
 from bot.store import ConversationStore
-from tests.bot.accounts import PASSWORDS, SECRET, Clock, add_users, csrf_of, log_in, make_auth
+from tests.bot.accounts import PASSWORDS, SECRET, Clock, add_users, csrf_of, echo, log_in, make_auth
 
 LOGIN, HOME, LOGOUT, WHOAMI = "/console/login", "/console/", "/console/logout", "/api/whoami"
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture

@@ -25,19 +25,16 @@ from bot.auth.gate import Auth
 from bot.auth.tokens import new_token
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel
 from bot.learner_data import StoredLearnerData
-from bot.messages import BotMessage, UserMessage
 from bot.service import load_dialogue
 from bot.store import ConversationStore, Turn
-from tests.bot.accounts import PASSWORDS, Clock, add_users, csrf_of, log_in, make_auth
+from nlu.service import nlu_versions
+from tests.bot.accounts import PASSWORDS, Clock, add_users, csrf_of, echo, log_in, make_auth
+from tests.bot.nlu_fakes import fake_admin, write_version
 from tests.bot.tutor import ScriptedNLU
 
 VISITORS = ("anonymous", "web learner", "learner", "instructor", "admin")
 ACCOUNTS = {"learner": "lea", "instructor": "ian", "admin": "ada"}
 TELEGRAM_SECRET = "matrix-secret"
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 def get(path: str) -> Callable[[TestClient], Response]:
@@ -64,6 +61,17 @@ def console_form(path: str, **fields: str) -> Callable[[TestClient], Response]:
     return post
 
 
+def api_post(path: str) -> Callable[[TestClient], Response]:
+    """A JSON API post; a console session sends its CSRF token in a header, as a page's script would."""
+
+    def post(client: TestClient) -> Response:
+        page = client.get("/console/", follow_redirects=False)
+        headers = {"X-CSRF-Token": csrf_of(page.text)} if page.status_code == 200 else {}
+        return client.post(path, headers=headers, follow_redirects=False)
+
+    return post
+
+
 @dataclass(frozen=True)
 class Row:
     ask: Callable[[TestClient], Response]
@@ -73,7 +81,10 @@ class Row:
 PUBLIC = (200,) * 5
 ANY_ACCOUNT_PAGE = (401, 401, 200, 200, 200)
 INSTRUCTOR_PAGE = (401, 401, 403, 200, 200)
+ADMIN_PAGE = ADMIN_ONLY = (401, 401, 403, 403, 200)
 SAVED = "matrix-learner"  # a sender with a saved turn (the app's handler saves none)
+OLDER, NEWER = "20250301-100000", "20250301-110000"  # NLU versions: NEWER active, OLDER before it
+MATRIX_JOB: list[str] = []  # the id of a finished retraining, set by the app fixture
 
 MATRIX: dict[tuple[str, str], Row] = {
     # the learner-facing service: open to everyone (the widget, scripts, Telegram, monitoring)
@@ -133,6 +144,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     # the JSON API for scripts
     ("GET", "/api/whoami"): Row(get("/api/whoami"), ANY_ACCOUNT_PAGE),
     ("GET", "/api/users"): Row(get("/api/users"), (401, 401, 403, 403, 200)),
+    # the NLU models: admins only (the app's trainer is a test double; MATRIX_JOB is a finished job)
+    ("GET", "/console/nlu"): Row(get("/console/nlu"), ADMIN_PAGE),
+    ("POST", "/console/nlu/train"): Row(console_form("/console/nlu/train"), (401, 401, 403, 403, 303)),
+    ("POST", "/console/nlu/activate/{version}"): Row(console_form(f"/console/nlu/activate/{OLDER}"),
+                                                     (401, 401, 403, 403, 303)),
+    ("POST", "/console/nlu/rollback"): Row(console_form("/console/nlu/rollback"), (401, 401, 403, 403, 303)),
+    ("POST", "/api/nlu/train"): Row(api_post("/api/nlu/train"), (401, 401, 403, 403, 202)),
+    ("GET", "/api/nlu/jobs/{job_id}"): Row(lambda client: client.get(f"/api/nlu/jobs/{MATRIX_JOB[0]}"),
+                                           ADMIN_PAGE),
+    ("GET", "/api/nlu/versions"): Row(get("/api/nlu/versions"), ADMIN_PAGE),
+    ("POST", "/api/nlu/activate/{version}"): Row(api_post(f"/api/nlu/activate/{OLDER}"), ADMIN_ONLY),
+    ("POST", "/api/nlu/rollback"): Row(api_post("/api/nlu/rollback"), ADMIN_ONLY),
 }
 
 
@@ -167,9 +190,14 @@ def app(tutor_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                              [], [], [], clock(), clock()))
         domain, _ = load_dialogue()
         telegram = TelegramChannel(echo, "123456:MATRIX", media_dir=home / "media", secret=TELEGRAM_SECRET)
+        for version in (OLDER, NEWER):
+            write_version(home, version)
+            nlu_versions(home).activate(version)
+        nlu_admin = fake_admin(home)
+        MATRIX_JOB[:] = [nlu_admin.runner.wait(nlu_admin.train("matrix").id, 10).id]
         yield create_app(echo, media_dir=home / "media", recordings_dir=home / "recordings",
                          parse=ScriptedNLU(), routers=[telegram.router()], auth=auth,
-                         learner_data=StoredLearnerData(store, domain, services().graph))
+                         learner_data=StoredLearnerData(store, domain, services().graph), nlu_admin=nlu_admin)
 
 
 def visitor(app: FastAPI, who: str) -> TestClient:

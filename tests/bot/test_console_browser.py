@@ -12,17 +12,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.app import create_app
-from bot.messages import BotMessage, UserMessage
 from bot.store import ConversationStore
-from tests.bot.accounts import PASSWORDS, Clock, add_users, make_auth
+from tests.bot.accounts import PASSWORDS, Clock, add_users, browser_log_in, echo, make_auth
 from tests.bot.browser import chromium, live_server, needs_chromium
 from tests.bot.classroom import fill_class
 
 pytestmark = needs_chromium
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture
@@ -74,10 +69,7 @@ def test_an_instructor_logs_in_sees_their_role_and_logs_out(page: Page) -> None:
 
 
 def test_an_instructor_finds_the_conversations_with_fallbacks_reads_one_and_exports_it(page: Page) -> None:
-    page.goto("/console/")
-    page.get_by_label("Name").fill("ian")
-    page.get_by_label("Password").fill(PASSWORDS["ian"])
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, "ian")
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Conversations").click()
 
     expect(page.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()

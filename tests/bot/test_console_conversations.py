@@ -21,9 +21,8 @@ from sqlalchemy import create_engine, text
 
 from bot.app import create_app
 from bot.console.conversations import Filters, InvalidFilter, list_conversations, matching_turns
-from bot.messages import BotMessage, UserMessage
 from bot.store import ConversationStore
-from tests.bot.accounts import Clock, add_users, log_in, make_auth
+from tests.bot.accounts import Clock, add_users, echo, log_in, make_auth
 from tests.bot.classroom import DAY1, fill_class, say
 from tests.bot.tutor import Chat, ScriptedNLU, make_engine
 
@@ -38,10 +37,6 @@ def store(database_url: str) -> Iterator[ConversationStore]:
 def school(store: ConversationStore) -> ConversationStore:
     fill_class(store)
     return store
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture

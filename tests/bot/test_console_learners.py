@@ -26,18 +26,13 @@ from bot.app import create_app
 from bot.console.learners import learner_report, list_learners
 from bot.console.prerequisite_graph import MAX_NODES, concepts_to_draw, crossings, layered_layout
 from bot.learner_data import StoredLearnerData
-from bot.messages import BotMessage, UserMessage
 from bot.service import load_dialogue
 from bot.store import ConversationStore
-from tests.bot.accounts import Clock, add_users, log_in, make_auth
+from tests.bot.accounts import Clock, add_users, echo, log_in, make_auth
 from tests.bot.classroom import DAY1, fill_class, say
 from tests.bot.progress_class import CLARA, DUE, IN_PROGRESS, MASTERED, NOW, save_clara
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture

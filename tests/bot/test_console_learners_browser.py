@@ -12,19 +12,14 @@ from playwright.sync_api import Page, expect
 from actions.services import services
 from bot.app import create_app
 from bot.learner_data import StoredLearnerData
-from bot.messages import BotMessage, UserMessage
 from bot.service import load_dialogue
 from bot.store import ConversationStore
-from tests.bot.accounts import PASSWORDS, Clock, add_users, make_auth
+from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
 from tests.bot.browser import chromium, live_server, needs_chromium
 from tests.bot.classroom import fill_class
 from tests.bot.progress_class import MASTERED, NOW, save_clara
 
 pytestmark = needs_chromium
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture
@@ -45,10 +40,7 @@ def page(tutor_home: Path, tmp_path: Path) -> Iterator[Page]:
 
 
 def test_an_instructor_opens_a_learner_and_sees_the_graph_with_a_mastered_concept(page: Page) -> None:
-    page.goto("/console/")
-    page.get_by_label("Name").fill("ian")
-    page.get_by_label("Password").fill(PASSWORDS["ian"])
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, "ian")
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Learners").click()
 
     expect(page.get_by_role("heading", name="Learners", exact=True)).to_be_visible()

@@ -32,10 +32,9 @@ from bot.console.review import (
     save_correction,
     skip_turn,
 )
-from bot.messages import BotMessage, UserMessage
 from bot.store import ConversationStore
 from nlu.data import load_nlu
-from tests.bot.accounts import Clock, add_users, csrf_of, log_in, make_auth
+from tests.bot.accounts import Clock, add_users, csrf_of, echo, log_in, make_auth
 from tests.bot.classroom import DAY1, fill_class, say
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -54,10 +53,6 @@ def school(store: ConversationStore) -> ConversationStore:
         channel="web", at=DAY1 + timedelta(days=6))
     say(store, "web:cleo", "way too hard", "too_hard", channel="web", at=DAY1 + timedelta(days=6, minutes=1))
     return store
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture

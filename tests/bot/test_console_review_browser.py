@@ -11,17 +11,12 @@ import yaml
 from playwright.sync_api import Page, expect
 
 from bot.app import create_app
-from bot.messages import BotMessage, UserMessage
 from bot.store import ConversationStore
-from tests.bot.accounts import PASSWORDS, Clock, add_users, make_auth
+from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
 from tests.bot.browser import chromium, live_server, needs_chromium
 from tests.bot.classroom import fill_class
 
 pytestmark = needs_chromium
-
-
-async def echo(message: UserMessage) -> list[BotMessage]:
-    return [{"recipient_id": message.sender_id, "text": message.text}]
 
 
 @pytest.fixture
@@ -40,10 +35,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
 
 
 def test_an_instructor_corrects_a_fallback_turn_and_downloads_the_training_data(page: Page) -> None:
-    page.goto("/console/")
-    page.get_by_label("Name").fill("ian")
-    page.get_by_label("Password").fill(PASSWORDS["ian"])
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, "ian")
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Review").click()
 
     expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
