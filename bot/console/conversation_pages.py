@@ -33,6 +33,7 @@ from bot.console.conversations import (
     known_intents,
     list_conversations,
     matching_turns,
+    page_number,
     turn_view,
 )
 from bot.console.render import download, file_part, frame, page, pager, stamp
@@ -50,34 +51,33 @@ def conversations_router() -> APIRouter:
         store = _store(request)
         try:
             filters = Filters.from_query(request.query_params)
-            number = _page_number(request.query_params.get("page", "1"))
+            number = page_number(request.query_params.get("page", "1"))
         except InvalidFilter as exc:
             return _list_page(request, principal, store, Filters(), None, error=str(exc),
                               form=dict(request.query_params))
         listing = list_conversations(store, filters, number)
         return _list_page(request, principal, store, filters, listing)
 
-    @router.get("/export.json")
-    def export_list_json(request: Request, principal: Instructor) -> Response:
+    def export_list(request: Request, principal: Any, fmt: str) -> Response:
         try:
             filters = Filters.from_query(request.query_params)
         except InvalidFilter as exc:
             return _invalid(principal, str(exc))
         views = [turn_view(t) for t in matching_turns(_store(request), filters)]
         now = datetime.now(UTC)
-        body = export_json(views, now, filters=filters_document(filters))
-        return download(body, "application/json", f"etude-conversations-{stamp(now)}.json")
+        name = f"etude-conversations-{stamp(now)}.{fmt}"
+        if fmt == "json":
+            body = export_json(views, now, filters=filters_document(filters))
+            return download(body, "application/json", name)
+        return download(export_csv(views), "text/csv; charset=utf-8", name)
+
+    @router.get("/export.json")
+    def export_list_json(request: Request, principal: Instructor) -> Response:
+        return export_list(request, principal, "json")
 
     @router.get("/export.csv")
     def export_list_csv(request: Request, principal: Instructor) -> Response:
-        try:
-            filters = Filters.from_query(request.query_params)
-        except InvalidFilter as exc:
-            return _invalid(principal, str(exc))
-        views = [turn_view(t) for t in matching_turns(_store(request), filters)]
-        now = datetime.now(UTC)
-        return download(export_csv(views), "text/csv; charset=utf-8",
-                         f"etude-conversations-{stamp(now)}.csv")
+        return export_list(request, principal, "csv")
 
     def export_transcript(request: Request, principal: Any, sender: str, fmt: str) -> Response:
         views = _transcript(request, sender)
@@ -153,10 +153,6 @@ def _list_page(request: Request, principal: Principal, store: ConversationStore,
     )
 
 
-def _page_number(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
-        raise InvalidFilter(f"page must be a whole number from 1, not {raw[:20]!r}")
-    return int(raw)
 
 
 def _invalid(principal: Principal, message: str) -> Response:

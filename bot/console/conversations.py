@@ -46,6 +46,27 @@ class InvalidFilter(ValueError):
     """A query parameter that is not a valid filter; the message says which and why."""
 
 
+def page_number(raw: str) -> int:
+    """A list page's number from its query parameter (1 to 1,000,000); InvalidFilter otherwise."""
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise InvalidFilter(f"page must be a whole number from 1, not {raw[:20]!r}")
+    return int(raw)
+
+
+def share(params: Mapping[str, str], name: str) -> float | None:
+    """A parameter that is a share from 0 to 1 (None when absent or empty); InvalidFilter otherwise."""
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidFilter(f"{name} must be a number between 0 and 1, not {raw[:20]!r}") from None
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise InvalidFilter(f"{name} must be between 0 and 1, not {raw[:20]!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Filters:
     learner: str = ""
@@ -67,14 +88,7 @@ class Filters:
         since, until = _date(params, "from"), _date(params, "to")
         if since and until and until < since:
             raise InvalidFilter("the date range ends before it starts")
-        max_confidence = None
-        if raw := params.get("max_confidence", "").strip():
-            try:
-                max_confidence = float(raw)
-            except ValueError:
-                raise InvalidFilter(f"max_confidence must be a number between 0 and 1, not {raw!r}") from None
-            if not (math.isfinite(max_confidence) and 0 <= max_confidence <= 1):
-                raise InvalidFilter(f"max_confidence must be between 0 and 1, not {raw!r}")
+        max_confidence = share(params, "max_confidence")
         return cls(learner=learner, channel=channel, since=since, until=until, intent=_text(params, "intent"),
                    fallbacks=_flag(params, "fallbacks"), max_confidence=max_confidence,
                    negative=_flag(params, "negative"))

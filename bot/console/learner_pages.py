@@ -22,7 +22,7 @@ from bot.auth.deps import require_page_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
 from bot.console.conversation_pages import LIST as CONVERSATIONS
-from bot.console.conversations import MAX_TEXT
+from bot.console.conversations import MAX_TEXT, InvalidFilter, page_number
 from bot.console.learners import (
     HISTORY_LIMIT,
     PAGE_SIZE,
@@ -52,12 +52,15 @@ def learners_router() -> APIRouter:
         error = None
         if len(search) > MAX_TEXT or any(ord(ch) < 32 for ch in search):
             error = f"the search must be at most {MAX_TEXT} printable characters"
-        elif not raw_page.isdigit() or not 1 <= int(raw_page) <= 1_000_000:
-            error = f"page must be a whole number from 1, not {raw_page[:20]!r}"
+        else:
+            try:
+                number = page_number(raw_page)
+            except InvalidFilter as exc:
+                error = str(exc)
         if error:
             return page("learners.html", 422, **frame(principal, "Learners"), search=search[:MAX_TEXT],
                         listing=None, pages=None, error=error, quote=_quote)
-        listing = list_learners(data, search, int(raw_page))
+        listing = list_learners(data, search, number)
 
         params = {"q": search} if search else {}
         pages = pager(LEARNERS, params, listing.page, listing.pages, PAGE_SIZE)

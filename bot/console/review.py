@@ -29,7 +29,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.console.conversations import FALLBACK, NEGATIVE_INTENTS, InvalidFilter
+from bot.console.conversations import FALLBACK, NEGATIVE_INTENTS, InvalidFilter, share
 from bot.settings import REPO_ROOT
 from bot.store import ConversationStore, StoreError, conversations, corrections, reviews, turns, users
 from nlu.data import ENTITY_TYPES, Entity, Example, NLUData, dump_nlu
@@ -67,14 +67,8 @@ class QueueQuery:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> QueueQuery:
-        threshold = DEFAULT_THRESHOLD
-        if raw := params.get("threshold", "").strip():
-            try:
-                threshold = float(raw)
-            except ValueError:
-                raise InvalidFilter(f"threshold must be a number between 0 and 1, not {raw[:20]!r}") from None
-            if not (math.isfinite(threshold) and 0 <= threshold <= 1):
-                raise InvalidFilter(f"threshold must be between 0 and 1, not {raw[:20]!r}")
+        threshold = share(params, "threshold")
+        threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         reason = params.get("reason", "").strip()
         if reason and reason not in REASONS:
             raise InvalidFilter(f"reason must be one of {', '.join(REASONS)}, not {reason[:40]!r}")

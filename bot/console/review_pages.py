@@ -20,7 +20,7 @@ from bot.auth.gate import Principal
 from bot.auth.roles import Role
 from bot.auth.sessions import CSRF_FIELD
 from bot.channels.rest import BadRequest
-from bot.console.conversations import InvalidFilter
+from bot.console.conversations import InvalidFilter, page_number
 from bot.console.forms import read_form
 from bot.console.render import NO_STORE, frame, page, pager
 from bot.console.review import (
@@ -59,7 +59,7 @@ def review_router() -> APIRouter:
         params = request.query_params
         try:
             query = QueueQuery.from_query(params)
-            number = _page_number(params.get("page", "1"))
+            number = page_number(params.get("page", "1"))
         except InvalidFilter as exc:
             return _queue_page(principal, QueueQuery(), None, error=str(exc), form=dict(params))
         listing = review_queue(_store(request), query, number)
@@ -180,10 +180,6 @@ def _done(turn_id: int) -> RedirectResponse:
     return RedirectResponse(f"{QUEUE}?reviewed={turn_id}", status_code=303, headers=NO_STORE)
 
 
-def _page_number(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
-        raise InvalidFilter(f"page must be a whole number from 1, not {raw[:20]!r}")
-    return int(raw)
 
 
 def _not_found(principal: Principal, turn_id: str) -> Response:
