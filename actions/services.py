@@ -67,6 +67,11 @@ class Services:
         """The configured recommender; without one, the graph ranking over this graph."""
         return self.recommender_service or RecommenderService(self.graph)
 
+    def use_recommender(self, recommender: RecommenderService) -> None:
+        """Recommend with `recommender` from now on (a newly trained version, or a rollback)."""
+        self.recommender_service = recommender
+        self.__dict__["recommender"] = recommender  # what the cached property answers from now on
+
 
 _current: Services | None = None
 

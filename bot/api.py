@@ -1,5 +1,6 @@
 """The JSON API for scripts, authenticated by an API token (`Authorization: Bearer …`) or a
-console session: who am I, and (admins) the accounts and the NLU models (`bot.console.nlu_pages`)."""
+console session: who am I, and (admins) the accounts, the NLU models (`bot.console.nlu_pages`) and
+erasing a learner's data (`bot.privacy`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from bot.auth.accounts import User
 from bot.auth.deps import CurrentUser, get_auth, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
-from bot.console.nlu_pages import nlu_api_router
+from bot.console.graph_pages import graph_api_router
+from bot.console.kg_pages import kg_api_router
+from bot.console.nlu_pages import CSRF_HEADER, nlu_api_router
+from bot.console.rec_pages import rec_api_router
 
 
 def account_json(user: User) -> dict[str, Any]:
@@ -37,5 +42,30 @@ def api_router() -> APIRouter:
         assert accounts is not None  # the router is mounted only with accounts
         return JSONResponse({"users": [account_json(user) for user in accounts.users()]})
 
+    @router.delete("/learners/{sender:path}", summary="Erase a learner's data, for good (admins only)")
+    async def erase_learner(
+        request: Request, sender: str, principal: Annotated[Principal, Depends(require_role(Role.ADMIN))]
+    ) -> Any:
+        from bot.store import UnknownLearner
+
+        session = principal.session
+        if session is not None and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
+            return JSONResponse({"error": "a console session must send its CSRF token in X-CSRF-Token"},
+                                status_code=403)
+        eraser = getattr(request.app.state, "eraser", None)
+        if eraser is None:
+            return JSONResponse({"error": "erasing is not available in this app"}, status_code=503)
+        try:
+            report = await run_in_threadpool(eraser, sender, via="api", by=principal.user.id)
+        except UnknownLearner:
+            return JSONResponse({"error": f"no learner {sender[:80]!r}: the store holds nothing of them"},
+                                status_code=404)
+        except ValueError as exc:  # an id the store cannot hold (too long, NUL): nobody has it
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse(report.to_json())
+
     router.include_router(nlu_api_router())
+    router.include_router(graph_api_router())
+    router.include_router(kg_api_router())  # ingesting texts into the graph
+    router.include_router(rec_api_router())  # retraining the recommender
     return router

@@ -10,6 +10,7 @@ accounts). Refusals are 401/403, as JSON (`{"error": …}`), or as HTML pages on
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -27,6 +28,7 @@ from bot.auth.gate import Auth
 from bot.channels.rest import BadRequest, error, read_json, rest_router
 from bot.cors import CORS
 from bot.engine import TurnNotStored
+from bot.kg_admin import INGEST_BODY_LIMIT, INGEST_PATHS
 from bot.learner_data import LearnerData
 from bot.messages import Handler, UserMessage
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -43,6 +45,8 @@ from bot.security import (
     too_large,
 )
 
+access = logging.getLogger("etude.access")
+turns_log = logging.getLogger("etude.turns")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONSOLE_TEMPLATES = Path(__file__).resolve().parent / "console" / "templates"
 MAX_PARSE_CHARS = 4096
@@ -67,6 +71,11 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     body_limits: dict[str, int] | None = None,
     nlu_admin: Any = None,
+    kg_admin: Any = None,
+    rec_admin: Any = None,
+    graph: Any = None,
+    eraser: Any = None,
+    access_log: bool = True,
 ) -> FastAPI:
     app = FastAPI(title="Etude", description="The Etude music tutor's channels and APIs.", lifespan=lifespan)
     metrics = metrics or Metrics()
@@ -75,6 +84,10 @@ def create_app(
     app.state.auth = auth
     app.state.learner_data = learner_data  # the console's learner pages read progress through it
     app.state.nlu_admin = nlu_admin  # bot.nlu_admin.NLUAdmin: retraining and switching the NLU (admins)
+    app.state.kg_admin = kg_admin  # bot.kg_admin.KGAdmin: ingesting texts into the graph (admins)
+    app.state.rec_admin = rec_admin  # bot.rec_admin.RecAdmin: retraining the recommender (admins)
+    app.state.graph = graph  # kg.graph.KnowledgeGraph: the console's Graph browser (instructors)
+    app.state.eraser = eraser  # bot.privacy.Eraser: erasing a learner's data (/me/delete, console, API)
     # Any page may call the public API; only the service's own pages and the listed origins get
     # (and may use) cookies, so only they can act as a learner or a console user.
     app.add_middleware(CORS, origins=auth.origins)
@@ -100,14 +113,19 @@ def create_app(
         except Exception as exc:
             metrics.errors.labels(type(exc).__name__).inc()
             raise
-        metrics.turn_seconds.observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        metrics.turn_seconds.observe(seconds)
         metrics.turns.labels(message.channel).inc()
+        turns_log.debug("turn of %s on %s", message.sender_id, message.channel, extra={
+            "channel": message.channel, "sender": message.sender_id, "duration_ms": round(seconds * 1000, 2)})
         return replies
 
-    # Bodies are capped while they stream in (`bot.security`); the recording upload may be larger.
+    # Bodies are capped while they stream in (`bot.security`); the recording upload may be larger,
+    # and so may a text posted to the knowledge graph's ingest.
     limits = {"/webhooks/rest/recording": MAX_RECORDING_BYTES, **(body_limits or {})}
+    limits.update({path: INGEST_BODY_LIMIT for path in INGEST_PATHS if path not in limits})
     app.add_middleware(BodyLimit, default=max_body_bytes, limits=limits)
-    app.add_middleware(RequestCounter, metrics=metrics)
+    app.add_middleware(RequestCounter, metrics=metrics, access_log=access_log)
     app.add_middleware(
         SecurityHeaders,
         console_csp=console_policy(style_hashes(CONSOLE_TEMPLATES.glob("*.html"))),
@@ -198,16 +216,21 @@ def create_app(
 
 
 class RequestCounter:
-    """Counts requests by route and status, and answers 500 (JSON) for an unhandled error.
+    """Counts requests by route and status, logs one structured access record a request, and
+    answers 500 (JSON) for an unhandled error.
 
+    The access record (logger `etude.access`, INFO) carries method, path (never the query string,
+    where a token could stand), route, status, client and duration_ms as record fields, so
+    `ETUDE_LOG_FORMAT=json` writes them as JSON keys; `access_log=False` turns it off.
     A plain ASGI middleware rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware
     runs every request through an extra task group and stream, which cost a noticeable share of a
     turn's CPU under load.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -215,6 +238,7 @@ class RequestCounter:
             return
         status = 500
         started = False
+        began = time.perf_counter()
 
         async def sending(message: Message) -> None:
             nonlocal status, started
@@ -226,11 +250,28 @@ class RequestCounter:
             await self.app(scope, receive, sending)
         except Exception:
             self.metrics.requests.labels(_route(scope), "500").inc()
+            self._log(scope, 500, began)
             if started:
                 raise
             await _internal_error()(scope, receive, send)
             return
         self.metrics.requests.labels(_route(scope), str(status)).inc()
+        self._log(scope, status, began)
+
+    def _log(self, scope: Scope, status: int, began: float) -> None:
+        if not self.access_log or not access.isEnabledFor(logging.INFO):
+            return
+        duration = round((time.perf_counter() - began) * 1000, 2)
+        client = scope.get("client")
+        fields = {
+            "method": scope.get("method", ""),
+            "path": str(scope.get("path", ""))[:256],
+            "route": _route(scope),
+            "status": status,
+            "client": client[0] if client else None,
+            "duration_ms": duration,
+        }
+        access.info("%s %s %d %.1f ms", fields["method"], fields["path"], status, duration, extra=fields)
 
 
 def _internal_error() -> JSONResponse:

@@ -1,5 +1,5 @@
 """`etude learner progress`: what a learner has mastered, is working on and should review, read
-from their stored conversation as the tutor itself sees it."""
+from their stored conversation as the tutor itself sees it; `etude learner delete`: erase it all."""
 
 from __future__ import annotations
 
@@ -172,9 +172,40 @@ def learner_train(seed: SeedOpt = 0, epochs: EpochsOpt = 80, config: ConfigOpt =
                  f"{metrics['online_test_auc']:.4f} ({report['learners']} learners); {verdict}")
 
 
+def learner_delete(
+    learner: Annotated[str, typer.Argument(help="The learner's sender id (web:<id>, tg:<id>, user:<name>).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking first.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase a learner's data for good: conversation, progress, behaviour, reviews and recordings.
+
+    A running service forgets the learner's cached state only when the erasure goes through it (the
+    console or `DELETE /api/learners/...`); after erasing here, restart it."""
+    from bot.privacy import erase_learner
+    from bot.store import ConversationStore, UnknownLearner
+
+    if not yes:
+        typer.confirm(f"Erase everything stored about {learner!r}, for good?", abort=True)
+    settings = get_settings()
+    with ConversationStore(settings.db_url) as store:
+        try:
+            report = erase_learner(learner, store, recordings_dir=settings.recordings_dir,
+                                  home=settings.home, via="cli")
+        except (UnknownLearner, ValueError) as exc:
+            stderr.print(f"[red]error:[/] no learner {learner!r}: {exc}")
+            raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+        return
+    deleted = ", ".join(f"{n} {table}" for table, n in report.to_json()["deleted"].items())
+    stdout.print(f"Erased {learner}: {deleted}. A running service keeps its cached state of them "
+                 "until it restarts.")
+
+
 def register(app: typer.Typer) -> None:
     learner = typer.Typer(help="The learner model: what each learner knows.", no_args_is_help=True)
     learner.command("progress")(learner_progress)
     learner.command("eval")(learner_eval)
     learner.command("train")(learner_train)
+    learner.command("delete")(learner_delete)
     app.add_typer(learner, name="learner")

@@ -316,3 +316,8 @@ class Engine:
     def _forget(self, sender_id: str) -> None:
         """Drop the cached conversation so it is rebuilt from what the store actually holds."""
         self.trackers.pop(sender_id, None)
+
+    def forget(self, sender_id: str) -> None:
+        """Drop a learner's cached conversation after their data was erased (`bot.privacy`): their
+        next message starts from what the store holds, which is nothing."""
+        self._forget(sender_id)

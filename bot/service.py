@@ -49,6 +49,44 @@ class Tutor:
         nlu.warm_up()
         return nlu
 
+    def load_recommender_version(self, version: str) -> Any:
+        """A recommender version, loaded, warmed up and caught up with the behaviour stored since
+        it was trained, ready to serve beside the graph in use."""
+        from recommender.registry import load_version, rec_versions
+        from recommender.service import SPARE_ROWS, RecommenderService
+
+        served = load_version(rec_versions(self.settings.home).path(version), SPARE_ROWS)
+        recommender = RecommenderService(self.graph, served)
+        recommender.warm()
+        catch_up(recommender, self.store)
+        return recommender
+
+    def switch_recommender(self, recommender: Any) -> None:
+        """Recommend with `recommender` from now on, without a restart: the actions' services and
+        the engine's observer that feeds it each turn's behaviour change together."""
+        import actions.services
+
+        services = actions.services.services()
+        old = services.recommender_service
+        services.use_recommender(recommender)
+        self.engine.observers[:] = [
+            recommender.observe if old is not None and getattr(o, "__self__", None) is old else o
+            for o in self.engine.observers
+        ]
+
+    def graph_changed(self) -> None:
+        """After facts were added to the graph in use (a text ingested): the entity linker's
+        semantic index is rebuilt now rather than in a learner's turn, and the cached parses (their
+        entity ids) and the recommender's cached graph paths are dropped."""
+        import actions.services
+
+        self.graph.linker.warm()
+        self.batcher.replace(self.nlu.parse_batch)
+        recommender = actions.services.services().recommender_service
+        if recommender is not None:
+            recommender.paths.clear()
+            recommender.warm()
+
 
 def load_dialogue(root: Path = REPO_ROOT) -> tuple[Domain, Any]:
     """The domain, rules and stories, validated together (raises DomainError listing every problem)."""
@@ -132,6 +170,24 @@ def catch_up(recommender: Any, store: Any, learner: str | None = None) -> int:
     return len(events)
 
 
+def forgetters(tutor: Tutor) -> list[Any]:
+    """What must forget an erased learner in this process (`bot.privacy`): the engine's cached
+    tracker, and the state of every behaviour observer that keeps some (the in-process
+    recommender's online history). The observers are looked up at erasure time, so a recommender
+    swapped in later (a retrain, a rollback) forgets too. Actions served elsewhere keep theirs until
+    that server restarts."""
+
+    def observers_forget(learner: str) -> None:
+        done: list[Any] = []
+        for observe in list(tutor.engine.observers):
+            forget = getattr(getattr(observe, "__self__", None), "forget", None)
+            if callable(forget) and forget not in done:
+                forget(learner)
+                done.append(forget)
+
+    return [tutor.engine.forget, observers_forget]
+
+
 def create_auth(settings: Settings, store: Any) -> Any:  # -> bot.auth.gate.Auth
     """Accounts in the conversation store's database, cookies signed with the service's key."""
     from datetime import timedelta
@@ -202,13 +258,27 @@ def create_service_app(tutor: Tutor) -> FastAPI:
                 await close()
 
     from bot.console.review import latest_corrections
+    from bot.jobs import JobRunner
+    from bot.kg_admin import KGAdmin, saved_extractor
     from bot.nlu_admin import NLUAdmin
+    from bot.rec_admin import RecAdmin, platform_source
 
+    runner = JobRunner()  # one background job at a time for the whole service: NLU, graph, recommender
     nlu_admin = NLUAdmin(settings.home, load=tutor.load_nlu, swap=tutor.switch_nlu,
-                         corrections=lambda: latest_corrections(tutor.store))
+                         corrections=lambda: latest_corrections(tutor.store), runner=runner)
+    kg_admin = KGAdmin(tutor.graph, extractor=saved_extractor(tutor.graph, settings.models_dir),
+                       history=settings.home / "kg" / "ingests.jsonl", on_change=tutor.graph_changed,
+                       runner=runner)
+    rec_admin = RecAdmin(settings.home, load=tutor.load_recommender_version, swap=tutor.switch_recommender,
+                         platform=platform_source(tutor.graph, tutor.store, settings.cache_dir / "rec"),
+                         runner=runner)
 
     def health() -> dict[str, Any]:
         return {"status": "ok", "nlu": getattr(tutor.nlu, "version", None), "telegram": telegram is not None}
+
+    from bot.privacy import Eraser
+
+    eraser = Eraser(tutor.store, settings.recordings_dir, forgetters(tutor), home=settings.home)
 
     return create_app(
         tutor.engine.handle,
@@ -222,6 +292,11 @@ def create_service_app(tutor: Tutor) -> FastAPI:
         auth=create_auth(settings, tutor.store),
         learner_data=StoredLearnerData(tutor.store, tutor.engine.domain, tutor.graph),
         nlu_admin=nlu_admin,
+        kg_admin=kg_admin,
+        rec_admin=rec_admin,
+        graph=tutor.graph,
+        eraser=eraser,
         trust_proxy=settings.trust_proxy,
         max_body_bytes=settings.max_body_kb * 1024,
+        access_log=settings.access_log,
     )

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     lastfm_dir: Path | None = Field(default_factory=_default_lastfm)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (for log collectors)
+    access_log: bool = True  # one INFO record a request (method, path, route, status, client, ms)
     # hardening (bot/security.py)
     trust_proxy: bool = False  # behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, HTTPS)
     max_body_kb: int = Field(default=64, ge=1)  # request bodies past this are refused (413); uploads: 10 MB

@@ -47,10 +47,12 @@ from sqlalchemy import (
     UniqueConstraint,
     case,
     create_engine,
+    delete,
     event,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -254,6 +256,36 @@ corrections = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "turn_id"),
 )
+
+# A record of each erasure of a learner's data (`ConversationStore.erase_learner`, migration 0005):
+# when, through which way in, which account asked and how many rows went; nothing of the sender id.
+ERASURE_VIAS = ("learner", "console", "api", "cli")
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("erased_at", UTCDateTime, nullable=False),
+    Column("via", String(16), nullable=False),
+    Column("erased_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("counts", JSONValue, nullable=False),
+    Index(None, "erased_at"),
+)
+
+
+class UnknownLearner(LookupError):
+    """The store holds nothing of this learner (no conversation, no behaviour): nothing to erase."""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """One recorded erasure: when, how, by which account (None: the learner or the CLI), how many rows."""
+
+    id: int
+    erased_at: datetime
+    via: str
+    erased_by: int | None
+    counts: dict[str, int]
 
 
 # --- engine -------------------------------------------------------------------------------------
@@ -735,6 +767,63 @@ class ConversationStore:
                 return [_behavior_event(row) for row in conn.execute(query)]
         except SQLAlchemyError as exc:
             raise self._fail("read behaviour events", exc) from exc
+
+    # erasing
+
+    def erase_learner(
+        self, sender_id: str, *, via: str = "cli", by: int | None = None, at: datetime | None = None
+    ) -> dict[str, int]:
+        """Delete everything the store holds of a learner, in one transaction, and record that it
+        happened; returns the rows removed per table. `UnknownLearner` when there is nothing to erase.
+
+        Gone: their conversation and its turns (the tracker events, so the learner model kept in
+        slots such as `progress` and `answers`), instructors' reviews and corrections of those turns,
+        and every behaviour event of the learner or of their turns (also those recorded outside a
+        turn, whose `turn_id` is null, which no cascade reaches). Children go first, explicitly, so
+        the counts are exact and nothing depends on the database enforcing the cascades.
+
+        The `erasures` row keeps when, `via` which way in, `by` which account, and the counts, but
+        nothing of the sender id, not even a salted hash: ids such as `tg:<number>` or `user:<name>`
+        come from small spaces, so a digest is reversed by trying candidates unless it is keyed, and
+        with the key beside it anyone holding both could still answer "was X here and asked to be
+        forgotten?", which is itself data about X. An audit needs how many, when and by whom.
+        """
+        _check_text(sender_id, "sender_id", ID_LENGTH, required=True)
+        if via not in ERASURE_VIAS:
+            raise ValueError(f"via must be one of {', '.join(ERASURE_VIAS)}, not {via!r}")
+        if by is not None and (isinstance(by, bool) or not isinstance(by, int)):
+            raise ValueError(f"by must be a user id (int) or None, not {by!r}")
+        at = _check_time(at, "at") if at is not None else datetime.now(UTC)
+        conversation = select(conversations.c.id).where(conversations.c.sender_id == sender_id)
+        their_turns = select(turns.c.id).where(turns.c.conversation_id.in_(conversation))
+        b = behavior_events.c
+        steps = (
+            ("corrections", delete(corrections).where(corrections.c.turn_id.in_(their_turns))),
+            ("reviews", delete(reviews).where(reviews.c.turn_id.in_(their_turns))),
+            ("behavior_events",
+             delete(behavior_events).where(or_(b.learner_id == sender_id, b.turn_id.in_(their_turns)))),
+            ("turns", delete(turns).where(turns.c.conversation_id.in_(conversation))),
+            ("conversations", delete(conversations).where(conversations.c.sender_id == sender_id)),
+        )
+        try:
+            with self._transaction(write=True) as conn:
+                counts = {table: int(conn.execute(statement).rowcount) for table, statement in steps}
+                if not counts["conversations"] and not counts["behavior_events"]:
+                    raise UnknownLearner(f"the store holds nothing of learner {sender_id!r}")
+                conn.execute(insert(erasures).values(erased_at=at, via=via, erased_by=by, counts=counts))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"erase the data of sender {sender_id!r}", exc) from exc
+        return counts
+
+    def erasures(self) -> list[Erasure]:
+        """Every recorded erasure, oldest first."""
+        query = select(erasures).order_by(erasures.c.erased_at, erasures.c.id)
+        try:
+            with self._transaction(write=False) as conn:
+                return [Erasure(row.id, row.erased_at, row.via, row.erased_by, dict(row.counts))
+                        for row in conn.execute(query)]
+        except SQLAlchemyError as exc:
+            raise self._fail("read erasures", exc) from exc
 
     def close(self) -> None:
         """Release the pooled connections (call when the service stops)."""

@@ -98,25 +98,44 @@ class NeighbourhoodEvidence(nn.Module):
         return features
 
     def update_user(self, user: int, row: torch.Tensor) -> None:
-        """Replace one user's history row and patch the statistics (no full rebuild)."""
+        """Replace one user's history row and patch the statistics (no full rebuild).
+
+        Only the touched items (in the old or the new row) change counts, and only users holding
+        one of them see their affinity or weight sum move, so the work is O(users·touched +
+        holders·touched·items) instead of several passes over the whole [users, items] matrix:
+        a cold-start learner's first request pays for their few items, not for everyone's.
+        """
         old = self.history[user].clone()
         new = row.float().to(self.history.device)
         touched = torch.nonzero((old != 0) | (new != 0)).flatten()  # the items whose counts move
-        before = self.inv_sqrt[touched].unsqueeze(1) * self.cooccurrence[touched]  # [S, n_items]
-        self.history[user] = new
+        if not len(touched):
+            return
         o, n = old[touched], new[touched]
+        inv_before = self.inv_sqrt[touched]
+        before = inv_before.unsqueeze(1) * self.cooccurrence[touched]  # [S, n_items]
+        self.history[user] = new
         # C changes only inside touched × touched
         self.cooccurrence[touched.unsqueeze(1), touched] += torch.outer(n, n) - torch.outer(o, o)
-        dots = self.history @ new + self.context_dots[user]
+        columns = self.history[:, touched]  # [n_users, S], the user's row already the new one
+        dots = columns @ n + self.context_dots[user]
         self.user_dots[user] = dots
         self.user_dots[:, user] = dots
-        counts, inv_sqrt = self._item_counts()
-        after = inv_sqrt[touched].unsqueeze(1) * self.cooccurrence[touched]
-        # A = H·diag(1/√n)·C: only the touched rows of diag(1/√n)·C moved, and the user's own row
-        self.affinity += self.history[:, touched] @ after - self.history[:, touched] @ before
+        counts = self.counts[touched] + n - o
+        inv_after = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
+        self.counts[touched], self.inv_sqrt[touched] = counts, inv_after
+        after = inv_after.unsqueeze(1) * self.cooccurrence[touched]
+        # A = H·diag(1/√n)·C: only the touched rows of diag(1/√n)·C moved (for the users holding
+        # one of those items), and the user's own row
+        holders = torch.nonzero(columns.any(1)).flatten()
+        self.affinity[holders] += columns[holders] @ (after - before)
+        self.weight_sums[holders] += columns[holders] @ (inv_after - inv_before)
         mine = torch.nonzero(new).flatten()
-        self.affinity[user] = (new[mine] * inv_sqrt[mine]) @ self.cooccurrence[mine]
-        self._keep_constants(counts, inv_sqrt)
+        self.affinity[user] = (new[mine] * self.inv_sqrt[mine]) @ self.cooccurrence[mine]
+        self.weight_sums[user] = new[mine] @ self.inv_sqrt[mine]
+        self.own_similarity[touched] = torch.diagonal(self.cooccurrence)[touched] * inv_after
+        self.sizes[user] = new.sum() + self.context_sizes[user]
+        self.remembered_keys = self.remembered_keys[:0]
+        self.remembered = self.remembered[:0]
 
     def _votes(self, dots: torch.Tensor, sizes: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Cosine similarities [B, n_users] from dot products, own row zeroed, top-k kept."""

@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,9 +156,11 @@ def train_version(
     tolerance: float = 0.0,
     device: str = "cpu",
     progress: bool = False,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
     """Train the main model on `data`, check it on held-out behaviour, save a version, and
-    activate it unless the active version scores better on the same rows (see the module)."""
+    activate it unless the active version scores better on the same rows (see the module).
+    `on_epoch(epoch, validation scores)` follows the training (a job's progress)."""
     started = time.perf_counter()
     if len(data.positives) == 0:
         raise ValueError("no learner behaviour to learn from yet: the tutor recommends from the graph")
@@ -169,7 +171,7 @@ def train_version(
             f"too little behaviour for a held-out check: no learner has {MIN_HELD_OUT} positives yet")
     seed_everything(seed)
     model = create(MAIN, data, {**SERVING_DEFAULTS, **(config or {})})
-    result = fit(model, data, split, seed=seed, device=device, progress=progress)
+    result = fit(model, data, split, seed=seed, device=device, progress=progress, on_epoch=on_epoch)
     model.to("cpu")
 
     versions = rec_versions(home)

@@ -161,6 +161,38 @@ def load_version(path: Path, spare_rows: int = 0, rows: np.ndarray | None = None
     return ServedModel(model, catalog["item_ids"], histories, meta, path.name)
 
 
+ERASED = "erased:"
+
+
+def erase_learner(home: Path | str, learner: str) -> list[str]:
+    """Blank `learner`'s history in every saved version (their data was erased, `bot.privacy`),
+    so no version loaded later serves it again; returns the versions rewritten.
+
+    The history becomes empty under a placeholder name (`erased:<row>`) rather than disappearing:
+    each learner is a row of the saved model, and rows must keep their order to fit its weights.
+    What the weights learnt from them goes with the next training, which no longer reads them.
+    """
+    root = rec_dir(home)
+    changed: list[str] = []
+    if not root.is_dir():
+        return changed
+    for version in sorted(p for p in root.iterdir() if p.is_dir() and (p / "catalog.json").is_file()):
+        path = version / "catalog.json"
+        catalog = json.loads(path.read_text(encoding="utf-8"))
+        histories = catalog.get("histories") or {}
+        if learner not in histories:
+            continue
+        catalog["histories"] = {
+            (f"{ERASED}{row}" if name == learner else name): ([] if name == learner else history)
+            for row, (name, history) in enumerate(histories.items())
+        }
+        tmp = version / ".catalog.json.tmp"
+        tmp.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+        changed.append(version.name)
+    return changed
+
+
 def load_active(home: Path | str, spare_rows: int = 0) -> ServedModel | None:
     """The active version, or None when none is trained (or activated) yet."""
     versions = rec_versions(home)

@@ -235,6 +235,23 @@ class RecommenderService:
                 self.observed.popitem(last=False)
         return True
 
+    def forget(self, learner: str) -> None:
+        """Drop everything held about `learner` (their data was erased, `bot.privacy`): the online
+        history, the trained version's history of them and their model row, emptied and freed."""
+        with self._lock:
+            self.observed.pop(learner, None)
+            if self.served is None:
+                return
+            self.served.histories.pop(learner, None)
+            row = self._rows.pop(learner, None)
+            if row is not None:
+                import torch
+
+                with torch.no_grad():
+                    self.served.model.set_history(row, [])
+                self._held[row] = []
+                self._free.append(row)
+
     def history(self, learner: str, profile: Profile | None = None) -> list[Entry]:
         """What the model reads for `learner`: profile seeds, then trained and observed behaviour."""
         base = self.served.histories.get(learner, []) if self.served is not None else []

@@ -1,6 +1,7 @@
 """The instructor's Learners pages: the list of learners with their progress counted, one learner's
 progress over the prerequisite graph with their history and the tutor's next recommendation, and
-its JSON export.
+its JSON export; admins also erase a learner's data there (`bot.privacy`), confirming by typing
+the learner's id, after which the learner is gone from every list.
 
 For instructors and admins (`require_page_role(Role.INSTRUCTOR)`), like the Conversations pages.
 Progress is read through the app's `StoredLearnerData` (`create_app(learner_data=...)`, as the
@@ -16,13 +17,17 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bot.auth.deps import require_page_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
+from bot.auth.sessions import CSRF_FIELD
+from bot.channels.rest import BadRequest
 from bot.console.conversation_pages import LIST as CONVERSATIONS
 from bot.console.conversations import MAX_TEXT, InvalidFilter, page_number
+from bot.console.forms import read_form
 from bot.console.learners import (
     HISTORY_LIMIT,
     PAGE_SIZE,
@@ -32,11 +37,13 @@ from bot.console.learners import (
     list_learners,
 )
 from bot.console.prerequisite_graph import NODE_HEIGHT, NODE_WIDTH
-from bot.console.render import download, file_part, frame, page, pager, stamp
+from bot.console.render import NO_STORE, download, file_part, frame, page, pager, stamp
 from bot.learner_data import StoredLearnerData
+from bot.store import UnknownLearner
 
 LEARNERS = "/console/learners"
 Instructor = Annotated[Principal, Depends(require_page_role(Role.INSTRUCTOR))]
+AdminPage = Annotated[Principal, Depends(require_page_role(Role.ADMIN))]
 
 
 def learners_router() -> APIRouter:
@@ -79,6 +86,28 @@ def learners_router() -> APIRouter:
         return download(body.encode("utf-8"), "application/json",
                          f"etude-progress-{file_part(sender)}-{stamp(now)}.json")
 
+    @router.post("/{sender:path}/delete")
+    async def delete_learner(request: Request, principal: AdminPage, sender: str) -> Response:
+        try:
+            form = await read_form(request)
+        except BadRequest as exc:
+            return _refused(principal, exc.status, "The form could not be read", exc.detail, sender)
+        if principal.session is not None and not principal.session.csrf_matches(form.get(CSRF_FIELD)):
+            return _refused(principal, 403, "Form expired", "This form has expired or did not come from "
+                            "this site. Reload the page and try again.", sender)
+        eraser = getattr(request.app.state, "eraser", None)
+        if eraser is None:
+            return _refused(principal, 503, "Erasing not available",
+                            "This console runs without the tutor's store, so it cannot erase data.", sender)
+        if form.get("confirm", "").strip() != sender:
+            return _refused(principal, 422, "Not confirmed", f"Nothing was deleted: type the learner's id "
+                            f"({sender}) exactly to confirm.", sender)
+        try:
+            await run_in_threadpool(eraser, sender, via="console", by=principal.user.id)
+        except (UnknownLearner, ValueError):  # ValueError: an id no learner can have
+            return _not_found(principal, sender)
+        return RedirectResponse(LEARNERS, status_code=303, headers=NO_STORE)
+
     @router.get("/{sender:path}")
     def learner(request: Request, principal: Instructor, sender: str) -> Response:
         data = _data(request)
@@ -99,6 +128,7 @@ def learners_router() -> APIRouter:
             node_height=NODE_HEIGHT,
             transcript=f"{CONVERSATIONS}/{_quote(sender)}",
             export_json=f"{LEARNERS}/{_quote(sender)}/export.json",
+            erase=f"{LEARNERS}/{_quote(sender)}/delete" if principal.user.role is Role.ADMIN else None,
         )
 
     return router
@@ -118,6 +148,11 @@ def _unavailable(principal: Principal) -> Response:
                 heading="Progress not available",
                 message="This console runs without the tutor's learner model, so it cannot show progress.",
                 link="/console/", link_text="Back to the console")
+
+
+def _refused(principal: Principal, status: int, heading: str, message: str, sender: str) -> Response:
+    return page("refused.html", status, **frame(principal, heading), heading=heading, message=message,
+                link=f"{LEARNERS}/{_quote(sender)}", link_text="Back to the learner")
 
 
 def _not_found(principal: Principal, sender: str) -> Response:

@@ -22,8 +22,11 @@ from bot.auth.sessions import CSRF_FIELD, Session
 from bot.channels.rest import BadRequest
 from bot.console.conversation_pages import conversations_router
 from bot.console.forms import read_form
+from bot.console.graph_pages import graph_router
+from bot.console.kg_pages import kg_console_router
 from bot.console.learner_pages import learners_router
 from bot.console.nlu_pages import nlu_console_router
+from bot.console.rec_pages import rec_console_router
 from bot.console.render import NO_STORE, page
 from bot.console.review_pages import review_router
 
@@ -96,6 +99,9 @@ def console_router() -> APIRouter:
     router.include_router(review_router())
     router.include_router(learners_router())
     router.include_router(nlu_console_router())
+    router.include_router(kg_console_router())
+    router.include_router(rec_console_router())
+    router.include_router(graph_router())
     return router
 
 

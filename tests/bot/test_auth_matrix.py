@@ -24,13 +24,18 @@ from bot.app import create_app
 from bot.auth.gate import Auth
 from bot.auth.tokens import new_token
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel
+from bot.kg_admin import KGAdmin
 from bot.learner_data import StoredLearnerData
+from bot.privacy import Eraser
 from bot.service import load_dialogue
 from bot.store import ConversationStore, Turn
 from nlu.service import nlu_versions
 from tests.bot.accounts import PASSWORDS, Clock, add_users, csrf_of, echo, log_in, make_auth
+from tests.bot.kg_fakes import PRICE, CannedExtractor
 from tests.bot.nlu_fakes import fake_admin, write_version
+from tests.bot.rec_fakes import fake_rec_admin, write_rec_version
 from tests.bot.tutor import ScriptedNLU
+from tests.kg.test_extract import fixture_graph
 
 VISITORS = ("anonymous", "web learner", "learner", "instructor", "admin")
 ACCOUNTS = {"learner": "lea", "instructor": "ian", "admin": "ada"}
@@ -72,6 +77,38 @@ def api_post(path: str) -> Callable[[TestClient], Response]:
     return post
 
 
+ERASABLE = "matrix-erasable"  # saved again before each erasure is asked for, so each visitor finds it
+
+
+def save_turn_of(client: TestClient, sender: str) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    client.app.state.eraser.store.save_turn(Turn(sender, "rest", "s", "hello", {}, [], [], [], now, now))
+
+
+def erase_me(client: TestClient) -> Response:
+    """Erase one's own data (a turn of one's own saved first); a session sends its CSRF token."""
+    mine = client.get("/me/conversation")
+    if mine.status_code == 200:
+        save_turn_of(client, mine.json()["learner"])
+    page = client.get("/console/", follow_redirects=False)
+    headers = {"X-CSRF-Token": csrf_of(page.text)} if page.status_code == 200 else {}
+    return client.post("/me/delete", json={"confirm": "delete"}, headers=headers, follow_redirects=False)
+
+
+def erase_on_console(client: TestClient) -> Response:
+    save_turn_of(client, ERASABLE)
+    return console_form(f"/console/learners/{ERASABLE}/delete", confirm=ERASABLE)(client)
+
+
+def erase_by_api(client: TestClient) -> Response:
+    save_turn_of(client, ERASABLE)
+    page = client.get("/console/", follow_redirects=False)
+    headers = {"X-CSRF-Token": csrf_of(page.text)} if page.status_code == 200 else {}
+    return client.delete(f"/api/learners/{ERASABLE}", headers=headers, follow_redirects=False)
+
+
 @dataclass(frozen=True)
 class Row:
     ask: Callable[[TestClient], Response]
@@ -85,6 +122,31 @@ ADMIN_PAGE = ADMIN_ONLY = (401, 401, 403, 403, 200)
 SAVED = "matrix-learner"  # a sender with a saved turn (the app's handler saves none)
 OLDER, NEWER = "20250301-100000", "20250301-110000"  # NLU versions: NEWER active, OLDER before it
 MATRIX_JOB: list[str] = []  # the id of a finished retraining, set by the app fixture
+ADMIN_JOBS: dict[str, str] = {}  # finished jobs of the graph ingest and the recommender, by the fixture
+REC_VERSIONS = ("20250302-100000", "20250302-110000", "20250302-120000")  # the last active, two before it
+
+
+def api_post_json(path: str, body: object) -> Callable[[TestClient], Response]:
+    """`api_post` with a JSON body."""
+
+    def post(client: TestClient) -> Response:
+        page = client.get("/console/", follow_redirects=False)
+        headers = {"X-CSRF-Token": csrf_of(page.text)} if page.status_code == 200 else {}
+        return client.post(path, json=body, headers=headers, follow_redirects=False)
+
+    return post
+
+
+def when_idle(ask: Callable[[TestClient], Response]) -> Callable[[TestClient], Response]:
+    """Ask once the graph's and recommender's job runner has finished its jobs (one job at a time)."""
+
+    def asked(client: TestClient) -> Response:
+        runner = client.app.state.kg_admin.runner  # type: ignore[attr-defined]
+        for job in runner.jobs():
+            runner.wait(job.id, 10)
+        return ask(client)
+
+    return asked
 
 MATRIX: dict[tuple[str, str], Row] = {
     # the learner-facing service: open to everyone (the widget, scripts, Telegram, monitoring)
@@ -141,6 +203,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/console/review/{turn_id}"): Row(get("/console/review/1"), INSTRUCTOR_PAGE),
     ("POST", "/console/review/{turn_id}"): Row(console_form("/console/review/1", action="skip"),
                                                (401, 401, 403, 303, 303)),
+    # the knowledge graph browser and its JSON twin: instructors and admins only
+    ("GET", "/console/graph"): Row(get("/console/graph?q=fifth"), INSTRUCTOR_PAGE),
+    ("GET", "/console/graph/node/{node_id:path}"): Row(get("/console/graph/node/concept:perfect_fifth"),
+                                                       INSTRUCTOR_PAGE),
+    ("GET", "/api/graph/search"): Row(get("/api/graph/search?q=fifth"), INSTRUCTOR_PAGE),
+    ("GET", "/api/graph/node/{node_id:path}"): Row(get("/api/graph/node/concept:perfect_fifth"),
+                                                   INSTRUCTOR_PAGE),
     # the JSON API for scripts
     ("GET", "/api/whoami"): Row(get("/api/whoami"), ANY_ACCOUNT_PAGE),
     ("GET", "/api/users"): Row(get("/api/users"), (401, 401, 403, 403, 200)),
@@ -156,6 +225,35 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/nlu/versions"): Row(get("/api/nlu/versions"), ADMIN_PAGE),
     ("POST", "/api/nlu/activate/{version}"): Row(api_post(f"/api/nlu/activate/{OLDER}"), ADMIN_ONLY),
     ("POST", "/api/nlu/rollback"): Row(api_post("/api/nlu/rollback"), ADMIN_ONLY),
+    # ingesting a text into the knowledge graph: admins only (the extractor reads canned triples)
+    ("GET", "/console/kg"): Row(get("/console/kg"), ADMIN_PAGE),
+    ("POST", "/console/kg/ingest"): Row(
+        when_idle(console_form("/console/kg/ingest", name="m.txt", text=PRICE)), (401, 401, 403, 403, 303)),
+    ("POST", "/api/kg/ingest"): Row(when_idle(api_post_json("/api/kg/ingest", {"text": PRICE})),
+                                    (401, 401, 403, 403, 202)),
+    ("GET", "/api/kg/jobs/{job_id}"): Row(lambda client: client.get(f"/api/kg/jobs/{ADMIN_JOBS['kg']}"),
+                                          ADMIN_PAGE),
+    ("GET", "/api/kg/ingests"): Row(get("/api/kg/ingests"), ADMIN_PAGE),
+    # retraining the recommender: admins only (the trainer is a test double)
+    ("GET", "/console/recommender"): Row(get("/console/recommender"), ADMIN_PAGE),
+    ("POST", "/console/recommender/train"): Row(
+        when_idle(console_form("/console/recommender/train", epochs="1")), (401, 401, 403, 403, 303)),
+    ("POST", "/console/recommender/activate/{version}"): Row(
+        console_form(f"/console/recommender/activate/{REC_VERSIONS[0]}"), (401, 401, 403, 403, 303)),
+    ("POST", "/console/recommender/rollback"): Row(console_form("/console/recommender/rollback"),
+                                                   (401, 401, 403, 403, 303)),
+    ("POST", "/api/recommender/train"): Row(when_idle(api_post("/api/recommender/train")),
+                                            (401, 401, 403, 403, 202)),
+    ("GET", "/api/recommender/jobs/{job_id}"): Row(
+        lambda client: client.get(f"/api/recommender/jobs/{ADMIN_JOBS['rec']}"), ADMIN_PAGE),
+    ("GET", "/api/recommender/versions"): Row(get("/api/recommender/versions"), ADMIN_PAGE),
+    ("POST", "/api/recommender/activate/{version}"): Row(
+        api_post(f"/api/recommender/activate/{REC_VERSIONS[0]}"), ADMIN_ONLY),
+    ("POST", "/api/recommender/rollback"): Row(api_post("/api/recommender/rollback"), ADMIN_ONLY),
+    # erasing a learner's data: one's own (the learner, by cookie or login), anyone's (admins)
+    ("POST", "/me/delete"): Row(erase_me, (401, 200, 200, 200, 200)),
+    ("POST", "/console/learners/{sender:path}/delete"): Row(erase_on_console, (401, 401, 403, 403, 303)),
+    ("DELETE", "/api/learners/{sender:path}"): Row(erase_by_api, ADMIN_ONLY),
 }
 
 
@@ -195,9 +293,17 @@ def app(tutor_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             nlu_versions(home).activate(version)
         nlu_admin = fake_admin(home)
         MATRIX_JOB[:] = [nlu_admin.runner.wait(nlu_admin.train("matrix").id, 10).id]
+        for version in REC_VERSIONS:
+            write_rec_version(home, version, activate=True)
+        rec_admin = fake_rec_admin(home)
+        kg_admin = KGAdmin(fixture_graph(), extractor=CannedExtractor, runner=rec_admin.runner)
+        ADMIN_JOBS["kg"] = kg_admin.runner.wait(kg_admin.ingest("m.txt", PRICE, by="matrix").id, 10).id
+        ADMIN_JOBS["rec"] = rec_admin.runner.wait(rec_admin.train("matrix", 1).id, 10).id
         yield create_app(echo, media_dir=home / "media", recordings_dir=home / "recordings",
                          parse=ScriptedNLU(), routers=[telegram.router()], auth=auth,
-                         learner_data=StoredLearnerData(store, domain, services().graph), nlu_admin=nlu_admin)
+                         learner_data=StoredLearnerData(store, domain, services().graph), nlu_admin=nlu_admin,
+                         graph=services().graph, eraser=Eraser(store, home / "recordings"),
+                         kg_admin=kg_admin, rec_admin=rec_admin)
 
 
 def visitor(app: FastAPI, who: str) -> TestClient:

@@ -202,6 +202,45 @@ def test_secrets_never_reach_the_log(fmt: str) -> None:
         assert any("exception" in line for line in lines)
 
 
+def access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "etude.access"]
+
+
+def test_every_request_leaves_one_access_record_with_its_fields_and_no_query_string(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="etude.access")
+    client.post(WEBHOOK, json={"sender": "ada", "message": "hi"})
+    client.get(f"/console/?token={TOKEN}")
+
+    chat, console = access_records(caplog)
+    assert (chat.method, chat.path, chat.route, chat.status) == ("POST", WEBHOOK, WEBHOOK, 200)
+    assert chat.client == "testclient" and chat.duration_ms >= 0
+    assert (console.path, console.status) == ("/console/", 401)
+    assert TOKEN not in console.getMessage() and "token" not in console.path
+    line = json.loads(JsonFormatter().format(chat))
+    assert {"method", "path", "route", "status", "client", "duration_ms"} <= set(line)
+
+
+def test_the_access_log_can_be_turned_off(
+    auth: Auth, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="etude.access")
+    with app_client(auth, tmp_path, access_log=False) as client:
+        assert client.get("/health").status_code == 200
+    assert access_records(caplog) == []
+
+
+def test_a_turn_is_logged_at_debug_with_its_channel_sender_and_duration(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="etude.turns")
+    client.post(WEBHOOK, json={"sender": "ada", "message": "hi"})
+    (turn,) = [r for r in caplog.records if r.name == "etude.turns"]
+    assert (turn.channel, turn.sender, turn.levelno) == ("rest", "ada", logging.DEBUG)
+    assert turn.duration_ms >= 0
+
+
 def test_the_configured_secrets_are_collected_from_the_settings() -> None:
     settings = Settings(secret_key="the-configured-secret-key", telegram_token=TELEGRAM, _env_file=None)
     assert {"the-configured-secret-key", TELEGRAM} <= set(filter(None, configured_secrets(settings)))

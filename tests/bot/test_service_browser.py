@@ -113,14 +113,18 @@ def test_the_answers_audio_example_loads_and_plays_in_the_browser(page: Page, se
     src = audio.evaluate("a => a.src")
     assert src.startswith(f"{server}/media/") and src.endswith(".wav")
 
-    error = audio.evaluate(
-        "a => new Promise(done => { if (a.readyState >= 1) done(null); "
-        "a.addEventListener('loadedmetadata', () => done(null)); "
-        "a.addEventListener('error', () => done(`${a.error.code}: ${a.error.message}`)); a.load(); })"
+    # load() is called first and the promise resolves with the duration it read, so an earlier
+    # preload cannot race with a reset of the element (which reads NaN in between).
+    loaded = audio.evaluate(
+        "a => new Promise(done => { "
+        "a.addEventListener('loadedmetadata', () => done({duration: a.duration}), {once: true}); "
+        "a.addEventListener('error', () => done({error: `${a.error.code}: ${a.error.message}`}), "
+        "{once: true}); "
+        "a.load(); })"
     )
 
-    assert error is None, f"Chromium could not load the MP3 example: {error}"
-    duration = audio.evaluate("a => a.duration")
+    assert "error" not in loaded, f"Chromium could not load the audio example: {loaded['error']}"
+    duration = loaded["duration"]
     assert 0.3 < duration < 10
     ended = audio.evaluate(
         "a => new Promise((ok, fail) => { a.muted = true; a.addEventListener('ended', () => ok(true)); "

@@ -1,0 +1,107 @@
+"""What the admins' background-job pages share (the knowledge graph ingest, the recommender):
+reading a posted form after its CSRF check, refusals, the JSON API's guard and job answers.
+
+The service has one job runner, so a page may find a job of another kind running (an NLU
+retraining while an admin starts an ingest): the Busy answer (409) names that job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from bot.auth.deps import require_page_role, require_role
+from bot.auth.gate import Principal
+from bot.auth.roles import Role
+from bot.auth.sessions import CSRF_FIELD
+from bot.channels.rest import BadRequest
+from bot.console.forms import MAX_FORM_BYTES, read_form
+from bot.console.render import NO_STORE, frame, page
+from bot.jobs import Busy, Job, JobRunner
+
+REFRESH_SECONDS = 2
+CSRF_HEADER = "x-csrf-token"
+STALE_FORM = "This form has expired or did not come from this site. Reload the page and try again."
+AdminPage = Annotated[Principal, Depends(require_page_role(Role.ADMIN))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Refuse = Callable[[int, str, str], Response]  # (status, heading, message) -> the page
+
+
+def part(request: Request, name: str) -> Any:
+    """The app's `name` (e.g. `kg_admin`), or None when this app has none."""
+    return getattr(request.app.state, name, None)
+
+
+def refused_page(principal: Principal, status: int, heading: str, message: str, link: str,
+                 link_text: str) -> Response:
+    return page("refused.html", status, **frame(principal, heading), heading=heading, message=message,
+                link=link, link_text=link_text)
+
+
+async def checked_form(request: Request, principal: Principal, refuse: Refuse,
+                       limit: int = MAX_FORM_BYTES) -> tuple[dict[str, str], Response | None]:
+    """The posted fields and None, or no fields and the refusal (unreadable form, bad CSRF token)."""
+    try:
+        form = await read_form(request, limit=limit)
+    except BadRequest as exc:
+        return {}, refuse(exc.status, "The form could not be read", exc.detail)
+    if principal.session is not None and not principal.session.csrf_matches(form.get(CSRF_FIELD)):
+        return {}, refuse(403, "Form expired", STALE_FORM)
+    return form, None
+
+
+def busy_message(job: Job) -> str:
+    """Why a new job cannot start: which job is running, and who started it."""
+    by = f", started by {job.requested_by}" if job.requested_by else ""
+    return f"A {job.kind} (job {job.id}{by}) is still {job.state}: wait for it to end, then try again."
+
+
+def latest_of(runner: JobRunner, kind: str, wanted: str = "") -> Job | None:
+    """The job named `wanted` if it is of `kind`, else the newest job of `kind`."""
+    job = runner.get(wanted) if wanted else None
+    if job is not None and job.kind == kind:
+        return job
+    return next((j for j in runner.jobs() if j.kind == kind), None)
+
+
+def back(path: str, params: dict[str, str]) -> RedirectResponse:
+    from urllib.parse import urlencode
+
+    return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303, headers=NO_STORE)
+
+
+# --- the JSON API ---------------------------------------------------------------------------------
+
+
+def api_part(request: Request, principal: Principal, name: str, unavailable: str,
+             posting: bool) -> Any:
+    """The app's `name`, or the JSON refusal: a session's post without its CSRF header, or no part."""
+    if posting and principal.session is not None and not principal.session.csrf_matches(
+        request.headers.get(CSRF_HEADER)
+    ):
+        return JSONResponse({"error": "a console session must send its CSRF token in X-CSRF-Token"},
+                            status_code=403)
+    found = part(request, name)
+    if found is None:
+        return JSONResponse({"error": unavailable}, status_code=503)
+    return found
+
+
+def job_answer(runner: JobRunner, job_id: str) -> JSONResponse:
+    """A job of the service's runner (any kind: a Busy answer names jobs of other kinds too)."""
+    job = runner.get(job_id)
+    if job is None:
+        return JSONResponse({"error": f"no job {job_id[:40]!r} (jobs are kept in memory only)"},
+                            status_code=404)
+    return JSONResponse(job.to_json())
+
+
+def busy_answer(exc: Busy) -> JSONResponse:
+    return JSONResponse({"error": busy_message(exc.job), "job": exc.job.to_json()}, status_code=409)
+
+
+def started_answer(job: Job, path: str) -> JSONResponse:
+    return JSONResponse({"job": job.to_json()}, status_code=202, headers={"Location": f"{path}/{job.id}"})
