@@ -54,7 +54,7 @@ def ensure_base(base: Path = KEPT_HOME) -> Path:
 
 def prepare_home(home: Path, base: Path = KEPT_HOME) -> Path:
     """A fresh home for one run: its own copy of the base's graph and caches (the service may write
-    to them), the base's trained models linked read-only, and no database, media or secret key."""
+    to them), the base's trained models linked (`link_tree`), and no database, media or secret key."""
     ensure_base(base)
     if home.exists():
         shutil.rmtree(home)
@@ -62,10 +62,22 @@ def prepare_home(home: Path, base: Path = KEPT_HOME) -> Path:
     for name in ("kg", "cache"):
         if (base / name).is_dir():
             shutil.copytree(base / name, home / name)
-    (home / "models").mkdir()
-    for model in (base / "models").iterdir():
-        (home / "models" / model.name).symlink_to(model.resolve(), target_is_directory=model.is_dir())
+    link_tree(base / "models", home / "models")
     return home
+
+
+def link_tree(source: Path, target: Path, copy_below: int = 64 * 1024) -> None:
+    """`target` as real folders whose large files link to `source`'s and whose small files (version
+    pointers, metadata) are copies: whatever a run writes there (a new version, a moved pointer, a
+    rewritten catalog) stays in `target`, and the base is never written through a link."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            link_tree(entry, target / entry.name, copy_below)
+        elif entry.stat().st_size < copy_below:
+            shutil.copy2(entry, target / entry.name)
+        else:
+            (target / entry.name).symlink_to(entry.resolve())
 
 
 def service_env(

@@ -14,9 +14,10 @@ from bot.auth.accounts import User
 from bot.auth.deps import CurrentUser, get_auth, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
+from bot.console.admin_pages import CSRF_HEADER
 from bot.console.graph_pages import graph_api_router
 from bot.console.kg_pages import kg_api_router
-from bot.console.nlu_pages import CSRF_HEADER, nlu_api_router
+from bot.console.nlu_pages import nlu_api_router
 from bot.console.rec_pages import rec_api_router
 
 

@@ -1,5 +1,6 @@
-"""What the admins' background-job pages share (the knowledge graph ingest, the recommender):
-reading a posted form after its CSRF check, refusals, the JSON API's guard and job answers.
+"""What the admins' background-job pages share (the knowledge graph ingest, the NLU, the recommender):
+reading a posted form after its CSRF check, refusals, the JSON API's guard and job answers, and an
+`AdminArea` that binds them to one page, its JSON twins and the app part they work on.
 
 The service has one job runner, so a page may find a job of another kind running (an NLU
 retraining while an admin starts an ingest): the Busy answer (409) names that job.
@@ -8,9 +9,10 @@ retraining while an admin starts an ingest): the Busy answer (409) names that jo
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot.auth.deps import require_page_role, require_role
@@ -24,6 +26,7 @@ from bot.jobs import Busy, Job, JobRunner
 
 REFRESH_SECONDS = 2
 CSRF_HEADER = "x-csrf-token"
+JOB_SUMMARY = "A background job: state, progress, log and result (admins only)"
 STALE_FORM = "This form has expired or did not come from this site. Reload the page and try again."
 AdminPage = Annotated[Principal, Depends(require_page_role(Role.ADMIN))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
@@ -105,3 +108,54 @@ def busy_answer(exc: Busy) -> JSONResponse:
 
 def started_answer(job: Job, path: str) -> JSONResponse:
     return JSONResponse({"job": job.to_json()}, status_code=202, headers={"Location": f"{path}/{job.id}"})
+
+
+# --- one admin page and its JSON twins ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdminArea:
+    """An admin page, its JSON twins and the app part they work on (refused with 503 when missing)."""
+
+    page: str  # the console page, e.g. "/console/kg"
+    api: str  # the JSON twins' prefix, e.g. "/api/kg"
+    state: str  # the app's part, e.g. "kg_admin"
+    back_text: str  # a refusal's link back to the page
+    unavailable: str  # why the app has no such part
+
+    def part(self, request: Request) -> Any:
+        return part(request, self.state)
+
+    def refused(self, principal: Principal, status: int, heading: str, message: str) -> Response:
+        return refused_page(principal, status, heading, message, self.page, self.back_text)
+
+    def missing(self, principal: Principal) -> Response:
+        return self.refused(principal, 503, "Not available", self.unavailable)
+
+    async def checked(self, request: Request, principal: Principal,
+                      limit: int = MAX_FORM_BYTES) -> tuple[Any, dict[str, str], Response | None]:
+        """The part, the posted fields and None; or the refusal (unreadable form, bad CSRF, no part)."""
+        form, refusal = await checked_form(request, principal, lambda *a: self.refused(principal, *a), limit)
+        if refusal is not None:
+            return None, {}, refusal
+        found = self.part(request)
+        if found is None:
+            return None, {}, self.missing(principal)
+        return found, form, None
+
+    def api_part(self, request: Request, principal: Principal, posting: bool) -> Any:
+        """The part, or the JSON refusal (a session's post without its CSRF header, no part)."""
+        return api_part(request, principal, self.state, self.unavailable, posting)
+
+    def started(self, job: Job) -> JSONResponse:
+        return started_answer(job, f"{self.api}/jobs")
+
+    def add_job_route(self, router: APIRouter) -> None:
+        """`GET {prefix}/jobs/{job_id}`: any job of the service's runner (a Busy answer names them)."""
+
+        @router.get("/jobs/{job_id}", summary=JOB_SUMMARY)
+        def api_job(request: Request, principal: Admin, job_id: str) -> Any:
+            found = self.api_part(request, principal, posting=False)
+            if isinstance(found, JSONResponse):
+                return found
+            return job_answer(found.runner, job_id)

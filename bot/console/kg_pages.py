@@ -22,24 +22,17 @@ from bot.channels.rest import BadRequest, error, read_body, read_json
 from bot.console.admin_pages import (
     REFRESH_SECONDS,
     Admin,
+    AdminArea,
     AdminPage,
-    api_part,
     back,
     busy_answer,
     busy_message,
-    checked_form,
-    job_answer,
     latest_of,
-    part,
-    refused_page,
-    started_answer,
 )
 from bot.console.render import frame, page
 from bot.jobs import Busy, Job
 from bot.kg_admin import DEFAULT_THRESHOLD, INGEST, INGEST_BODY_LIMIT, MAX_TEXT_BYTES, BadIngest, KGAdmin
 
-PAGE = "/console/kg"
-STATE = "kg_admin"
 # The body is read by hand (JSON or plain text), so /openapi.json is told what it may be.
 INGEST_REQUEST: dict[str, Any] = {
     "requestBody": {
@@ -65,8 +58,14 @@ INGEST_REQUEST: dict[str, Any] = {
          "schema": {"type": "number", "minimum": 0, "maximum": 1}, "description": "with a text/plain body"},
     ],
 }
-UNAVAILABLE = ("Knowledge graph administration is not available in this app (it needs the running tutor "
-               "service).")
+AREA = AdminArea(
+    page="/console/kg",
+    api="/api/kg",
+    state="kg_admin",
+    back_text="Back to the knowledge graph",
+    unavailable=("Knowledge graph administration is not available in this app (it needs the running "
+                 "tutor service)."),
+)
 
 
 def kg_console_router() -> APIRouter:
@@ -74,22 +73,18 @@ def kg_console_router() -> APIRouter:
 
     @router.get("")
     def kg_page(request: Request, principal: AdminPage) -> Response:
-        admin: KGAdmin | None = part(request, STATE)
+        admin: KGAdmin | None = AREA.part(request)
         if admin is None:
-            return _refused(principal, 503, "Not available", UNAVAILABLE)
+            return AREA.missing(principal)
         job = latest_of(admin.runner, INGEST, request.query_params.get("job", ""))
         notice = "Ingest started." if job is not None and request.query_params.get("job") == job.id else None
         return _page(principal, admin, job, notice=notice)
 
     @router.post("/ingest")
     async def ingest(request: Request, principal: AdminPage) -> Response:
-        form, refusal = await checked_form(request, principal, lambda *a: _refused(principal, *a),
-                                           limit=INGEST_BODY_LIMIT)
+        admin, form, refusal = await AREA.checked(request, principal, limit=INGEST_BODY_LIMIT)
         if refusal is not None:
             return refusal
-        admin: KGAdmin | None = part(request, STATE)
-        if admin is None:
-            return _refused(principal, 503, "Not available", UNAVAILABLE)
         filled = {"name": form.get("name", ""), "text": form.get("text", ""),
                   "threshold": form.get("threshold", "")}
         try:
@@ -100,7 +95,7 @@ def kg_console_router() -> APIRouter:
         except Busy as exc:
             return _page(principal, admin, latest_of(admin.runner, INGEST), error=busy_message(exc.job),
                          filled=filled, status_code=409)
-        return back(PAGE, {"job": job.id})
+        return back(AREA.page, {"job": job.id})
 
     return router
 
@@ -121,10 +116,6 @@ def _page(principal: Principal, admin: KGAdmin, job: Job | None, *, notice: str 
         notice=notice,
         error=error,
     )
-
-
-def _refused(principal: Principal, status: int, heading: str, message: str) -> Response:
-    return refused_page(principal, status, heading, message, PAGE, "Back to the knowledge graph")
 
 
 # --- the JSON API -------------------------------------------------------------------------------
@@ -157,7 +148,7 @@ def kg_api_router() -> APIRouter:
     @router.post("/ingest", summary="Add the facts of a text to the graph, in the background (admins only)",
                  status_code=202, openapi_extra=INGEST_REQUEST)
     async def api_ingest(request: Request, principal: Admin) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=True)
+        admin = AREA.api_part(request, principal, posting=True)
         if isinstance(admin, JSONResponse):
             return admin
         try:
@@ -169,18 +160,13 @@ def kg_api_router() -> APIRouter:
             return JSONResponse({"error": str(exc)}, status_code=422)
         except Busy as exc:
             return busy_answer(exc)
-        return started_answer(job, "/api/kg/jobs")
+        return AREA.started(job)
 
-    @router.get("/jobs/{job_id}", summary="A background job: state, progress, log and result (admins only)")
-    def api_job(request: Request, principal: Admin, job_id: str) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=False)
-        if isinstance(admin, JSONResponse):
-            return admin
-        return job_answer(admin.runner, job_id)
+    AREA.add_job_route(router)
 
     @router.get("/ingests", summary="The past ingests: who, when, what was added (admins only)")
     def api_ingests(request: Request, principal: Admin) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=False)
+        admin = AREA.api_part(request, principal, posting=False)
         if isinstance(admin, JSONResponse):
             return admin
         return JSONResponse({"ingests": admin.history()})

@@ -1,6 +1,6 @@
 """The admin's recommender page (`/console/recommender`) and its JSON twins (`/api/recommender/…`):
 retrain in the background (`bot.rec_admin` does the work), the versions with their metrics,
-activate a version, roll back.
+activate a version, roll back (the routes are `bot.console.model_pages`', shared with the NLU).
 
 `POST /api/recommender/train` takes an optional JSON object `{"epochs": 10, "works": "all"}`
 (epochs 1..50; works all, catalog or none) and answers 202 with the job and its address
@@ -14,32 +14,12 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from bot.auth.gate import Principal
-from bot.channels.rest import BadRequest, error, read_body
-from bot.console.admin_pages import (
-    REFRESH_SECONDS,
-    Admin,
-    AdminPage,
-    api_part,
-    back,
-    busy_answer,
-    busy_message,
-    checked_form,
-    job_answer,
-    latest_of,
-    part,
-    refused_page,
-    started_answer,
-)
-from bot.console.render import frame, page
-from bot.jobs import Busy, Job
-from bot.rec_admin import DEFAULT_EPOCHS, MAX_EPOCHS, TRAINING, WORKS, RecAdmin, UnknownVersion
+from bot.channels.rest import BadRequest, read_body
+from bot.console.model_pages import ModelArea, model_api_router, model_console_router
+from bot.jobs import Job
+from bot.rec_admin import DEFAULT_EPOCHS, MAX_EPOCHS, TRAINING, WORKS, RecAdmin
 
-PAGE = "/console/recommender"
-STATE = "rec_admin"
 # The body is read by hand (optional), so /openapi.json is told what it may be.
 TRAIN_REQUEST: dict[str, Any] = {
     "requestBody": {
@@ -53,103 +33,28 @@ TRAIN_REQUEST: dict[str, Any] = {
         }}},
     },
 }
-UNAVAILABLE = "Recommender administration is not available in this app (it needs the running tutor service)."
+AREA = ModelArea(
+    page="/console/recommender",
+    api="/api/recommender",
+    state="rec_admin",
+    back_text="Back to the recommender",
+    unavailable=("Recommender administration is not available in this app (it needs the running tutor "
+                 "service)."),
+    training=TRAINING,
+    template="recommender.html",
+    title="Recommender",
+    activated="Version {} is active now: the tutor recommends with it.",
+    what="recommender",
+    context={"default_epochs": DEFAULT_EPOCHS, "max_epochs": MAX_EPOCHS, "works": WORKS},
+)
 
 
 def rec_console_router() -> APIRouter:
-    router = APIRouter(prefix="/recommender")
-
-    @router.get("")
-    def rec_page(request: Request, principal: AdminPage) -> Response:
-        admin: RecAdmin | None = part(request, STATE)
-        if admin is None:
-            return _refused(principal, 503, "Not available", UNAVAILABLE)
-        params = request.query_params
-        job = latest_of(admin.runner, TRAINING, params.get("job", ""))
-        return _page(principal, admin, job, notice=_notice(admin, params, job))
-
-    @router.post("/train")
-    async def train(request: Request, principal: AdminPage) -> Response:
-        admin, form, refusal = await _checked(request, principal)
-        if refusal is not None:
-            return refusal
-        try:
-            job = admin.train(principal.user.name, form.get("epochs", ""), form.get("works", "all"))
-        except ValueError as exc:
-            return _page(principal, admin, latest_of(admin.runner, TRAINING), error=str(exc), status_code=422)
-        except Busy as exc:
-            return _page(principal, admin, latest_of(admin.runner, TRAINING), error=busy_message(exc.job),
-                         status_code=409)
-        return back(PAGE, {"job": job.id})
-
-    @router.post("/activate/{version}")
-    async def activate(request: Request, principal: AdminPage, version: str) -> Response:
-        admin, _, refusal = await _checked(request, principal)
-        if refusal is not None:
-            return refusal
-        try:
-            await run_in_threadpool(admin.activate, version, principal.user.name)
-        except UnknownVersion as exc:
-            return _page(principal, admin, latest_of(admin.runner, TRAINING), error=str(exc), status_code=404)
-        return back(PAGE, {"activated": version})
-
-    @router.post("/rollback")
-    async def rollback(request: Request, principal: AdminPage) -> Response:
-        admin, _, refusal = await _checked(request, principal)
-        if refusal is not None:
-            return refusal
-        try:
-            result = await run_in_threadpool(admin.rollback, principal.user.name)
-        except ValueError as exc:
-            return _page(principal, admin, latest_of(admin.runner, TRAINING), error=str(exc), status_code=409)
-        return back(PAGE, {"rolled_back": result["active"]})
-
-    return router
+    return model_console_router(AREA, "/recommender", _start_from_form)
 
 
-async def _checked(request: Request, principal: Principal) -> tuple[Any, dict[str, str], Response | None]:
-    form, refusal = await checked_form(request, principal, lambda *a: _refused(principal, *a))
-    if refusal is not None:
-        return None, {}, refusal
-    admin = part(request, STATE)
-    if admin is None:
-        return None, {}, _refused(principal, 503, "Not available", UNAVAILABLE)
-    return admin, form, None
-
-
-def _notice(admin: RecAdmin, params: Any, job: Job | None) -> str | None:
-    """What the last form did, from the redirect's parameters (only names of real versions)."""
-    for key, words in (("activated", "Version {} is active now: the tutor recommends with it."),
-                       ("rolled_back", "Rolled back: version {} is active now.")):
-        version = params.get(key, "")
-        if version and admin.exists(version):
-            return words.format(version)
-    if job is not None and params.get("job") == job.id:
-        return "Retraining started."
-    return None
-
-
-def _page(principal: Principal, admin: RecAdmin, job: Job | None, *, notice: str | None = None,
-          error: str | None = None, status_code: int = 200) -> Response:
-    running = job is not None and job.active
-    return page(
-        "recommender.html",
-        status_code,
-        **frame(principal, "Recommender"),
-        history=admin.versions(),
-        job=job.to_json() if job is not None else None,
-        running=running,
-        refresh=REFRESH_SECONDS if running else None,
-        default_epochs=DEFAULT_EPOCHS,
-        max_epochs=MAX_EPOCHS,
-        works=WORKS,
-        notice=notice,
-        error=error,
-    )
-
-
-def _refused(principal: Principal, status: int, heading: str, message: str) -> Response:
-    return refused_page(principal, status, heading, message, PAGE, "Back to the recommender")
+def _start_from_form(admin: RecAdmin, by: str, form: dict[str, str]) -> Job:
+    return admin.train(by, form.get("epochs", ""), form.get("works", "all"))
 
 
 # --- the JSON API -------------------------------------------------------------------------------
@@ -175,60 +80,12 @@ async def _options(request: Request) -> dict[str, Any]:
     return data
 
 
+async def _start_from_api(admin: RecAdmin, by: str, request: Request) -> Job:
+    options = await _options(request)
+    return admin.train(by, options.get("epochs", DEFAULT_EPOCHS), options.get("works", "all"))
+
+
 def rec_api_router() -> APIRouter:
-    router = APIRouter(prefix="/recommender", tags=["recommender admin"])
-
-    @router.post("/train", summary="Retrain the recommender in the background (admins only)", status_code=202,
-                 openapi_extra=TRAIN_REQUEST)
-    async def api_train(request: Request, principal: Admin) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=True)
-        if isinstance(admin, JSONResponse):
-            return admin
-        try:
-            options = await _options(request)
-            job = admin.train(principal.user.name, options.get("epochs", DEFAULT_EPOCHS),
-                              options.get("works", "all"))
-        except BadRequest as exc:
-            return error(exc)
-        except Busy as exc:
-            return busy_answer(exc)
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=422)
-        return started_answer(job, "/api/recommender/jobs")
-
-    @router.get("/jobs/{job_id}", summary="A background job: state, progress, log and result (admins only)")
-    def api_job(request: Request, principal: Admin, job_id: str) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=False)
-        if isinstance(admin, JSONResponse):
-            return admin
-        return job_answer(admin.runner, job_id)
-
-    @router.get("/versions", summary="Every recommender version with its metrics (admins only)")
-    def api_versions(request: Request, principal: Admin) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=False)
-        if isinstance(admin, JSONResponse):
-            return admin
-        return JSONResponse(admin.versions())
-
-    @router.post("/activate/{version}",
-                 summary="Serve a recommender version now, without the gate (admins only)")
-    def api_activate(request: Request, principal: Admin, version: str) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=True)
-        if isinstance(admin, JSONResponse):
-            return admin
-        try:
-            return JSONResponse(admin.activate(version, principal.user.name))
-        except UnknownVersion as exc:
-            return JSONResponse({"error": str(exc)}, status_code=404)
-
-    @router.post("/rollback", summary="Serve the previously active recommender version (admins only)")
-    def api_rollback(request: Request, principal: Admin) -> Any:
-        admin = api_part(request, principal, STATE, UNAVAILABLE, posting=True)
-        if isinstance(admin, JSONResponse):
-            return admin
-        try:
-            return JSONResponse(admin.rollback(principal.user.name))
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
-
-    return router
+    return model_api_router(AREA, "/recommender", ["recommender admin"], _start_from_api,
+                            train_summary="Retrain the recommender in the background (admins only)",
+                            train_request=TRAIN_REQUEST)

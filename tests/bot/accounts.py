@@ -59,6 +59,14 @@ def add_users(auth: Auth, clock: Clock) -> dict[str, User]:
             for name in PASSWORDS}
 
 
+def users_on(store: ConversationStore, clock: Clock | None = None) -> Auth:
+    """Accounts on `store` with lea, ian and ada (`add_users`), on `clock` (one that stays still if None)."""
+    clock = clock or Clock()
+    auth = make_auth(store, clock)
+    add_users(auth, clock)
+    return auth
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "the page has no CSRF field"

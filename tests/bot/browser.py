@@ -1,4 +1,5 @@
-"""What the browser tests share: the Chromium they need, a live server in a thread, the browser."""
+"""What the browser tests share: the Chromium they need, a live server in a thread, the browser, and
+a page of an app served live."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -64,3 +65,16 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def served_page(app: Any, **context_options: Any) -> Iterator[Page]:
+    """A page of a fresh browser context on `app` served live: relative addresses go to the app and a
+    wait gives up after 8 seconds. `context_options` go to `new_context` (e.g. `accept_downloads`)."""
+    with live_server(app) as url, chromium() as browser:
+        context = browser.new_context(base_url=url, **context_options)
+        context.set_default_timeout(8000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()

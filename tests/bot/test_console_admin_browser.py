@@ -17,8 +17,8 @@ from bot.app import create_app
 from bot.jobs import JobRunner
 from bot.kg_admin import KGAdmin
 from bot.store import ConversationStore
-from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.kg_fakes import PRICE, CannedExtractor
 from tests.bot.rec_fakes import FakeRecTrainer, fake_rec_admin, write_rec_version
 from tests.kg.test_extract import fixture_graph
@@ -45,17 +45,12 @@ def page(tmp_path: Path) -> Iterator[Page]:
         return job
 
     runner.submit = submit_then_release  # type: ignore[method-assign]
-    clock = Clock()
     with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+        auth = users_on(store)
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth, kg_admin=kg_admin,
                          rec_admin=rec_admin)
-        with live_server(app) as url, chromium() as browser:
-            context = browser.new_context(base_url=url)
-            context.set_default_timeout(8000)
-            yield context.new_page()
-            context.close()
+        with served_page(app) as page:
+            yield page
 
 
 def test_an_admin_ingests_a_text_then_retrains_the_recommender(page: Page) -> None:

@@ -13,31 +13,20 @@ from playwright.sync_api import Page, expect
 
 from bot.app import create_app
 from bot.store import ConversationStore
-from tests.bot.accounts import PASSWORDS, Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import PASSWORDS, browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.classroom import fill_class
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    clock = Clock()
+def page(tmp_path: Path) -> Iterator[Page]:
     with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+        auth = users_on(store)
         fill_class(store)
-        with live_server(create_app(echo, media_dir=tmp_path / "media", auth=auth)) as url:
-            yield url
-
-
-@pytest.fixture
-def page(server: str) -> Iterator[Page]:
-    with chromium() as browser:
-        context = browser.new_context(base_url=server)
-        context.set_default_timeout(8000)
-        yield context.new_page()
-        context.close()
+        with served_page(create_app(echo, media_dir=tmp_path / "media", auth=auth)) as page:
+            yield page
 
 
 def test_an_instructor_logs_in_sees_their_role_and_logs_out(page: Page) -> None:

@@ -34,7 +34,8 @@ from bot.store import ConversationStore
 from kg.curriculum import load_curriculum
 from kg.graph import KnowledgeGraph
 from kg.schema import Triple
-from tests.bot.accounts import Clock, add_users, echo, log_in, make_auth
+from tests.bot.accounts import echo, log_in, users_on
+from tests.bot.admin_helpers import logged_in_without_parts
 from tests.bot.tutor import build_test_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -58,11 +59,8 @@ def graph(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeGraph:
 @pytest.fixture(scope="module")
 def app(graph: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     home = tmp_path_factory.mktemp("graph-console")
-    clock = Clock()
     with ConversationStore(f"sqlite:///{home / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
-        yield create_app(echo, media_dir=home / "media", auth=auth, graph=graph)
+        yield create_app(echo, media_dir=home / "media", auth=users_on(store), graph=graph)
 
 
 @pytest.fixture
@@ -355,13 +353,7 @@ def test_an_anonymous_visitor_gets_the_login_form_and_a_learner_is_refused(app: 
 
 
 def test_without_a_graph_the_pages_say_it_is_not_available(tmp_path: Path) -> None:
-    clock = Clock()
-    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
-        client = TestClient(create_app(echo, media_dir=tmp_path / "media", auth=auth))
-        assert log_in(client, "ian").status_code == 303
-
+    with logged_in_without_parts(tmp_path, "ian") as client:
         assert client.get("/console/graph").status_code == 503
         assert client.get(f"/console/graph/node/{FIFTH}").status_code == 503
         assert client.get("/api/graph/search", params={"q": "fifth"}).status_code == 503

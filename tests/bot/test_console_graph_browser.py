@@ -15,8 +15,8 @@ from bot.settings import REPO_ROOT
 from bot.store import ConversationStore
 from kg.curriculum import load_curriculum
 from kg.graph import KnowledgeGraph
-from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.tutor import build_test_graph
 
 pytestmark = needs_chromium
@@ -29,16 +29,11 @@ def graph(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeGraph:
 
 @pytest.fixture
 def page(graph: KnowledgeGraph, tmp_path: Path) -> Iterator[Page]:
-    clock = Clock()
     with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+        auth = users_on(store)
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth, graph=graph)
-        with live_server(app) as url, chromium() as browser:
-            context = browser.new_context(base_url=url)
-            context.set_default_timeout(8000)
-            yield context.new_page()
-            context.close()
+        with served_page(app) as page:
+            yield page
 
 
 def test_an_instructor_searches_a_concept_recentres_on_a_neighbour_and_reads_its_chain(

@@ -14,8 +14,8 @@ from bot.app import create_app
 from bot.learner_data import StoredLearnerData
 from bot.service import load_dialogue
 from bot.store import ConversationStore
-from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.classroom import fill_class
 from tests.bot.progress_class import MASTERED, NOW, save_clara
 
@@ -24,19 +24,14 @@ pytestmark = needs_chromium
 
 @pytest.fixture
 def page(tutor_home: Path, tmp_path: Path) -> Iterator[Page]:
-    clock = Clock()
     with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+        auth = users_on(store)
         fill_class(store)
         save_clara(store)
         data = StoredLearnerData(store, load_dialogue()[0], services().graph, clock=NOW.timestamp)
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth, learner_data=data)
-        with live_server(app) as url, chromium() as browser:
-            context = browser.new_context(base_url=url)
-            context.set_default_timeout(8000)
-            yield context.new_page()
-            context.close()
+        with served_page(app) as page:
+            yield page
 
 
 def test_an_instructor_opens_a_learner_and_sees_the_graph_with_a_mastered_concept(page: Page) -> None:

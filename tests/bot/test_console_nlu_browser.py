@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 from bot.app import create_app
 from bot.store import ConversationStore
 from nlu.service import nlu_versions
-from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.nlu_fakes import FakeTrainer, Served, VersionNLU, fake_admin, write_version
 
 pytestmark = needs_chromium
@@ -36,16 +36,11 @@ def page(tmp_path: Path) -> Iterator[Page]:
         return job
 
     admin.runner.submit = submit_then_release  # type: ignore[method-assign]
-    clock = Clock()
     with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+        auth = users_on(store)
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth, nlu_admin=admin)
-        with live_server(app) as url, chromium() as browser:
-            context = browser.new_context(base_url=url)
-            context.set_default_timeout(8000)
-            yield context.new_page()
-            context.close()
+        with served_page(app) as page:
+            yield page
 
 
 def test_an_admin_retrains_sees_the_new_version_active_and_rolls_back(page: Page) -> None:

@@ -15,8 +15,8 @@ from bot.learner_data import StoredLearnerData
 from bot.privacy import Eraser
 from bot.service import load_dialogue
 from bot.store import ConversationStore
-from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.progress_class import CLARA, NOW, save_clara
 
 pytestmark = needs_chromium
@@ -36,17 +36,12 @@ def page(store: ConversationStore, tutor_home: Path, tmp_path: Path) -> Iterator
     from bot.store import Turn
 
     store.save_turn(Turn(OTHER, "web", "s", "hello", {}, [], [], [], NOW, NOW))
-    clock = Clock()
-    auth = make_auth(store, clock)
-    add_users(auth, clock)
+    auth = users_on(store)
     data = StoredLearnerData(store, load_dialogue()[0], services().graph, clock=NOW.timestamp)
     app = create_app(echo, media_dir=tmp_path / "media", auth=auth, learner_data=data,
                      eraser=Eraser(store, tmp_path / "recordings"))
-    with live_server(app) as url, chromium() as browser:
-        context = browser.new_context(base_url=url)
-        context.set_default_timeout(8000)
-        yield context.new_page()
-        context.close()
+    with served_page(app) as page:
+        yield page
 
 
 def test_an_admin_erases_a_learner_after_confirming_and_the_learner_is_gone(

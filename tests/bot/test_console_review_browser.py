@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 
 from bot.app import create_app
 from bot.store import ConversationStore
-from tests.bot.accounts import Clock, add_users, browser_log_in, echo, make_auth
-from tests.bot.browser import chromium, live_server, needs_chromium
+from tests.bot.accounts import browser_log_in, echo, users_on
+from tests.bot.browser import needs_chromium, served_page
 from tests.bot.classroom import fill_class
 
 pytestmark = needs_chromium
@@ -21,17 +21,12 @@ pytestmark = needs_chromium
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
-    clock = Clock()
     with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+        auth = users_on(store)
         fill_class(store)
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth)
-        with live_server(app) as url, chromium() as browser:
-            context = browser.new_context(base_url=url, accept_downloads=True)
-            context.set_default_timeout(8000)
-            yield context.new_page()
-            context.close()
+        with served_page(app, accept_downloads=True) as page:
+            yield page
 
 
 def test_an_instructor_corrects_a_fallback_turn_and_downloads_the_training_data(page: Page) -> None:

@@ -24,9 +24,9 @@ from bot.jobs import FAILED, SUCCEEDED, JobRunner
 from bot.kg_admin import BATCH_SENTENCES, INGEST_BODY_LIMIT, MAX_TEXT_BYTES, BadIngest, KGAdmin, source_name
 from bot.service import Tutor
 from bot.settings import Settings
-from bot.store import ConversationStore
 from recommender.service import RecommenderService
-from tests.bot.accounts import Clock, add_users, csrf_of, echo, log_in, make_auth
+from tests.bot.accounts import csrf_of, echo, log_in
+from tests.bot.admin_helpers import accounts_in, bearer_tokens, logged_in_without_parts
 from tests.bot.kg_fakes import DAVIS, PRICE, CannedExtractor
 from tests.bot.tutor import ScriptedNLU
 from tests.kg.test_extract import fixture_graph
@@ -228,19 +228,9 @@ def test_a_failure_part_way_keeps_and_records_what_the_earlier_batches_added(tmp
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[FastAPI]:
-    clock = Clock()
-    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
-        from bot.auth.tokens import new_token
-
-        tokens = {}
-        for name in ("ada", "ian"):
-            fresh = new_token()
-            auth.accounts.add_token(name, fresh, "script", clock())
-            tokens[name] = {"Authorization": f"Bearer {fresh.token}"}
+    with accounts_in(tmp_path) as auth:
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth, kg_admin=admin_on(tmp_path))
-        app.state.tokens = tokens
+        app.state.tokens = bearer_tokens(auth)
         yield app
 
 
@@ -391,12 +381,7 @@ def test_the_hand_read_ingest_body_is_described_for_api_clients(app) -> None:
 
 
 def test_without_an_admin_object_the_pages_say_it_is_not_available(tmp_path) -> None:
-    clock = Clock()
-    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
-        client = TestClient(create_app(echo, media_dir=tmp_path / "media", auth=auth))
-        assert log_in(client, "ada").status_code == 303
+    with logged_in_without_parts(tmp_path, "ada") as client:
         assert client.get("/console/kg").status_code == 503
         csrf = csrf_of(client.get("/console/").text)
         answer = client.post("/api/kg/ingest", json={"text": TEXT}, headers={"X-CSRF-Token": csrf})

@@ -19,9 +19,14 @@ from bot.batching import MicroBatcher
 from bot.jobs import FAILED, RUNNING, SUCCEEDED, Busy, JobRunner
 from bot.nlu_admin import merge_training_data
 from bot.service import Tutor
-from bot.store import ConversationStore
 from nlu.service import nlu_versions
-from tests.bot.accounts import Clock, add_users, csrf_of, echo, log_in, make_auth
+from tests.bot.accounts import csrf_of, echo, log_in
+from tests.bot.admin_helpers import (
+    accounts_in,
+    assert_admins_only_and_sessions_send_the_csrf_header,
+    bearer_tokens,
+    logged_in_without_parts,
+)
 from tests.bot.nlu_fakes import FakeTrainer, Served, VersionNLU, fake_admin, write_version
 
 CORRECTION = {"turn_id": 1, "text": "blorp the snorf", "intent": "ask_example",
@@ -229,7 +234,6 @@ def test_a_batch_in_flight_during_the_switch_is_answered_by_the_old_model_but_no
 
 @pytest.fixture
 def served_app(home: Path, tmp_path: Path) -> Iterator[tuple[FastAPI, Served, dict]]:
-    clock = Clock()
     nlu = VersionNLU("20250301-110000")
     tutor = Tutor(None, None, nlu, None, None, MicroBatcher(nlu.parse_batch))  # type: ignore[arg-type]
     served = Served(nlu)
@@ -238,21 +242,12 @@ def served_app(home: Path, tmp_path: Path) -> Iterator[tuple[FastAPI, Served, di
         served.swap(new)
         tutor.switch_nlu(new)
 
-    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
+    with accounts_in(tmp_path) as auth:
         admin = fake_admin(home, corrections=[CORRECTION])
         admin.swap = swap
         app = create_app(echo, media_dir=tmp_path / "media", parse=tutor.batcher, auth=auth, nlu_admin=admin,
                          health=lambda: {"status": "ok", "nlu": tutor.nlu.version})
-        from bot.auth.tokens import new_token
-
-        tokens = {}
-        for name in ("ada", "ian"):
-            fresh = new_token()
-            auth.accounts.add_token(name, fresh, "script", clock())
-            tokens[name] = {"Authorization": f"Bearer {fresh.token}"}
-        yield app, served, tokens
+        yield app, served, bearer_tokens(auth)
 
 
 def test_the_api_retrains_reports_the_job_and_the_service_serves_the_new_version(served_app) -> None:
@@ -288,14 +283,7 @@ def test_the_api_retrains_reports_the_job_and_the_service_serves_the_new_version
 
 def test_the_api_is_for_admins_only_and_sessions_must_send_the_csrf_token(served_app) -> None:
     app, _, tokens = served_app
-    client = TestClient(app)
-    assert client.post("/api/nlu/train", headers=tokens["ian"]).status_code == 403
-    assert client.get("/api/nlu/versions", headers=tokens["ian"]).status_code == 403
-    assert client.get("/api/nlu/versions").status_code == 401
-    assert log_in(client, "ada").status_code == 303
-    assert client.post("/api/nlu/rollback").status_code == 403  # no X-CSRF-Token
-    token = csrf_of(client.get("/console/nlu").text)
-    assert client.post("/api/nlu/rollback", headers={"X-CSRF-Token": token}).status_code == 200
+    assert_admins_only_and_sessions_send_the_csrf_header(app, tokens, "/api/nlu", "/console/nlu")
 
 
 def test_the_console_page_retrains_shows_progress_and_history_and_activates(served_app) -> None:
@@ -334,11 +322,6 @@ def test_the_console_page_retrains_shows_progress_and_history_and_activates(serv
 
 
 def test_without_an_nlu_admin_the_routes_say_so(tmp_path: Path) -> None:
-    clock = Clock()
-    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
-        client = TestClient(create_app(echo, media_dir=tmp_path / "media", auth=auth))
-        assert log_in(client, "ada").status_code == 303
+    with logged_in_without_parts(tmp_path, "ada") as client:
         assert client.get("/console/nlu").status_code == 503
         assert client.get("/api/nlu/versions").status_code == 503

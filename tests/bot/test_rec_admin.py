@@ -26,7 +26,12 @@ from bot.settings import Settings
 from bot.store import BehaviorEvent, ConversationStore
 from recommender.registry import rec_versions
 from recommender.service import RecommenderService
-from tests.bot.accounts import Clock, add_users, csrf_of, echo, log_in, make_auth
+from tests.bot.accounts import csrf_of, echo, log_in
+from tests.bot.admin_helpers import (
+    accounts_in,
+    assert_admins_only_and_sessions_send_the_csrf_header,
+    bearer_tokens,
+)
 from tests.bot.rec_fakes import FakeRecTrainer, Swaps, fake_rec_admin, write_rec_version
 from tests.recommender.learners import TINY, behaviour, build_home
 
@@ -187,21 +192,11 @@ def test_an_admin_activates_any_version_and_rolls_back(tmp_path) -> None:
 def app(tmp_path: Path) -> Iterator[FastAPI]:
     write_rec_version(tmp_path, OLDER, activate=True)
     write_rec_version(tmp_path, NEWER, activate=True)
-    clock = Clock()
-    with ConversationStore(f"sqlite:///{tmp_path / 'etude.db'}") as store:
-        auth = make_auth(store, clock)
-        add_users(auth, clock)
-        from bot.auth.tokens import new_token
-
-        tokens = {}
-        for name in ("ada", "ian"):
-            fresh = new_token()
-            auth.accounts.add_token(name, fresh, "script", clock())
-            tokens[name] = {"Authorization": f"Bearer {fresh.token}"}
+    with accounts_in(tmp_path) as auth:
         swaps = Swaps(NEWER)
         app = create_app(echo, media_dir=tmp_path / "media", auth=auth,
                          rec_admin=fake_rec_admin(tmp_path, swaps=swaps))
-        app.state.tokens, app.state.swaps = tokens, swaps
+        app.state.tokens, app.state.swaps = bearer_tokens(auth), swaps
         yield app
 
 
@@ -267,13 +262,8 @@ def test_while_another_job_runs_a_retraining_is_refused_naming_that_job(app) -> 
 
 
 def test_the_api_is_for_admins_only_and_sessions_must_send_the_csrf_token(app) -> None:
-    client = TestClient(app)
-    assert client.post("/api/recommender/train", headers=app.state.tokens["ian"]).status_code == 403
-    assert client.get("/api/recommender/versions").status_code == 401
-    assert log_in(client, "ada").status_code == 303
-    assert client.post("/api/recommender/rollback").status_code == 403  # no X-CSRF-Token
-    token = csrf_of(client.get("/console/recommender").text)
-    assert client.post("/api/recommender/rollback", headers={"X-CSRF-Token": token}).status_code == 200
+    assert_admins_only_and_sessions_send_the_csrf_header(app, app.state.tokens, "/api/recommender",
+                                                         "/console/recommender")
 
 
 def test_the_console_page_retrains_shows_progress_then_the_new_version_and_switches_versions(app) -> None:
