@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.api_docs import refusals
 from bot.auth.accounts import User
 from bot.auth.deps import CurrentUser, get_auth, require_role
 from bot.auth.gate import Principal
@@ -37,13 +38,14 @@ def api_router() -> APIRouter:
     def whoami(principal: CurrentUser) -> Any:
         return JSONResponse({**account_json(principal.user), "via": principal.via})
 
-    @router.get("/users", summary="Every account (admins only)")
+    @router.get("/users", summary="Every account (admins only)", responses=refusals())
     def list_users(request: Request, _: Annotated[Principal, Depends(require_role(Role.ADMIN))]) -> Any:
         accounts = get_auth(request).accounts
         assert accounts is not None  # the router is mounted only with accounts
         return JSONResponse({"users": [account_json(user) for user in accounts.users()]})
 
-    @router.delete("/learners/{sender:path}", summary="Erase a learner's data, for good (admins only)")
+    @router.delete("/learners/{sender:path}", summary="Erase a learner's data, for good (admins only)",
+                   responses=refusals(404, 422, 503))
     async def erase_learner(
         request: Request, sender: str, principal: Annotated[Principal, Depends(require_role(Role.ADMIN))]
     ) -> Any:

@@ -24,6 +24,25 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
 
 
+# What the routes behind an account may answer besides success (`refusals(...)` picks some).
+REFUSALS: dict[int, str] = {
+    400: "the body could not be read (not JSON, not UTF-8, or a NUL character)",
+    401: "no valid session or API token",
+    403: "the account's role may not do this, or a console session did not send X-CSRF-Token",
+    404: "nothing with that id (a job is remembered in memory only)",
+    409: "another background job is still running (the answer names it), or nothing to roll back to",
+    413: "the body is over the size limit",
+    415: "the body has a content type this route does not read",
+    422: "a field is missing, out of range or of the wrong type (the error says which)",
+    503: "this part of the service is not running in this app",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The documented refusals `codes` (plus 401 and 403, which every such route may answer)."""
+    return {code: _error(REFUSALS[code]) for code in sorted({401, 403, *codes})}
+
+
 BOT_MESSAGE: dict[str, Any] = {
     "type": "object",
     "required": ["recipient_id"],

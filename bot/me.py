@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.api_docs import refusals
 from bot.auth.deps import CurrentLearner, get_auth
 from bot.auth.learners import LEARNER_COOKIE
 from bot.channels.rest import BadRequest, error, read_json
@@ -50,7 +51,8 @@ def me_router(data: LearnerData) -> APIRouter:
             headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    @router.post("/delete", summary="Erase your conversation, progress and recordings, for good")
+    @router.post("/delete", summary="Erase your conversation, progress and recordings, for good",
+                 responses=refusals(400, 404, 413, 415, 422, 503))
     async def delete(request: Request, learner: CurrentLearner) -> Any:
         from bot.store import UnknownLearner
 

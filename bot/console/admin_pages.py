@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from bot.api_docs import refusals
 from bot.auth.deps import require_page_role, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
@@ -153,7 +154,7 @@ class AdminArea:
     def add_job_route(self, router: APIRouter) -> None:
         """`GET {prefix}/jobs/{job_id}`: any job of the service's runner (a Busy answer names them)."""
 
-        @router.get("/jobs/{job_id}", summary=JOB_SUMMARY)
+        @router.get("/jobs/{job_id}", summary=JOB_SUMMARY, responses=refusals(404, 503))
         def api_job(request: Request, principal: Admin, job_id: str) -> Any:
             found = self.api_part(request, principal, posting=False)
             if isinstance(found, JSONResponse):

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.api_docs import refusals
 from bot.auth.deps import require_page_role, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
@@ -106,7 +107,8 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
 def graph_api_router() -> APIRouter:
     router = APIRouter(prefix="/graph", tags=["knowledge graph"])
 
-    @router.get("/search", summary="Nodes whose name or alias matches q (instructors and admins)")
+    @router.get("/search", summary="Nodes whose name or alias matches q (instructors and admins)",
+                responses=refusals(422, 503))
     async def api_search(request: Request, _: Instructor) -> Any:
         graph = _graph(request)
         if graph is None:
@@ -119,7 +121,8 @@ def graph_api_router() -> APIRouter:
         return _json({"query": query, "results": [hit.to_dict() for hit in hits]})
 
     @router.get("/node/{node_id:path}",
-                summary="A node, its neighbourhood and prerequisites (instructors and admins)")
+                summary="A node, its neighbourhood and prerequisites (instructors and admins)",
+                responses=refusals(404, 422, 503))
     async def api_node(request: Request, _: Instructor, node_id: str) -> Any:
         graph = _graph(request)
         if graph is None:

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from bot.api_docs import refusals
 from bot.auth.gate import Principal
 from bot.channels.rest import BadRequest, error, read_body, read_json
 from bot.console.admin_pages import (
@@ -146,7 +147,8 @@ def kg_api_router() -> APIRouter:
     router = APIRouter(prefix="/kg", tags=["knowledge graph admin"])
 
     @router.post("/ingest", summary="Add the facts of a text to the graph, in the background (admins only)",
-                 status_code=202, openapi_extra=INGEST_REQUEST)
+                 status_code=202, openapi_extra=INGEST_REQUEST,
+                 responses=refusals(400, 409, 413, 415, 422, 503))
     async def api_ingest(request: Request, principal: Admin) -> Any:
         admin = AREA.api_part(request, principal, posting=True)
         if isinstance(admin, JSONResponse):
@@ -164,7 +166,8 @@ def kg_api_router() -> APIRouter:
 
     AREA.add_job_route(router)
 
-    @router.get("/ingests", summary="The past ingests: who, when, what was added (admins only)")
+    @router.get("/ingests", summary="The past ingests: who, when, what was added (admins only)",
+                responses=refusals(503))
     def api_ingests(request: Request, principal: Admin) -> Any:
         admin = AREA.api_part(request, principal, posting=False)
         if isinstance(admin, JSONResponse):

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.api_docs import refusals
 from bot.auth.gate import Principal
 from bot.channels.rest import BadRequest, error
 from bot.console.admin_pages import (
@@ -141,7 +142,8 @@ def model_api_router(area: ModelArea, prefix: str, tags: list[str], start: Start
     `POST /rollback`; a console session's posts send the CSRF token in `X-CSRF-Token`."""
     router = APIRouter(prefix=prefix, tags=tags)
 
-    @router.post("/train", summary=train_summary, status_code=202, openapi_extra=train_request)
+    @router.post("/train", summary=train_summary, status_code=202, openapi_extra=train_request,
+                 responses=refusals(400, 409, 413, 415, 422, 503))
     async def api_train(request: Request, principal: Admin) -> Any:
         admin = area.api_part(request, principal, posting=True)
         if isinstance(admin, JSONResponse):
@@ -158,7 +160,8 @@ def model_api_router(area: ModelArea, prefix: str, tags: list[str], start: Start
 
     area.add_job_route(router)
 
-    @router.get("/versions", summary=f"Every {area.what} version with its metrics (admins only)")
+    @router.get("/versions", summary=f"Every {area.what} version with its metrics (admins only)",
+                responses=refusals(503))
     def api_versions(request: Request, principal: Admin) -> Any:
         admin = area.api_part(request, principal, posting=False)
         if isinstance(admin, JSONResponse):
@@ -166,7 +169,8 @@ def model_api_router(area: ModelArea, prefix: str, tags: list[str], start: Start
         return JSONResponse(admin.versions())
 
     @router.post("/activate/{version}",
-                 summary=f"Serve a {area.what} version now, without the gate (admins only)")
+                 summary=f"Serve a {area.what} version now, without the gate (admins only)",
+                 responses=refusals(404, 503))
     def api_activate(request: Request, principal: Admin, version: str) -> Any:
         admin = area.api_part(request, principal, posting=True)
         if isinstance(admin, JSONResponse):
@@ -176,7 +180,8 @@ def model_api_router(area: ModelArea, prefix: str, tags: list[str], start: Start
         except UnknownVersion as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
 
-    @router.post("/rollback", summary=f"Serve the previously active {area.what} version (admins only)")
+    @router.post("/rollback", summary=f"Serve the previously active {area.what} version (admins only)",
+                 responses=refusals(409, 503))
     def api_rollback(request: Request, principal: Admin) -> Any:
         admin = area.api_part(request, principal, posting=True)
         if isinstance(admin, JSONResponse):

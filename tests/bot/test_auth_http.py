@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,24 @@ def test_logging_in_opens_a_new_session_and_lands_on_the_console_naming_the_role
     assert "You are logged in as <strong>ian</strong> with the role <strong>instructor</strong>" in home.text
     assert logged_in_as(client) == "ian"
     assert client.get(LOGIN, follow_redirects=False).headers["location"] == HOME
+
+
+@pytest.mark.parametrize(
+    ("name", "pages"),
+    [
+        ("lea", []),
+        ("ian", ["conversations", "review", "learners", "graph"]),
+        ("ada", ["conversations", "review", "learners", "graph", "nlu", "kg", "recommender"]),
+    ],
+)
+def test_the_console_home_links_exactly_the_pages_the_role_may_open(
+    client: TestClient, name: str, pages: list[str]
+) -> None:
+    log_in(client, name)
+    home = client.get(HOME).text
+    main = home[home.index("<main>"):]
+    linked = re.findall(r'<li><a href="/console/([a-z]+)">', main)
+    assert linked == pages
 
 
 def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(client: TestClient, auth: Auth) -> None:
