@@ -156,6 +156,20 @@ class Linker:
         ranked = sorted(best.values(), key=lambda m: (-m.score, len(m.name), m.id))
         return ranked[:k]
 
+    def containing(self, text: str) -> list[tuple[Node, str]]:
+        """Entities whose name ("name") or else an alias ("alias") contains `text`, compared
+        normalised; read from this in-memory index, so no store is scanned (a Neo4j graph too)."""
+        wanted = normalize(text)
+        if not wanted:
+            return []
+        found: dict[str, str] = {}
+        for table, how in ((self._names, "name"), (self._aliases, "alias")):
+            for form, ids in table.items():
+                if wanted in form:
+                    for node_id in ids:
+                        found.setdefault(node_id, how)
+        return [(self._nodes[node_id], how) for node_id, how in found.items() if node_id in self._nodes]
+
     # semantic index --------------------------------------------------------------------------
 
     def warm(self) -> int:

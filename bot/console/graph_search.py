@@ -1,10 +1,11 @@
 """Finding nodes of the knowledge graph by name, for the console's Graph browser and its JSON twin.
 
 Two sources, merged: the graph's entity linker (`KnowledgeGraph.link` without its semantic step:
-exact names, aliases and near spellings such as "perfekt fifth") and a scan for names and aliases
-that contain the words typed ("fifth" finds "circle of fifths"), which the linker's whole-name
-matching does not. Both compare text normalised the linker's way (`kg.linking.normalize`), so case,
-accents, "5th"/"fifth" and "♭"/"b" do not matter.
+exact names, aliases and near spellings such as "perfekt fifth") and the names and aliases that
+contain the words typed ("fifth" finds "circle of fifths", `Linker.containing`, read from the
+linker's in-memory index rather than the store), which the linker's whole-name matching does not.
+Both compare text normalised the linker's way (`kg.linking.normalize`), so case, accents,
+"5th"/"fifth" and "♭"/"b" do not matter.
 """
 
 from __future__ import annotations
@@ -57,17 +58,13 @@ def search(graph: Any, query: str, limit: int = MAX_RESULTS) -> list[Hit]:
         hits.setdefault(match.id, Hit(match.id, match.name, match.label, how))
     wanted = normalize(query)
     ranked: list[tuple[tuple[int, int, str, str], Hit]] = []
-    for node in graph.store.nodes():
+    for node, how in graph.linker.containing(query):
         if node.id in hits:
             continue
         name = normalize(node.name)
-        if wanted in name:
-            ranked.append(((0 if name.startswith(wanted) else 1, len(name), node.name.lower(), node.id),
-                           Hit(node.id, node.name, node.label, "name contains")))
-            continue
-        if any(wanted in normalize(str(alias)) for alias in node.props.get("aliases") or []):
-            ranked.append(((2, len(name), node.name.lower(), node.id),
-                           Hit(node.id, node.name, node.label, "alias contains")))
+        order = (0 if name.startswith(wanted) else 1) if how == "name" else 2
+        ranked.append(((order, len(name), node.name.lower(), node.id),
+                       Hit(node.id, node.name, node.label, f"{how} contains")))
     for _, hit in sorted(ranked, key=lambda pair: pair[0]):
         if len(hits) >= limit:
             break

@@ -103,3 +103,11 @@ def test_warming_builds_the_semantic_index_before_any_mention(linker: Linker) ->
 
     assert size >= 6  # the fixture's concepts, person and work (and whatever earlier tests added)
     assert linker.link("the chord on the flattened supertonic")[0].id == "concept:neapolitan_chord"
+
+
+def test_names_and_aliases_containing_words_are_found_from_the_index_alone(linker):
+    found = {node.id: how for node, how in linker.containing("Third")}
+    assert found == {"concept:major_third": "name", "concept:minor_third": "name"}
+    assert {node.id: how for node, how in linker.containing("pachelbel")} == {"work:canon_in_d": "alias"}
+    assert linker.containing("5th") == [(linker._nodes["concept:perfect_fifth"], "name")]
+    assert linker.containing("  ") == [] and linker.containing("tuba") == []
