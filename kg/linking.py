@@ -82,8 +82,7 @@ class Linker:
         self._names: dict[str, set[str]] = defaultdict(set)  # normalised name -> ids
         self._aliases: dict[str, set[str]] = defaultdict(set)  # normalised alias -> ids
         self._cased: dict[str, set[str]] = defaultdict(set)  # alias as written -> ids
-        self._choices: list[str] = []
-        self._choice_ids: list[list[str]] = []
+        self._forms: tuple[list[str], list[list[str]]] = ([], [])  # fuzzy-match forms, their ids
         self._semantic: tuple[list[str], np.ndarray] | None = None
         self.add(nodes)
 
@@ -105,8 +104,9 @@ class Linker:
             for form, ids in table.items():
                 if form:
                     forms[form] |= ids
-        self._choices = list(forms)
-        self._choice_ids = [sorted(forms[f]) for f in self._choices]
+        choices = list(forms)
+        # one assignment, so a link running in another thread never pairs old forms with new ids
+        self._forms = (choices, [sorted(forms[f]) for f in choices])
         self._semantic = None
 
     def __len__(self) -> int:
@@ -130,25 +130,27 @@ class Linker:
         norm = normalize(mention)
         if not norm:
             return []
-        cased = self._cased.get(mention.strip(), set())
+        # Snapshots (tuples): `add` may grow these sets from another thread (an ingest job).
+        cased = tuple(self._cased.get(mention.strip(), ()))
         for node_id in cased:
             offer(node_id, 0.97 if len(cased) == 1 else 0.9, "alias")
-        exact = self._names.get(norm, set())
+        exact = set(tuple(self._names.get(norm, ())))
         for node_id in exact:
             offer(node_id, 1.0 if len(exact) == 1 else 0.92, "exact")
-        alias = self._aliases.get(norm, set()) - exact
+        alias = set(tuple(self._aliases.get(norm, ()))) - exact
         for node_id in alias:
             # A lowercase alias shared by several entities ("m3"/"M3") is weaker evidence.
             offer(node_id, 0.95 if len(alias) == 1 else 0.75, "alias")
         if len(best) < k:
+            choices, choice_ids = self._forms
             for form, ratio, index in process.extract(
-                norm, self._choices, scorer=fuzz.token_sort_ratio, limit=k * 4, score_cutoff=FUZZY_MIN
+                norm, choices, scorer=fuzz.token_sort_ratio, limit=k * 4, score_cutoff=FUZZY_MIN
             ):
                 if form == norm:
                     continue  # already scored above as an exact name or alias
                 length_penalty = min(len(norm), len(form)) / max(len(norm), len(form))
                 score = 0.9 * (ratio / 100) * (0.7 + 0.3 * length_penalty)
-                for node_id in self._choice_ids[index]:
+                for node_id in choice_ids[index]:
                     offer(node_id, score, "fuzzy")
         if semantic and (not best or max(m.score for m in best.values()) < 0.8):
             for node_id, cosine in self._semantic_candidates(mention, k * 4):
@@ -164,9 +166,9 @@ class Linker:
             return []
         found: dict[str, str] = {}
         for table, how in ((self._names, "name"), (self._aliases, "alias")):
-            for form, ids in table.items():
+            for form, ids in list(table.items()):  # copied at once: `add` may run in another thread
                 if wanted in form:
-                    for node_id in ids:
+                    for node_id in tuple(ids):
                         found.setdefault(node_id, how)
         return [(self._nodes[node_id], how) for node_id, how in found.items() if node_id in self._nodes]
 

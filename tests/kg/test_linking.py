@@ -111,3 +111,35 @@ def test_names_and_aliases_containing_words_are_found_from_the_index_alone(linke
     assert {node.id: how for node, how in linker.containing("pachelbel")} == {"work:canon_in_d": "alias"}
     assert linker.containing("5th") == [(linker._nodes["concept:perfect_fifth"], "name")]
     assert linker.containing("  ") == [] and linker.containing("tuba") == []
+
+
+def test_linking_keeps_working_while_another_thread_adds_entities(tmp_path):
+    import threading
+
+    linker = Linker([Node("concept:perfect_fifth", "Concept", {"name": "perfect fifth", "aliases": ["P5"]})],
+                    cache_dir=tmp_path)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def add() -> None:
+        for n in range(300):
+            linker.add([Node(f"work:piece_{n}", "Work", {"name": f"fifth piece {n}", "aliases": [f"P5 {n}"]})])
+        done.set()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                assert linker.link("perfect fifth", semantic=False)[0].id == "concept:perfect_fifth"
+                linker.link("fith pece", semantic=False)
+                linker.containing("fifth")
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    add()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+    assert len(linker.containing("fifth piece")) == 300
