@@ -123,7 +123,8 @@ def test_linking_keeps_working_while_another_thread_adds_entities(tmp_path):
 
     def add() -> None:
         for n in range(300):
-            linker.add([Node(f"work:piece_{n}", "Work", {"name": f"fifth piece {n}", "aliases": [f"P5 {n}"]})])
+            piece = {"name": f"fifth piece {n}", "aliases": [f"P5 {n}"]}
+            linker.add([Node(f"work:piece_{n}", "Work", piece)])
         done.set()
 
     def read() -> None:
