@@ -84,8 +84,7 @@ class Tutor:
         self.batcher.replace(self.nlu.parse_batch)
         recommender = actions.services.services().recommender_service
         if recommender is not None:
-            recommender.paths.clear()
-            recommender.warm()
+            recommender.refresh_paths()
 
 
 def load_dialogue(root: Path = REPO_ROOT) -> tuple[Domain, Any]:

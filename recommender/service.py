@@ -180,13 +180,25 @@ class RecommenderService:
         service.warm()
         return service
 
-    def warm(self) -> None:
+    def warm(self, paths: PathCache | None = None) -> None:
         """Expand every item's graph neighbourhood into the path cache now (about 0.5 s for the
         full graph), so no request pays for a first expansion when it explains its picks."""
+        paths = paths or self.paths
         hops = {self.max_path // 2, (self.max_path + 1) // 2}  # the two sides of a path search
         for item in self.item_ids:
             for h in hops:
-                self.paths.expansion(item, h)
+                paths.expansion(item, h)
+
+    def refresh_paths(self) -> None:
+        """After the graph changed (a text ingested): a new path cache, warmed aside and then put in
+        place in one assignment, so requests explaining their picks meanwhile keep the old one
+        whole instead of meeting a cache cleared under them (the cache is not thread-safe)."""
+        paths = PathCache(self.graph.store)
+        self.warm(paths)
+        fallback = GraphScores(paths, self.item_ids, self.nodes) if self._fallback is not None else None
+        self.paths = paths
+        if fallback is not None:
+            self._fallback = fallback
 
     def _prepare_model(self, served: ServedModel) -> bool:
         """Assign the model's history rows to learners; True when the fast path is exact here."""

@@ -96,6 +96,7 @@ def test_after_an_ingest_the_tutor_drops_its_cached_parses_and_graph_paths(
 
     assert asyncio.run(parse()) == "ask_person"
     assert recommender.paths.explain("person:florence_price", "person:george_chadwick") == []
+    before = recommender.paths  # a request explaining its picks during the ingest may hold it
     nlu.says("who taught Florence Price?", "ask_teacher")  # what a parse linking the new node would change
     assert asyncio.run(parse()) == "ask_person"  # from the cache
 
@@ -105,6 +106,9 @@ def test_after_an_ingest_the_tutor_drops_its_cached_parses_and_graph_paths(
     assert asyncio.run(parse()) == "ask_teacher"
     [path] = recommender.paths.explain("person:florence_price", "person:george_chadwick")
     assert "George Chadwick" in path.sentence
+    # a new cache replaced the old one, which was never cleared under its readers
+    assert recommender.paths is not before
+    assert before.explain("person:florence_price", "person:george_chadwick") == []
     assert warmed == [f"etude-job-{job.id}"]
 
 
