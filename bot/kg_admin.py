@@ -16,6 +16,7 @@ Every ingest is recorded (who, when, what was added) in a JSON-lines history fil
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -84,14 +85,15 @@ def batches(text: str, size: int = BATCH_SENTENCES) -> list[str]:
     return ["\n\n".join(sentences[i : i + size]) for i in range(0, len(sentences), size)]
 
 
-def saved_extractor(graph: Any, models_dir: Path) -> Callable[[], Any]:
+def saved_extractor(graph: Any, models_dir: Path) -> Callable[..., Any]:
     """The relation extractor saved under `models_dir/relext`, as `etude kg ingest` loads it (one is
-    trained and saved first when there is none)."""
+    trained and saved first when there is none: about 15 minutes on two cores, reported through
+    `report(stage, done, total)`, so the first ingest's page shows the training's progress)."""
 
-    def load() -> Any:
+    def load(report: Callable[[str, int, int], None] | None = None) -> Any:
         from kg.extract import load_or_train
 
-        return load_or_train(graph, Path(models_dir) / "relext", progress=False)
+        return load_or_train(graph, Path(models_dir) / "relext", progress=False, report=report)
 
     return load
 
@@ -132,7 +134,8 @@ class KGAdmin:
         source = f"text:{name}"
         job.progress("loading the relation extractor", 0, 1)
         if self._loaded is None:
-            self._loaded = self.extractor()
+            takes_report = "report" in inspect.signature(self.extractor).parameters
+            self._loaded = self.extractor(report=job.progress) if takes_report else self.extractor()
         extractor = self._loaded
         pieces = batches(text)
         job.say(f"{source}: {len(text)} characters, {len(pieces)} batch(es) of up to "

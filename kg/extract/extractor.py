@@ -89,6 +89,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+Report = Callable[[str, int, int], None]  # (stage, done, total), e.g. a job's progress
+
 class Extractor:
     """Entity recognition, linking and relation classification; see the module docstring."""
 
@@ -106,8 +108,12 @@ class Extractor:
 
     # training -------------------------------------------------------------------------------
 
-    def train(self, graph: Any, progress: bool = False, **overrides: Any) -> dict[str, Any]:
-        """Train both models on sentences distantly supervised by `graph`; returns metrics."""
+    def train(self, graph: Any, progress: bool = False, report: Report | None = None,
+              **overrides: Any) -> dict[str, Any]:
+        """Train both models on sentences distantly supervised by `graph`; returns metrics.
+        `progress` draws bars on stderr; `report(stage, done, total)` tells a caller that has no
+        terminal (a job of the running service) the same."""
+        say = report or (lambda stage, done, total: None)
         self.config.update(overrides)
         cfg = self.config
         started = time.perf_counter()
@@ -116,6 +122,7 @@ class Extractor:
         self.bind(graph)
         with _progress(progress) as bar:
             task = bar.add_task("relext: training sentences", total=None) if bar else None
+            say("generating the relation extractor's training sentences from the graph", 0, 1)
             corpus = build_corpus(
                 graph, self.gazetteer, cfg["per_relation"], cfg["none_share"], cfg["seed"],
                 cfg["augment"],
@@ -133,9 +140,16 @@ class Extractor:
                 self.tagger.encoder = self._context()
             steps = cfg["tagger_epochs"] * math.ceil(len(tag_train) / 32)
             task = bar.add_task("relext: entity tagger", total=steps) if bar else None
+            stage = f"training the extractor's entity tagger: {len(tag_train)} sentences"
+            say(stage, 0, steps)
+
+            def tagger_step(step: int, loss: float) -> None:
+                if bar:
+                    bar.update(task, completed=step)
+                say(stage, step, steps)
+
             tag_metrics = self.tagger.fit(
-                tag_train, epochs=cfg["tagger_epochs"], seed=cfg["seed"],
-                on_step=(lambda s, loss: bar.update(task, completed=s)) if bar else None,
+                tag_train, epochs=cfg["tagger_epochs"], seed=cfg["seed"], on_step=tagger_step,
             )
             tag_metrics.update(span_f1(self.tagger, tag_val))
             tag_metrics["seconds"] = round(time.perf_counter() - t_tag, 1)
@@ -150,10 +164,15 @@ class Extractor:
             self._init_relation_net()
             steps = cfg["relation_epochs"] * math.ceil(len(train_pairs) / cfg["batch_size"])
             task = bar.add_task("relext: relation classifier", total=steps) if bar else None
-            rel_metrics = self._fit_relations(
-                train_pairs, val_pairs,
-                (lambda s: bar.update(task, completed=s)) if bar else None,
-            )
+            stage = f"training the extractor's relation classifier: {len(train_pairs)} pairs"
+            say(stage, 0, steps)
+
+            def classifier_step(step: int) -> None:
+                if bar:
+                    bar.update(task, completed=step)
+                say(stage, step, steps)
+
+            rel_metrics = self._fit_relations(train_pairs, val_pairs, classifier_step)
             rel_metrics["seconds"] = round(time.perf_counter() - t_rel, 1)
         labels = Counter(p.labels[0] if len(p.labels) == 1 else "multi" for p in train_pairs)
         self.metrics = {
@@ -602,7 +621,7 @@ class Extractor:
 
 
 def load_or_train(graph: Any, model_dir: str | Path, progress: bool = True,
-                  **config: Any) -> Extractor:
+                  report: Report | None = None, **config: Any) -> Extractor:
     """The saved extractor under `model_dir`, or a new one trained on `graph` and saved there.
 
     A saved model this code cannot read (an older format, other MiniLM embeddings) is replaced by
@@ -616,7 +635,7 @@ def load_or_train(graph: Any, model_dir: str | Path, progress: bool = True,
             if progress:
                 print(f"relext: {err}; training a new model", file=sys.stderr)
     ex = Extractor(config)
-    ex.train(graph, progress=progress)
+    ex.train(graph, progress=progress, report=report)
     ex.save(path)
     return ex
 

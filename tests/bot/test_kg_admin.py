@@ -399,19 +399,26 @@ def test_without_an_admin_object_the_pages_say_it_is_not_available(tmp_path) -> 
 def test_a_tiny_trained_extractor_reads_a_text_into_the_graph_with_provenance(tmp_path) -> None:
     import torch
 
-    from kg.extract import Extractor
+    from kg.extract import load_or_train
     from tests.kg.test_extract import TINY
 
     torch.set_num_threads(1)
     graph = fixture_graph()
-    extractor = Extractor(TINY)
-    extractor.train(graph)
-    admin = KGAdmin(graph, extractor=lambda: extractor, history=tmp_path / "ingests.jsonl")
+
+    def first_use(report=None):  # as `saved_extractor` on a fresh home: trained in the first job
+        return load_or_train(graph, tmp_path / "relext", progress=False, report=report, **TINY)
+
+    admin = KGAdmin(graph, extractor=first_use, history=tmp_path / "ingests.jsonl")
     text = "Franz Schubert studied with Joseph Haydn. John Coltrane played the trumpet."
 
-    job = admin.runner.wait(admin.ingest("notes.txt", text, 0.0, by="ada").id, 120)
+    job = admin.runner.wait(admin.ingest("notes.txt", text, 0.0, by="ada").id, 180)
 
     assert job.state == SUCCEEDED, job.error
+    log = "\n".join(job.log)  # the training's stages showed on the job while it ran
+    for stage in ("generating the relation extractor's training sentences", "training the extractor's entity "
+                  "tagger", "training the extractor's relation classifier", "extracting and writing"):
+        assert stage in log, log
+    assert (tmp_path / "relext" / "meta.json").exists()
     assert job.result["extracted"] >= 1
     assert job.result["added_triples"] + job.result["already_known"] >= 1
     for row in job.result["triples"]:
