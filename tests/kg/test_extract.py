@@ -384,7 +384,7 @@ def test_a_saved_model_of_an_older_format_is_replaced_by_a_new_one(tmp_path, mon
 
     (tmp_path / "meta.json").write_text(json.dumps({"format": 1, "classes": []}))
     calls = []
-    monkeypatch.setattr(Extractor, "train", lambda self, graph, progress=False, report=None: calls.append(graph))
+    monkeypatch.setattr(Extractor, "train", lambda self, graph, **_: calls.append(graph))
     monkeypatch.setattr(Extractor, "save", lambda self, directory: calls.append(directory))
     graph = fixture_graph()
     extractor = load_or_train(graph, tmp_path, progress=False)
