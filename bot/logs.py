@@ -118,7 +118,7 @@ def setup_logging(level: str = "INFO", format: str = "text", secrets: Iterable[s
     redactor = Redactor(secrets)
     handler.addFilter(redactor)
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for noisy in ("neo4j", "sentence_transformers", "transformers", "urllib3", "numba"):
+    for noisy in ("neo4j", "sentence_transformers", "transformers", "urllib3", "numba", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return redactor
 
