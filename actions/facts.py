@@ -38,6 +38,17 @@ def _year(value: Any, approx: Any) -> str:
     return f"c. {value}" if approx else str(value)
 
 
+# How a work's year is worded: the catalog says what it dates (`year_event`), and a premiere,
+# publication or recording year must never be told as the year the work was composed.
+DATED = {"premiered": "first performed", "published": "published", "recorded": "recorded",
+         "released": "released"}
+
+
+def _event(facts: dict[str, Any]) -> str | None:
+    """'first performed', 'published', ... for a year that is not the composition year, else None."""
+    return DATED.get(str(facts.get("year_event") or "composed"))
+
+
 def _life(facts: dict[str, Any], item: Node) -> str | None:
     born, died = facts.get("born"), facts.get("died")
     if born is None and facts.get("active_from") is not None:
@@ -104,14 +115,16 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
     facts = services().graph.facts(item.id)
     out: list[str] = []
     composers, performers = _list(facts, "composers"), _list(facts, "performers")
+    event = _event(facts)
     for ask in asks:
+        year = _year(facts["year"], facts.get("year_approx")) if facts.get("year") else None
         if ask in ("composers", "works", "life") and composers:
-            year = f" in {_year(facts['year'], facts.get('year_approx'))}" if facts.get("year") else ""
-            out.append(f"{item.name} was composed by {names(composers)}{year}.")
+            dated = "" if year is None else f" and {event} in {year}" if event else f" in {year}"
+            out.append(f"{item.name} was composed by {names(composers)}{dated}.")
         elif ask == "performers" and performers:
             out.append(f"{item.name} is by {names(performers)}.")
-        elif ask == "year" and facts.get("year"):
-            out.append(f"{item.name} dates from {_year(facts['year'], facts.get('year_approx'))}.")
+        elif ask == "year" and year:
+            out.append(f"{item.name} was {event} in {year}." if event else f"{item.name} dates from {year}.")
         elif ask == "key" and facts.get("key"):
             out.append(f"{item.name} is in {facts['key']}.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
@@ -122,7 +135,8 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
         if by:
             parts.append(f"by {names(by)}")
         if facts.get("year"):
-            parts.append(f"({_year(facts['year'], facts.get('year_approx'))})")
+            year = _year(facts["year"], facts.get("year_approx"))
+            parts.append(f"({event} {year})" if event else f"({year})")
         out.append(" ".join(parts) + ".")
         if facts.get("form"):
             out.append(f"Form: {facts['form']}.")

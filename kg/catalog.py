@@ -25,6 +25,10 @@ class Catalog:
         return {str(item.get("id")) for item in getattr(self, what)}
 
 
+# What a work's `year` dates (the tutor words it: "composed in", "first performed in", ...).
+YEAR_EVENTS = ("composed", "premiered", "published", "recorded", "released")
+
+
 def load_catalog(directory: Path | None = None) -> Catalog:
     directory = directory or DATA_DIR / "catalog"
     catalog = Catalog()
@@ -106,6 +110,9 @@ def validate_catalog(catalog: Catalog, concept_ids: set[str]) -> list[str]:
         problems += _unknown(where, "examples_of", _refs(w, "examples_of"), concept_ids)
         if not isinstance(w.get("year"), int):
             problems.append(f"{where}: needs an integer year")
+        if w.get("year_event", "composed") not in YEAR_EVENTS:
+            problems.append(f"{where}: year_event must be one of {', '.join(YEAR_EVENTS)}, "
+                            f"not {w.get('year_event')!r}")
         if w.get("key"):
             problems += _key_problems(where, str(w["key"]))
     return problems

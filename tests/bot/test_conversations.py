@@ -49,6 +49,28 @@ def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: Scripte
     assert "1801" in text
 
 
+@pytest.mark.parametrize(
+    ("work", "said", "never"),
+    [
+        ("Tristan und Isolde", "composed by Richard Wagner and first performed in 1865", "Wagner in 1865"),
+        ("The Four Seasons", "composed by Antonio Vivaldi and published in 1725", "Vivaldi in 1725"),
+        ("Messiah", "composed by George Frideric Handel and first performed in 1742", "Handel in 1742"),
+        ("Spoonful", "composed by Willie Dixon and recorded in 1960", "Dixon in 1960"),
+    ],
+)
+def test_a_premiere_publication_or_recording_year_is_never_told_as_the_year_of_composition(
+    chat: Chat, nlu: ScriptedNLU, work: str, said: str, never: str
+) -> None:
+    nlu.says(f"who composed {work}?", "music_fact", ("work", work))
+    text = chat.text(f"who composed {work}?")
+    assert said in text and never not in text
+
+
+def test_an_albums_year_is_its_release(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("tell me about Kind of Blue", "music_fact", ("work", "Kind of Blue"))
+    assert "(released 1959)" in chat.text("tell me about Kind of Blue")
+
+
 def test_facts_about_people_answer_the_question_asked(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("when was Bach born?", "music_fact", ("person", "Bach"))
     nlu.says("who taught Beethoven?", "music_fact", ("person", "Beethoven"))

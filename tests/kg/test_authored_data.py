@@ -115,3 +115,24 @@ def test_learning_paths_over_the_real_curriculum_respect_every_prerequisite(grap
         for cid in order:
             for t in graph.store.edges([cid], "REQUIRES", "out"):
                 assert position[t.tail] < position[cid]
+
+
+def test_a_work_says_what_its_year_dates_and_only_with_a_known_event(catalog, concepts):
+    from dataclasses import replace
+
+    from kg.catalog import YEAR_EVENTS, validate_catalog
+
+    events = Counter(w.get("year_event", "composed") for w in catalog.works)
+    assert set(events) <= set(YEAR_EVENTS) and events["premiered"] and events["published"]
+    assert all(w.get("year_event") for w in catalog.works if w.get("form") == "album")
+    opera = next(w for w in catalog.works if w["id"] == "wagner_tristan_und_isolde")
+    assert (opera["year"], opera["year_event"]) == (1865, "premiered")  # composed 1857-59
+
+    wrong = replace(catalog, works=[{**opera, "year_event": "finished"}])
+    problems = validate_catalog(wrong, {c.id for c in concepts})
+    assert any("year_event must be one of" in p for p in problems)
+
+
+def test_the_graph_keeps_what_a_works_year_dates(graph):
+    assert graph.entity("work:vivaldi_four_seasons").props["year_event"] == "published"
+    assert "year_event" not in graph.entity("work:beethoven_moonlight_sonata").props
