@@ -44,6 +44,15 @@ DATED = {"premiered": "first performed", "published": "published", "recorded": "
          "released": "released"}
 
 
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?=\s|$)")
+
+
+def _stops(sentences: list[str]) -> list[str]:
+    """One full stop where a name ending in one closes the sentence ("The Notorious B.I.G."),
+    an ellipsis in a title left alone."""
+    return [_DOUBLE_STOP.sub(".", sentence) for sentence in sentences]
+
+
 def _event(facts: dict[str, Any]) -> str | None:
     """'first performed', 'published', ... for a year that is not the composition year, else None."""
     return DATED.get(str(facts.get("year_event") or "composed"))
@@ -100,7 +109,7 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
                 out.append(f"{item.name} was a member of {names(bands)}.")
             if members := _list(facts, "members"):
                 out.append(f"The members of {item.name} include {names(members, 8)}.")
-    return out
+    return _stops(out)
 
 
 def era_names(eras: list[Node]) -> str:
@@ -144,7 +153,7 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
             out.append(f"Key: {facts['key']}.")
     if examples := _list(facts, "examples_of"):
         out.append(f"It is a famous example of {names(examples)}.")
-    return list(dict.fromkeys(out))  # two wordings of one question give one answer
+    return _stops(list(dict.fromkeys(out)))  # two wordings of one question give one answer
 
 
 class ActionMusicFact(Action):

@@ -66,6 +66,12 @@ def test_a_premiere_publication_or_recording_year_is_never_told_as_the_year_of_c
     assert said in text and never not in text
 
 
+def test_a_name_ending_in_a_full_stop_ends_the_sentence_with_one(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who performed Juicy?", "music_fact", ("work", "Juicy"))
+    text = chat.text("who performed Juicy?")
+    assert "The Notorious B.I.G." in text and "B.I.G.." not in text
+
+
 def test_an_albums_year_is_its_release(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("tell me about Kind of Blue", "music_fact", ("work", "Kind of Blue"))
     assert "(released 1959)" in chat.text("tell me about Kind of Blue")
