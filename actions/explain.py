@@ -19,6 +19,7 @@ from actions.context import QUALITY, bare_id, concepts, link, names, node, remem
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
+from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
 
@@ -74,7 +75,7 @@ def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) ->
     mention = next((e.get("value") for e in tracker.latest_message.get("entities") or []), None)
     current = node(tracker.get_slot("concept"))
     if mention and current is not None and QUALITY.fullmatch(str(mention).strip()):
-        dispatcher.utter_message(text=f"I don't know a {mention} kind of {current.name}.")
+        dispatcher.utter_message(text=f"I don't know {article(mention)} {mention} kind of {current.name}.")
     elif mention:
         dispatcher.utter_message(
             text=f'I don\'t have "{mention}" in my music knowledge graph yet. Could you name it another way?'
@@ -108,7 +109,7 @@ class ActionExplainConcept(Action):
             if general is not None:
                 buttons.append(
                     {
-                        "title": f"What is a {general.name}?",
+                        "title": f"What is {article(general.name)} {general.name}?",
                         "payload": f'/explain_concept{{"concept": "{general.id}"}}',
                     }
                 )

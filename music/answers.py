@@ -220,7 +220,8 @@ def _check_interval(answer: str, expected: Expected) -> Verdict:
         if re.search(rf"\b{special}\b", words) and not re.search(r"\d|second|third|fourth|fifth", words):
             if want in names:
                 exact = interval_words(want)
-                return Verdict(True, special, f"Yes: a {special}; its exact name here is {exact}.")
+                said = f"Yes: {article(special)} {special}; its exact name here is {exact}."
+                return Verdict(True, special, said)
             return Verdict(False, special, None)
     quality, number = parse_interval(answer)
     if number is None:
@@ -228,7 +229,8 @@ def _check_interval(answer: str, expected: Expected) -> Verdict:
     target_number = wanted.generic.undirected
     if quality is None:
         if number == target_number and want.startswith("P"):
-            return Verdict(True, interval_words(want), f"Yes, a {interval_words(want)}.")
+            named = interval_words(want)
+            return Verdict(True, named, f"Yes, {article(named)} {named}.")
         if number == target_number:
             return Verdict(False, f"{number}", f"Right size; which kind of {_ordinal_word(number)} is it?")
         return Verdict(False, f"{number}", None)
@@ -242,7 +244,7 @@ def _check_interval(answer: str, expected: Expected) -> Verdict:
         return Verdict(True, interval_words(got), None)
     if number == target_number - 7 and got == wanted.semiSimpleName:
         return Verdict(False, interval_words(got), f"Close: the notes are more than an octave apart, so it "
-                       f"is a {interval_words(want)}.")
+                       f"is {article(interval_words(want))} {interval_words(want)}.")
     return Verdict(False, interval_words(got), None)
 
 
@@ -552,8 +554,8 @@ def _check_roman(answer: str, expected: Expected) -> Verdict:
         return Verdict(False, shown, f"Right degree, but the chord has {size}.")
     common = want.commonName
     rule = CASE_RULES.get(common)
-    return Verdict(False, shown, f"Right degree, but the chord is a {common}" + (f": write it {rule}."
-                                                                                  if rule else "."))
+    said = f"Right degree, but the chord is {article(common)} {common}"
+    return Verdict(False, shown, said + (f": write it {rule}." if rule else "."))
 
 
 # ---------------------------------------------------------------------------------- scales

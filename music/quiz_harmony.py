@@ -221,7 +221,7 @@ def _quiz_roman_numeral(rng: random.Random, difficulty: int, focus: dict[str, An
     pitches, stacked = voiced(list(n.names), octave=3), voiced(list(n.members), octave=3)
     ask = ", read from the bass up? Add a figure if it is inverted." if difficulty >= 6 else "?"
     rule = CASE_RULES.get(n.common, "")
-    last = f"It is {article(n.common)} {n.common}: write it {rule}." if rule else f"It is a {n.common}."
+    last = f"It is {article(n.common)} {n.common}" + (f": write it {rule}." if rule else ".")
     if n.position:
         last += f" The bass is its {MEMBERS[n.position]}: figure {FIGURES[len(n.members)][n.position]}."
     return {

@@ -42,6 +42,13 @@ def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) ->
     assert re.search(r"G,? B,? D,? (and )?F", text), text
 
 
+def test_the_button_to_the_general_concept_takes_an_before_a_vowel(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what notes are in a C augmented triad", "explain_concept", ("concept", "C augmented triad"))
+    [reply] = chat("what notes are in a C augmented triad")
+    assert "C E G#" in reply["text"].replace("♯", "#")
+    assert [b["title"] for b in reply["buttons"]] == ["What is an augmented triad?"]
+
+
 def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     text = chat.text("who composed the Moonlight Sonata?")

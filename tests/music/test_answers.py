@@ -346,3 +346,9 @@ def test_a_less_precise_right_cadence_is_accepted_with_the_full_name() -> None:
 def test_every_new_kind_of_answer_accepts_the_way_the_tutor_writes_it(expected: Expected) -> None:
     verdict = check(canonical(expected), expected)
     assert verdict.correct and verdict.normalized
+
+
+def test_feedback_naming_an_interval_takes_an_before_a_vowel() -> None:
+    near = check("augmented fourth", Expected("interval", "A11"))
+    assert not near.correct and "it is an augmented eleventh" in (near.feedback or "")
+    assert check("fifth", Expected("interval", "P5")).feedback == "Yes, a perfect fifth."
