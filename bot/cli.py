@@ -109,6 +109,11 @@ def kg_build(
         report = build_graph(
             graph.store, get_settings().data_dir, corpus=corpus, clean=clean, progress=update
         )
+    if corpus:  # the graph `etude serve` wants: it need not build it again
+        from bot.service import record_build
+        from kg.build import authored_fingerprint
+
+        record_build(get_settings(), authored_fingerprint(get_settings().data_dir))
     result = {**report.to_dict(), "stats": graph.stats()}
     graph.store.close()
     if as_json:

@@ -7,6 +7,7 @@ rebuild never loses what was added incrementally.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -168,6 +169,23 @@ def authored_records(data_dir: Path | None = None, corpus: bool = True) -> Recor
         nodes, triples = corpus_records(corpus_file, people_index(records.nodes))
         records.extend(Records(list(nodes), list(triples)))
     return records
+
+
+AUTHORED_GLOBS = ("curriculum/*.yml", "catalog/*.yml", "catalog/*.jsonl")
+
+
+def authored_fingerprint(data_dir: Path | None = None, corpus: bool = True) -> str:
+    """A hash of the authored files a build reads (names and bytes): a graph built from other
+    data is out of date, so a corrected fact reaches an installed tutor at its next start."""
+    data_dir = data_dir or DATA_DIR
+    digest = hashlib.sha256(f"corpus={corpus}\n".encode())
+    for pattern in AUTHORED_GLOBS:
+        for path in sorted(data_dir.glob(pattern)):
+            if path.suffix == ".jsonl" and not corpus:
+                continue
+            digest.update(f"{path.relative_to(data_dir).as_posix()}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def build_graph(
