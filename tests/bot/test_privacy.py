@@ -257,15 +257,21 @@ def test_the_recommender_forgets_the_learners_online_history() -> None:
     assert [e.item for e in recommender.history(BOB)] == ["concept:triad"]
 
 
-def test_a_served_model_forgets_the_learners_trained_history_and_frees_their_row(tmp_path: Path) -> None:
+def trained_home(home: Path):
+    """A graph and a tiny recommender version trained on synthetic learners in `home`."""
     from recommender.publish import histories, train_version
     from tests.recommender.learners import TINY, behaviour, build_home
 
-    graph = build_home(tmp_path)
+    graph = build_home(home)
+    events = behaviour()
+    data = platform_data(graph, events, cache_dir=home / "cache" / "rec", media=False)
+    train_version(data, home, histories(data, events), config=TINY)
+    return graph
+
+
+def test_a_served_model_forgets_the_learners_trained_history_and_frees_their_row(tmp_path: Path) -> None:
+    graph = trained_home(tmp_path)
     try:
-        events = behaviour()
-        data = platform_data(graph, events, cache_dir=tmp_path / "cache" / "rec", media=False)
-        train_version(data, tmp_path, histories(data, events), config=TINY)
         recommender = RecommenderService.load(graph, tmp_path, spare_rows=0)
         learner = "learner0"
         assert recommender.history(learner) and learner in recommender._rows
@@ -284,15 +290,10 @@ def test_a_served_model_forgets_the_learners_trained_history_and_frees_their_row
 
 
 def test_saved_recommender_versions_no_longer_serve_the_learner_after_a_restart(tmp_path: Path) -> None:
-    from recommender.publish import histories, train_version
     from recommender.registry import ERASED, load_active
-    from tests.recommender.learners import TINY, behaviour, build_home
 
-    graph = build_home(tmp_path)
+    graph = trained_home(tmp_path)
     try:
-        events = behaviour()
-        data = platform_data(graph, events, cache_dir=tmp_path / "cache" / "rec", media=False)
-        train_version(data, tmp_path, histories(data, events), config=TINY)
         before = load_active(tmp_path)
         learner = "learner0"
         assert before is not None and before.histories[learner]
