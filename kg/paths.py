@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from kg.schema import ERA, INVERSE, RELATIONS, Node, Path, Step
+from kg.schema import BOTH, ERA, INVERSE, RELATIONS, Node, Path, Step
 from kg.store import GraphStore
 
 MAX_FRONTIER = 5000  # edges kept per expansion step; beyond this the hubs add only noise
@@ -206,7 +206,25 @@ def display_name(node: Node) -> str:
 
 
 def render(path: Path, nodes: dict[str, Node]) -> str:
-    """One readable sentence per hop, joined: "Canon in D is a famous example of ground bass; ..."."""
+    """One readable sentence per hop, joined: "Canon in D is a famous example of ground bass; ...";
+    two hops through one shared neighbour read as one: "A and B are both famous examples of C",
+    "C builds on both A and B"."""
+
+    def name(node_id: str) -> str:
+        return display_name(nodes[node_id]) if node_id in nodes else node_id
+
+    if len(path.steps) == 2:
+        first, second = path.steps
+        a, b = name(path.nodes[0]), name(path.nodes[-1])
+        words = first.rel.removeprefix("FB_").lower().replace("_", " ")
+        if first.rel == second.rel and first.forward and not second.forward and first.target == second.target:
+            shared = BOTH.get(first.rel, "both have " + words + " {t}").format(t=name(first.target))
+            return _capital(f"{a} and {b} {shared}.")
+        if first.rel == second.rel and not first.forward and second.forward and first.source == second.source:
+            template = RELATIONS.get(first.rel, "{h} has " + words + " {t}")
+            both = (template.replace("the {t}", "both the {a} and the {b}") if "the {t}" in template
+                    else template.replace("{t}", "both {a} and {b}"))
+            return _capital(both.format(h=name(first.source), a=a, b=b) + ".")
     parts = []
     for step in path.steps:
         head = display_name(nodes[step.source]) if step.source in nodes else step.source
@@ -217,8 +235,11 @@ def render(path: Path, nodes: dict[str, Node]) -> str:
         else:
             text = INVERSE.get(step.rel, "{h} is the " + words + " of {t}").format(h=tail, t=head)
         parts.append(text)
-    sentence = "; ".join(parts)
-    return sentence[:1].upper() + sentence[1:] + "."
+    return _capital("; ".join(parts) + ".")
+
+
+def _capital(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def explain(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:

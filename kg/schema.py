@@ -69,6 +69,23 @@ INVERSE: dict[str, str] = {
     "SAME_AS": "{h} is the same as {t}",
 }
 
+# Two things that share one neighbour the same way, read together ("{a} and {b} " + this):
+# "Canon in D and Dido and Aeneas are both famous examples of ground bass".
+BOTH: dict[str, str] = {
+    "REQUIRES": "both build on {t}",
+    "RELATED_TO": "are both related to {t}",
+    "TECHNIQUE_FOR": "are both techniques for the {t}",
+    "COMPOSED_BY": "were both composed by {t}",
+    "PERFORMED_BY": "were both performed by {t}",
+    "STUDIED_WITH": "both studied with {t}",
+    "INFLUENCED_BY": "were both influenced by {t}",
+    "PLAYS": "both play the {t}",
+    "MEMBER_OF": "were both members of {t}",
+    "IN_ERA": "both belong to the {t}",
+    "IN_GENRE": "both belong to the genre {t}",
+    "EXAMPLE_OF": "are both famous examples of {t}",
+}
+
 CATEGORIES = (
     "notation",
     "rhythm",

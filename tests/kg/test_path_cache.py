@@ -65,3 +65,50 @@ def test_cached_explanations_equal_fresh_ones_for_every_pair(store) -> None:
             assert [e.to_dict() for e in cache.explain(a, b, k, max_len)] == expected
     found = cache.explain("work:dido_and_aeneas", "person:johann_pachelbel")
     assert found and found[0].sentence.startswith("Dido and Aeneas")
+
+
+def _node(node_id: str, label: str, name: str):
+    from kg.schema import Node
+
+    return Node(node_id, label, {"name": name})
+
+
+NAMES = {n.id: n for n in (
+    _node("concept:a", "Concept", "inversion"), _node("concept:b", "Concept", "figured bass"),
+    _node("concept:c", "Concept", "triad"), _node("person:p", "Person", "Frédéric Chopin"),
+    _node("person:q", "Person", "Franz Liszt"), _node("era:romantic", "Era", "Romantic"),
+    _node("person:r", "Person", "Clara Schumann"), _node("instrument:piano", "Instrument", "piano"),
+    _node("instrument:organ", "Instrument", "organ"),
+)}
+
+
+@pytest.mark.parametrize(
+    ("steps", "sentence"),
+    [
+        # both point to one neighbour: read together
+        ([Step("IN_ERA", "person:p", "era:romantic", True),
+          Step("IN_ERA", "person:q", "era:romantic", False)],
+         "Frédéric Chopin and Franz Liszt both belong to the Romantic era."),
+        ([Step("REQUIRES", "concept:a", "concept:c", True),
+          Step("REQUIRES", "concept:b", "concept:c", False)],
+         "Inversion and figured bass both build on triad."),
+        # one neighbour points to both
+        ([Step("REQUIRES", "concept:c", "concept:a", False),
+          Step("REQUIRES", "concept:c", "concept:b", True)],
+         "Triad builds on both inversion and figured bass."),
+        ([Step("PLAYS", "person:r", "instrument:piano", False),
+          Step("PLAYS", "person:r", "instrument:organ", True)],
+         "Clara Schumann plays both the piano and the organ."),
+        # different relations: one clause a hop
+        ([Step("INFLUENCED_BY", "person:q", "person:p", True),
+          Step("IN_ERA", "person:p", "era:romantic", True)],
+         "Franz Liszt was influenced by Frédéric Chopin; Frédéric Chopin belongs to the Romantic era."),
+    ],
+)
+def test_two_hops_through_a_shared_neighbour_read_as_one_sentence(steps, sentence) -> None:
+    from kg.paths import render
+
+    nodes = [steps[0].source if steps[0].forward else steps[0].target]
+    for step in steps:
+        nodes.append(step.target if step.forward else step.source)
+    assert render(Path(nodes, steps), NAMES) == sentence
