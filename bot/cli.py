@@ -110,10 +110,9 @@ def kg_build(
             graph.store, get_settings().data_dir, corpus=corpus, clean=clean, progress=update
         )
     if corpus:  # the graph `etude serve` wants: it need not build it again
-        from bot.service import record_build
-        from kg.build import authored_fingerprint
+        from kg.build import authored_fingerprint, record_built
 
-        record_build(get_settings(), authored_fingerprint(get_settings().data_dir))
+        record_built(get_settings().home, authored_fingerprint(get_settings().data_dir))
     result = {**report.to_dict(), "stats": graph.stats()}
     graph.store.close()
     if as_json:

@@ -95,35 +95,13 @@ def load_dialogue(root: Path = REPO_ROOT) -> tuple[Domain, Any]:
 
 
 def ensure_graph(settings: Settings) -> Any:
-    """The knowledge graph, built from the authored data first when the store is empty, and brought
-    up to date when the authored data changed since it was built (a corrected description or date
-    must reach the tutor without anyone remembering `etude kg build`). Facts ingested from text
-    and imported from Last.FM are kept, as `build_graph` keeps them."""
-    from kg.build import authored_fingerprint, build_graph
+    """The knowledge graph, built from the authored data when the store is empty or the authored
+    data changed since it was built (`kg.build.ensure_built`)."""
+    from kg.build import ensure_built
 
     graph = settings.open_graph()
-    marker = built_from(settings)
-    wanted = authored_fingerprint(settings.data_dir)
-    empty = not graph.stats().get("total_nodes")
-    if empty or not marker.exists() or marker.read_text(encoding="utf-8").strip() != wanted:
-        log.info("the knowledge graph is %s: building it from %s", "empty" if empty else
-                 "older than the authored data", settings.data_dir)
-        build_graph(graph.store, settings.data_dir)
-        record_build(settings, wanted)
+    ensure_built(graph.store, settings.home, settings.data_dir)
     return graph
-
-
-def built_from(settings: Settings) -> Path:
-    """Where the fingerprint of the authored data the graph was last built from is kept."""
-    return Path(settings.home) / "kg" / "authored.sha256"
-
-
-def record_build(settings: Settings, fingerprint: str) -> None:
-    marker = built_from(settings)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(fingerprint + "\n", encoding="utf-8")
-    tmp.replace(marker)
 
 
 def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progress: bool = True) -> Tutor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from kg.store import GraphStore
 
 AUTHORED_PREFIXES = ("curriculum:", "catalog:", "music21")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -186,6 +189,35 @@ def authored_fingerprint(data_dir: Path | None = None, corpus: bool = True) -> s
             digest.update(f"{path.relative_to(data_dir).as_posix()}\n".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def built_marker(home: Path) -> Path:
+    """Where a home keeps the fingerprint of the authored data its graph was last built from."""
+    return Path(home) / "kg" / "authored.sha256"
+
+
+def record_built(home: Path, fingerprint: str) -> None:
+    marker = built_marker(home)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(fingerprint + "\n", encoding="utf-8")
+    tmp.replace(marker)
+
+
+def ensure_built(store: GraphStore, home: Path, data_dir: Path | None = None) -> bool:
+    """Build the authored graph into `store` when it is empty or older than the authored data
+    (a corrected description or date must reach the tutor without anyone remembering
+    `etude kg build`); facts from elsewhere (ingested text, Last.FM) are kept. True if it built."""
+    wanted = authored_fingerprint(data_dir)
+    marker = built_marker(home)
+    empty = not sum(store.counts().get("nodes", {}).values())
+    if not empty and marker.exists() and marker.read_text(encoding="utf-8").strip() == wanted:
+        return False
+    log.info("the knowledge graph is %s: building it from %s", "empty" if empty else
+             "older than the authored data", data_dir or DATA_DIR)
+    build_graph(store, data_dir)
+    record_built(home, wanted)
+    return True
 
 
 def build_graph(

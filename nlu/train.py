@@ -95,10 +95,16 @@ def _new_version(root: Path) -> str:
 
 
 def _open_graph(home: Path):
+    """The home's knowledge graph for the lookup tables, built first when it is empty or older than
+    the authored data: a model trained without the graph's names learns no gazetteer and no
+    augmented examples, and is markedly worse at entities (people and works most)."""
     try:
         from bot.settings import Settings
+        from kg.build import ensure_built
 
-        graph = Settings(home=home).open_graph()
+        settings = Settings(home=home)
+        graph = settings.open_graph()
+        ensure_built(graph.store, settings.home, settings.data_dir)
         return graph if sum(graph.stats()["nodes"].values()) else None
     except Exception as exc:
         log.warning("no knowledge graph for lookup tables (%s)", exc)

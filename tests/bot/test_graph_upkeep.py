@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import kg.build
-from bot.service import built_from, ensure_graph
+from bot.service import ensure_graph
 from bot.settings import Settings
-from kg.build import authored_fingerprint
+from kg.build import authored_fingerprint, built_marker
 from kg.schema import Node, Triple
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
@@ -42,7 +42,7 @@ def test_a_missing_graph_is_built_and_what_it_was_built_from_is_recorded(setting
     graph = ensure_graph(settings)
     try:
         assert graph.entity("concept:perfect_fifth") is not None and len(builds) == 1
-        assert built_from(settings).read_text().strip() == authored_fingerprint(settings.data_dir)
+        assert built_marker(settings.home).read_text().strip() == authored_fingerprint(settings.data_dir)
     finally:
         graph.store.close()
 
@@ -71,6 +71,6 @@ def test_a_corrected_fact_reaches_the_graph_at_the_next_start_and_ingested_facts
         assert len(builds) == 2
         assert graph.entity("work:vivaldi_four_seasons").name == "The Four Seasons (Op. 8)"
         assert graph.entity("person:ingested_one") is not None
-        assert built_from(settings).read_text().strip() == authored_fingerprint(settings.data_dir)
+        assert built_marker(settings.home).read_text().strip() == authored_fingerprint(settings.data_dir)
     finally:
         graph.store.close()

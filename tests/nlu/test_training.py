@@ -201,3 +201,14 @@ def test_entity_only_examples_train_the_tagger_but_leave_the_intent_head_alone()
     model.fit([], epochs=1, batch_size=4, warmup=0.0, entity_only=[swapped] * 4)
     assert torch.equal(model.net.intent.weight, intent_before)
     assert not torch.equal(model.net.tagger.weight, tagger_before)
+
+
+def test_training_in_a_home_without_a_graph_builds_the_graph_for_the_lookup_tables_first(tmp_path):
+    from kg.build import authored_fingerprint, built_marker
+    from nlu.train import _open_graph
+
+    graph = _open_graph(tmp_path)  # what train_nlu reads its lookup tables from
+
+    assert graph is not None and graph.entity("concept:perfect_fifth") is not None
+    assert built_marker(tmp_path).read_text().strip() == authored_fingerprint()
+    graph.store.close()
