@@ -24,14 +24,15 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import ConversationStore, StoreError, Turn, conversations, parse_intent, turns
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # rows a page, in every console list
+Row = TypeVar("Row")
 FALLBACK = "nlu_fallback"
 # Negative feedback: the learner telling the tutor it is too hard for them. Not `deny` (it answers
 # an offer, "another quiz?" "no thanks"), not `too_easy` (a request for more), and not a wrong quiz
@@ -123,14 +124,19 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Listing:
-    rows: list[Summary]
-    total: int  # conversations matching, over all pages
+class Page(Generic[Row]):
+    """One page of a console list (conversations, learners, the review queue), PAGE_SIZE rows a page."""
+
+    rows: list[Row]
+    total: int  # rows matching, over all pages
     page: int
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pages", max(1, math.ceil(self.total / PAGE_SIZE)))
+
+
+Listing = Page[Summary]
 
 
 def list_conversations(store: ConversationStore, filters: Filters, page: int = 1) -> Listing:
@@ -146,7 +152,7 @@ def list_conversations(store: ConversationStore, filters: Filters, page: int = 1
             rows = conn.execute(paged).all()
     except SQLAlchemyError as exc:
         raise StoreError(f"could not list conversations: {exc}") from exc
-    return Listing(
+    return Page(
         [
             Summary(
                 sender=row.sender_id,

@@ -12,19 +12,18 @@ the running tutor.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.console.conversations import PAGE_SIZE, Page
 from bot.console.prerequisite_graph import MAX_NODES, Layout, concepts_to_draw, layered_layout
 from bot.learner_data import StoredLearnerData
 from bot.store import StoreError, behavior_events, conversations
 
-PAGE_SIZE = 50
 HISTORY_KINDS = ("quiz_answer", "quiz_hint", "practice_result", "too_hard", "too_easy")
 HISTORY_LIMIT = 200  # most recent graded events a learner's page lists (the export has them all)
 STATUS_WORDS = {"mastered": "mastered", "due": "due for review", "in_progress": "in progress",
@@ -45,15 +44,7 @@ class LearnerRow:
     due: int
 
 
-@dataclass(frozen=True)
-class LearnerListing:
-    rows: list[LearnerRow]
-    total: int  # learners matching, over all pages
-    page: int
-    pages: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pages", max(1, math.ceil(self.total / PAGE_SIZE)))
+LearnerListing = Page[LearnerRow]
 
 
 def list_learners(data: StoredLearnerData, search: str = "", page: int = 1) -> LearnerListing:
@@ -97,7 +88,7 @@ def list_learners(data: StoredLearnerData, search: str = "", page: int = 1) -> L
             mastered=len(summary["mastered"]), in_progress=len(summary["in_progress"]),
             due=len(summary["due"]),
         ))
-    return LearnerListing(rows, total, page)
+    return Page(rows, total, page)
 
 
 def has_conversation(data: StoredLearnerData, sender: str) -> bool:

@@ -17,10 +17,9 @@ each turn whose review is `corrected`, so a later skip withdraws a turn from the
 from __future__ import annotations
 
 import functools
-import math
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +28,11 @@ from sqlalchemy import Connection, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.console.conversations import FALLBACK, NEGATIVE_INTENTS, InvalidFilter, share
+from bot.console.conversations import FALLBACK, NEGATIVE_INTENTS, PAGE_SIZE, InvalidFilter, Page, share
 from bot.settings import REPO_ROOT
 from bot.store import ConversationStore, StoreError, conversations, corrections, reviews, turns, users
 from nlu.data import ENTITY_TYPES, Entity, Example, NLUData, dump_nlu
 
-PAGE_SIZE = 50
 DEFAULT_THRESHOLD = 0.6
 REASONS = {
     "fallback": "fallback (not understood)",
@@ -93,15 +91,7 @@ class QueueRow:
     reasons: list[str]
 
 
-@dataclass(frozen=True)
-class Queue:
-    rows: list[QueueRow]
-    total: int
-    page: int
-    pages: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pages", max(1, math.ceil(self.total / PAGE_SIZE)))
+Queue = Page[QueueRow]
 
 
 def review_queue(store: ConversationStore, query: QueueQuery, page: int = 1) -> Queue:
@@ -143,7 +133,7 @@ def review_queue(store: ConversationStore, query: QueueQuery, page: int = 1) -> 
             reasons.append("negative")
         listed.append(QueueRow(int(row.id), row.sender_id, int(row.seq), row.text, row.started_at, row.intent,
                                row.confidence, predicted_entities(row.text, row.parse), reasons))
-    return Queue(listed, total, page)
+    return Page(listed, total, page)
 
 
 def predicted_entities(text: str, parse: Any) -> list[dict[str, Any]]:
