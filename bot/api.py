@@ -12,10 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.api_docs import refusals
 from bot.auth.accounts import User
-from bot.auth.deps import CurrentUser, get_auth, require_role
+from bot.auth.deps import CurrentUser, csrf_header_refusal, get_auth, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
-from bot.console.admin_pages import CSRF_HEADER
 from bot.console.graph_pages import graph_api_router
 from bot.console.kg_pages import kg_api_router
 from bot.console.nlu_pages import nlu_api_router
@@ -51,10 +50,9 @@ def api_router() -> APIRouter:
     ) -> Any:
         from bot.store import UnknownLearner
 
-        session = principal.session
-        if session is not None and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
-            return JSONResponse({"error": "a console session must send its CSRF token in X-CSRF-Token"},
-                                status_code=403)
+        refusal = csrf_header_refusal(request, principal)
+        if refusal is not None:
+            return refusal
         eraser = getattr(request.app.state, "eraser", None)
         if eraser is None:
             return JSONResponse({"error": "erasing is not available in this app"}, status_code=503)

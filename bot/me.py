@@ -20,13 +20,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.api_docs import refusals
-from bot.auth.deps import CurrentLearner, get_auth
+from bot.auth.deps import CurrentLearner, csrf_header_refusal, get_auth
 from bot.auth.learners import LEARNER_COOKIE
 from bot.channels.rest import BadRequest, error, read_json
 from bot.learner_data import LearnerData, export
 
 PRIVATE = {"Cache-Control": "no-store"}
-CSRF_HEADER = "x-csrf-token"  # as on the JSON API (`bot.console.nlu_pages`)
 JSON_TYPE = "application/json"
 CONFIRM = {"confirm": "delete"}
 
@@ -57,11 +56,9 @@ def me_router(data: LearnerData) -> APIRouter:
         from bot.store import UnknownLearner
 
         principal = get_auth(request).principal(request)
-        if principal is not None and principal.session is not None and not principal.session.csrf_matches(
-            request.headers.get(CSRF_HEADER)
-        ):
-            return JSONResponse({"error": "a console session must send its CSRF token in X-CSRF-Token"},
-                                status_code=403)
+        refusal = csrf_header_refusal(request, principal)
+        if refusal is not None:
+            return refusal
         try:
             await _confirmed(request)
         except BadRequest as exc:

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from bot.auth.errors import AuthFailure, Forbidden, NotAuthenticated
 from bot.auth.gate import Auth, Principal
 from bot.auth.roles import Role
 
+CSRF_HEADER = "x-csrf-token"  # how a console session's script posts to the JSON API send its token
 LOGIN_NEEDED = "log in, or send 'Authorization: Bearer <token>'"
 NO_LEARNER = "no learner here: chat with the tutor first (it remembers you by a cookie), or log in"
 
@@ -76,3 +78,13 @@ def _check(principal: Principal, needed: Role) -> None:
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 CurrentLearner = Annotated[str, Depends(current_learner)]
+
+
+def csrf_header_refusal(request: Request, principal: Principal | None) -> JSONResponse | None:
+    """The 403 for a JSON post made with a console session but without its CSRF token in
+    `X-CSRF-Token`, else None (bearer tokens and web learners need none)."""
+    session = principal.session if principal is not None else None
+    if session is None or session.csrf_matches(request.headers.get(CSRF_HEADER)):
+        return None
+    return JSONResponse({"error": "a console session must send its CSRF token in X-CSRF-Token"},
+                        status_code=403)

@@ -8,7 +8,6 @@ retraining while an admin starts an ingest): the Busy answer (409) names that jo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,22 +15,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot.api_docs import refusals
-from bot.auth.deps import require_page_role, require_role
+from bot.auth.deps import csrf_header_refusal, require_page_role, require_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
-from bot.auth.sessions import CSRF_FIELD
-from bot.channels.rest import BadRequest
-from bot.console.forms import MAX_FORM_BYTES, read_form
+from bot.console.forms import MAX_FORM_BYTES, checked_form
 from bot.console.render import NO_STORE, frame, page
 from bot.jobs import Busy, Job, JobRunner
 
 REFRESH_SECONDS = 2
-CSRF_HEADER = "x-csrf-token"
 JOB_SUMMARY = "A background job: state, progress, log and result (admins only)"
-STALE_FORM = "This form has expired or did not come from this site. Reload the page and try again."
 AdminPage = Annotated[Principal, Depends(require_page_role(Role.ADMIN))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-Refuse = Callable[[int, str, str], Response]  # (status, heading, message) -> the page
 
 
 def part(request: Request, name: str) -> Any:
@@ -43,18 +37,6 @@ def refused_page(principal: Principal, status: int, heading: str, message: str, 
                  link_text: str) -> Response:
     return page("refused.html", status, **frame(principal, heading), heading=heading, message=message,
                 link=link, link_text=link_text)
-
-
-async def checked_form(request: Request, principal: Principal, refuse: Refuse,
-                       limit: int = MAX_FORM_BYTES) -> tuple[dict[str, str], Response | None]:
-    """The posted fields and None, or no fields and the refusal (unreadable form, bad CSRF token)."""
-    try:
-        form = await read_form(request, limit=limit)
-    except BadRequest as exc:
-        return {}, refuse(exc.status, "The form could not be read", exc.detail)
-    if principal.session is not None and not principal.session.csrf_matches(form.get(CSRF_FIELD)):
-        return {}, refuse(403, "Form expired", STALE_FORM)
-    return form, None
 
 
 def busy_message(job: Job) -> str:
@@ -83,11 +65,9 @@ def back(path: str, params: dict[str, str]) -> RedirectResponse:
 def api_part(request: Request, principal: Principal, name: str, unavailable: str,
              posting: bool) -> Any:
     """The app's `name`, or the JSON refusal: a session's post without its CSRF header, or no part."""
-    if posting and principal.session is not None and not principal.session.csrf_matches(
-        request.headers.get(CSRF_HEADER)
-    ):
-        return JSONResponse({"error": "a console session must send its CSRF token in X-CSRF-Token"},
-                            status_code=403)
+    refusal = csrf_header_refusal(request, principal) if posting else None
+    if refusal is not None:
+        return refusal
     found = part(request, name)
     if found is None:
         return JSONResponse({"error": unavailable}, status_code=503)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
@@ -23,11 +24,9 @@ from starlette.concurrency import run_in_threadpool
 from bot.auth.deps import require_page_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
-from bot.auth.sessions import CSRF_FIELD
-from bot.channels.rest import BadRequest
 from bot.console.conversation_pages import LIST as CONVERSATIONS
 from bot.console.conversations import MAX_TEXT, InvalidFilter, page_number
-from bot.console.forms import read_form
+from bot.console.forms import checked_form
 from bot.console.learners import (
     HISTORY_LIMIT,
     PAGE_SIZE,
@@ -88,13 +87,9 @@ def learners_router() -> APIRouter:
 
     @router.post("/{sender:path}/delete")
     async def delete_learner(request: Request, principal: AdminPage, sender: str) -> Response:
-        try:
-            form = await read_form(request)
-        except BadRequest as exc:
-            return _refused(principal, exc.status, "The form could not be read", exc.detail, sender)
-        if principal.session is not None and not principal.session.csrf_matches(form.get(CSRF_FIELD)):
-            return _refused(principal, 403, "Form expired", "This form has expired or did not come from "
-                            "this site. Reload the page and try again.", sender)
+        form, refusal = await checked_form(request, principal, partial(_refused, principal, sender=sender))
+        if refusal is not None:
+            return refusal
         eraser = getattr(request.app.state, "eraser", None)
         if eraser is None:
             return _refused(principal, 503, "Erasing not available",

@@ -21,7 +21,7 @@ from bot.auth.login import LoginFailed
 from bot.auth.sessions import CSRF_FIELD, Session
 from bot.channels.rest import BadRequest
 from bot.console.conversation_pages import conversations_router
-from bot.console.forms import read_form
+from bot.console.forms import STALE_FORM, read_form
 from bot.console.graph_pages import graph_router
 from bot.console.kg_pages import kg_console_router
 from bot.console.learner_pages import learners_router
@@ -32,7 +32,6 @@ from bot.console.review_pages import review_router
 
 CONSOLE = "/console/"
 LOGIN = "/console/login"
-STALE_FORM = "This form has expired or did not come from this site. Reload the page and try again."
 
 
 def console_router() -> APIRouter:

@@ -9,6 +9,7 @@ declared before the form's `{turn_id}` routes so that its name is not read as a 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,10 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 from bot.auth.deps import get_auth, require_page_role
 from bot.auth.gate import Principal
 from bot.auth.roles import Role
-from bot.auth.sessions import CSRF_FIELD
-from bot.channels.rest import BadRequest
 from bot.console.conversations import InvalidFilter, page_number
-from bot.console.forms import read_form
+from bot.console.forms import checked_form
 from bot.console.render import NO_STORE, frame, page, pager
 from bot.console.review import (
     PAGE_SIZE,
@@ -47,7 +46,6 @@ QUEUE = "/console/review"
 EMPTY_ROWS = 3  # blank entity rows offered to add entities
 MAX_ROWS = 20
 MAX_FORM_FIELDS = 3 * MAX_ROWS + 4  # words, type and occurrence a row; token, intent, action, spare
-STALE_FORM = "This form has expired or did not come from this site. Reload the page and try again."
 Instructor = Annotated[Principal, Depends(require_page_role(Role.INSTRUCTOR))]
 
 
@@ -90,12 +88,10 @@ def review_router() -> APIRouter:
 
     @router.post("/{turn_id}")
     async def review_post(request: Request, principal: Instructor, turn_id: str) -> Response:
-        try:
-            form = await read_form(request, max_fields=MAX_FORM_FIELDS)
-        except BadRequest as exc:
-            return _refused(principal, exc.status, "The form could not be read", exc.detail)
-        if principal.session is not None and not principal.session.csrf_matches(form.get(CSRF_FIELD)):
-            return _refused(principal, 403, "Form expired", STALE_FORM)
+        form, refusal = await checked_form(request, principal, partial(_refused, principal),
+                                           max_fields=MAX_FORM_FIELDS)
+        if refusal is not None:
+            return refusal
         review = _review(request, turn_id)
         if review is None:
             return _not_found(principal, turn_id)
