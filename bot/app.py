@@ -249,16 +249,17 @@ class RequestCounter:
         try:
             await self.app(scope, receive, sending)
         except Exception:
-            self.metrics.requests.labels(_route(scope), "500").inc()
-            self._log(scope, 500, began)
+            self._done(scope, 500, began)
             if started:
                 raise
             await _internal_error()(scope, receive, send)
             return
-        self.metrics.requests.labels(_route(scope), str(status)).inc()
-        self._log(scope, status, began)
+        self._done(scope, status, began)
 
-    def _log(self, scope: Scope, status: int, began: float) -> None:
+    def _done(self, scope: Scope, status: int, began: float) -> None:
+        """Count the request and log its access record (the route template found once for both)."""
+        route = _route(scope)
+        self.metrics.requests.labels(route, str(status)).inc()
         if not self.access_log or not access.isEnabledFor(logging.INFO):
             return
         duration = round((time.perf_counter() - began) * 1000, 2)
@@ -266,7 +267,7 @@ class RequestCounter:
         fields = {
             "method": scope.get("method", ""),
             "path": str(scope.get("path", ""))[:256],
-            "route": _route(scope),
+            "route": route,
             "status": status,
             "client": client[0] if client else None,
             "duration_ms": duration,

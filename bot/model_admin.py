@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict
@@ -35,7 +36,7 @@ class UnknownVersion(LookupError):
     """The name is not one of the complete versions."""
 
 
-class VersionedModelAdmin:
+class VersionedModelAdmin(ABC):
     """One kind of model's versions under `home`, served through `load(version)` and `swap(model)`.
 
     `trainer` and `train_options` are the subclass's training function and its extra keyword
@@ -67,9 +68,9 @@ class VersionedModelAdmin:
         self._switching = threading.Lock()  # one activation at a time: pointer and served model agree
 
     @staticmethod
+    @abstractmethod
     def version_dir(home: Path) -> VersionDir:
         """Where the kind's versions and active pointer live under `home`."""
-        raise NotImplementedError
 
     # the version history -------------------------------------------------------------------------
 
@@ -103,9 +104,9 @@ class VersionedModelAdmin:
         return {"version": path.name, "active": path.name == active, "trained_at": meta.get("trained_at"),
                 "seconds": meta.get("seconds"), **self._details(meta)}
 
+    @abstractmethod
     def _details(self, meta: dict[str, Any]) -> dict[str, Any]:
         """The kind's own columns of a version's summary row, from its metadata."""
-        raise NotImplementedError
 
     def exists(self, version: str) -> bool:
         """Whether `version` names a complete version (and nothing outside the versions' folder)."""
