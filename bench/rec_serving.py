@@ -130,6 +130,7 @@ def main() -> None:
 
     import torch
 
+    from bot.cli_service import settle_heap
     from recommender.fastscore import FastScorer
     from recommender.platform import platform_data
     from recommender.publish import histories, train_version
@@ -161,6 +162,7 @@ def main() -> None:
     start = time.perf_counter()
     service = RecommenderService.load(graph, args.home)
     results["load_s"] = round(time.perf_counter() - start, 2)
+    settle_heap()  # as `etude serve` does once everything is built: no full collection walks it
     model = service.served.model
     results["model"] = {k: model.config[k] for k in ("dim", "history", "neighbours", "heads", "modalities",
                                                      "use_graph", "use_attention", "use_sequence")}

@@ -54,23 +54,28 @@ class FastScorer:
         c = model.config
         d = self.dim = model.dim
         self.items = torch.arange(model.n_items) if items is None else items.long()
+        self.subset = items is not None
+        self._levels: tuple[int, torch.Tensor, torch.Tensor] | None = None  # see _evidence_towers
         self.attend = bool(c["use_attention"])
         self.sequence = bool(getattr(model, "use_sequence", c["use_sequence"]))
         self.graph = model.use_graph
         items = self.items
-        self.pool_query = model.pool_query(model.item(items))  # [N, d]
-        self.vectors, self.present = model.item_modalities(items)  # [N, M, d], [N, M]
+        self.pool_query_t = (model.pool_query(model.item(items)) / d ** 0.5).T.contiguous()  # [d, N]
+        vectors, present = model.item_modalities(items)  # [N, M, d], [N, M]
         first = model.predict[0]
         blocks = first.weight.split(d, dim=1)  # user, item, user*item[, graph, user*graph][, evidence]
         self.w_user = blocks[0]
-        self.item_part = self.vectors @ blocks[1].T  # [N, M, d]
+        item_part = vectors @ blocks[1].T  # [N, M, d]
         # Fusion weighs an item's present modalities; with one (most works: only their id) the
         # weight is 1 whatever the user, so only items with several are fused per request.
-        fixed = _masked_softmax(torch.zeros(self.present.shape), self.present)  # weights of the others
-        self.fused = (self.present.sum(1) > 1).nonzero().flatten() if self.attend else torch.zeros(0).long()
-        self.item_fixed = (fixed.unsqueeze(-1) * self.vectors).sum(1)  # [N, d]
-        self.item_part_fixed = (fixed.unsqueeze(-1) * self.item_part).sum(1)
-        self.fusion_key = model.fusion_key(self.vectors[self.fused]) if self.attend else None
+        fixed = _masked_softmax(torch.zeros(present.shape), present)  # weights of the others
+        self.fused = (present.sum(1) > 1).nonzero().flatten() if self.attend else torch.zeros(0).long()
+        self.item_fixed = (fixed.unsqueeze(-1) * vectors).sum(1)  # [N, d]
+        self.item_part_fixed = (fixed.unsqueeze(-1) * item_part).sum(1)
+        self.fusion_key = model.fusion_key(vectors[self.fused]) if self.attend else None
+        # the fused items' own rows, gathered once
+        self.fused_vectors, self.fused_parts = vectors[self.fused], item_part[self.fused]
+        self.fused_present = present[self.fused]
         pair_blocks = 3 if self.graph else 1
         self.w_user_t = self.w_user.T.contiguous()
         # [d, d] transposed weights of the pair blocks: user*item[, graph, user*graph]
@@ -81,25 +86,41 @@ class FastScorer:
         self.b_first = first.bias
         self.last = model.predict[-1]
         self.bias = model.bias.weight[items, 0]
+        self.attended = torch.zeros(0, dtype=torch.long)  # items whose neighbours the user weighs
         if self.graph:
             w_graph = model.graph_out.weight  # [d, 2d]: own entity, pooled neighbours
             entity = model.graph.entity(model.item_entity[items])
             self.graph_own = entity @ w_graph[:, :d].T + model.graph_out.bias  # [N, d]
             neighbours = model.graph.entity(model.nb_ent[items]) @ w_graph[:, d:].T  # [N, K, d]
-            nb_mask = model.nb_mask[items]
+            nb_mask, nb_rel = model.nb_mask[items], model.nb_rel[items]
+            # Uniform attention over the valid neighbours: what every item gets without attention,
+            # and with it every item whose neighbours all share one relation (most works have a
+            # single neighbour), since the user then scores them alike: a constant per item.
+            uniform = _masked_softmax(torch.zeros(nb_mask.shape), nb_mask)
+            self.graph_const = F.leaky_relu(self.graph_own + torch.einsum("nk,nkd->nd", uniform, neighbours))
             if self.attend:
-                # the sampled neighbours are padded to K per item but most items have two or three:
-                # keep the real ones as a flat list of (item, relation, vector)
-                real = nb_mask.nonzero()
-                self.edge_item, slot = real[:, 0], real[:, 1]
-                self.edge_rel = model.nb_rel[items][self.edge_item, slot]
-                self.edge_vector = neighbours[self.edge_item, slot]  # [E, d]
+                first_rel = nb_rel.gather(1, nb_mask.long().argmax(1, keepdim=True))
+                self.attended = ((nb_rel != first_rel) & nb_mask).any(1).nonzero().flatten()
+                # their neighbours as [K, A] (padded to the most any of them has) for a softmax
+                # down the columns, which is several times faster than along short rows
+                width = max(1, int(nb_mask[self.attended].sum(1).max())) if len(self.attended) else 1
+                order = torch.sort(nb_mask[self.attended].int(), dim=1, descending=True, stable=True).indices
+                slots = order[:, :width]
+                self.nb_rel_t = nb_rel[self.attended].gather(1, slots).T.contiguous()  # [K, A]
+                self.nb_mask_t = nb_mask[self.attended].gather(1, slots).T.contiguous()
+                picked = neighbours[self.attended].gather(1, slots.unsqueeze(-1).expand(-1, -1, d))
+                self.nb_vector = picked.contiguous()  # [A, K, d]
+                self.graph_own_attended = self.graph_own[self.attended]
                 # (relation_query(u)) · r = u · (W_q^T r): the user's score for every relation
                 self.relation_keys = model.graph.relation.weight @ model.relation_query.weight
-            else:  # uniform attention over the valid neighbours: the graph vector is a constant
-                weights = _masked_softmax(torch.zeros(nb_mask.shape), nb_mask)
-                self.graph_const = F.leaky_relu(
-                    self.graph_own + torch.einsum("nk,nkd->nd", weights, neighbours))
+        # Folded per-item constants: the first layer's bias, the item part and the graph part of
+        # the fixed (unfused, unattended) items. Fused and attended items are corrected per request.
+        self.static = self.item_part_fixed + self.b_first
+        if self.graph:
+            self.static = self.static + self.graph_const @ self.pair_blocks[1]
+            self.attended_const = self.graph_const[self.attended]
+        self.fused_item_fixed = self.item_fixed[self.fused]
+        self.fused_part_fixed = self.item_part_fixed[self.fused]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -109,7 +130,7 @@ class FastScorer:
         """Scores of the items for the history in the model's `history_items[row]`."""
         model = self.model
         n, d = len(self.items), self.dim
-        behaviour, states, mask = model.user_state(torch.tensor([row], device=self.pool_query.device))
+        behaviour, states, mask = model.user_state(torch.tensor([row], device=self.bias.device))
         positions = mask[0].nonzero().flatten().tolist()
         history = states[0, positions]  # [L, d], the valid slots only: the rest weigh exactly 0
         pooling = self.sequence and bool(positions)
@@ -117,42 +138,46 @@ class FastScorer:
             w_out = model.user_out.weight
             base = behaviour[0] @ w_out[:, :d].T + model.user_out.bias  # [d]
             through = history @ w_out[:, d:].T  # [L, d]
-            attention = (torch.softmax(self.pool_query @ history.T / d ** 0.5, dim=1) if pooling
+            # [L, N] and a softmax down the columns: along N-many short rows it is ~6x slower
+            attention = (torch.softmax(history @ self.pool_query_t, dim=0).T if pooling
                          else history.new_zeros(n, 0))
         else:  # the behaviour MLP reads the mean of the history: every item weighs the same
             base, through = behaviour[0], None
             attention = history.new_full((n, len(positions)), 1.0 / max(1, len(positions)))
 
         # u_n = base + A_n·T for every candidate n; every linear map of it is one product
-        user = torch.addmm(base, attention, through) if pooling else base.expand(n, -1)
-        item, item_part = self.item_fixed, self.item_part_fixed
-        if len(self.fused):
+        if pooling:
+            user = torch.addmm(base, attention, through)
+            hidden = torch.addmm(self.static, user, self.w_user_t)
+        else:
+            user = base.expand(n, -1)
+            hidden = self.static + base @ self.w_user_t
+        # the first layer, accumulated in place block by block (no [N, 5d] input is built)
+        hidden.addmm_(user * self.item_fixed, self.pair_blocks[0])
+        if self.graph:
+            hidden.addmm_(user * self.graph_const, self.pair_blocks[2])
+        if len(self.fused):  # their modalities weighed for this user: the change from fixed weights
             fused = self.fused
             query = (base @ model.fusion_query.weight.T).expand(len(fused), -1)
             if pooling:
                 query = query + attention[fused] @ (through @ model.fusion_query.weight.T)
             keys = torch.tanh(self.fusion_key + query.unsqueeze(1))
-            weights = _masked_softmax(model.fusion_score(keys).squeeze(-1), self.present[fused])
+            weights = _masked_softmax(model.fusion_score(keys).squeeze(-1), self.fused_present).unsqueeze(-1)
             # a few modalities: weighted sums beat batched products of 1×M matrices
-            item = item.index_copy(0, fused, (weights.unsqueeze(-1) * self.vectors[fused]).sum(1))
-            item_part = item_part.index_copy(0, fused, (weights.unsqueeze(-1) * self.item_part[fused]).sum(1))
-        # the first layer, accumulated in place block by block (no [N, 5d] input is built)
-        hidden = torch.addmm(item_part, user, self.w_user_t) if pooling else item_part + base @ self.w_user_t
-        hidden += self.b_first
-        hidden.addmm_(user * item, self.pair_blocks[0])
-        if self.graph:
-            if self.attend:
-                relation_scores = user @ self.relation_keys.T
-                graph = self._pooled_neighbours(relation_scores)
-                graph += self.graph_own
-                F.leaky_relu(graph, inplace=True)
-            else:
-                graph = self.graph_const
-            hidden.addmm_(graph, self.pair_blocks[1])
-            hidden.addmm_(user * graph, self.pair_blocks[2])
+            change = (weights * self.fused_vectors).sum(1) - self.fused_item_fixed
+            part = (weights * self.fused_parts).sum(1) - self.fused_part_fixed
+            hidden.index_add_(0, fused, part.addmm_(user[fused] * change, self.pair_blocks[0]))
+        if len(self.attended):  # neighbours weighed for this user: the change
+            attended = self.attended
+            mine = user[attended]
+            change = self._attended_graph(mine) - self.attended_const
+            part = change @ self.pair_blocks[1]
+            hidden.index_add_(0, attended, part.addmm_(mine * change, self.pair_blocks[2]))
         direct = self.bias + self.last.bias
         if self.evidence:
-            raw = model.evidence.all_items(torch.tensor([row]))[0, self.items]  # [N, features]
+            raw = model.evidence.all_items(torch.tensor([row]))[0]  # [n_items, features]
+            if self.subset:
+                raw = raw[self.items]
             part, logit = self._evidence_towers(raw)
             hidden += part
             direct = direct + logit
@@ -166,11 +191,14 @@ class FastScorer:
         learners) has evidence (0, 0, popularity, history size), and the history size is the
         learner's: such items differ only by popularity, which takes few values. The towers run
         once per distinct popularity for them, and per item only for the rest: the same numbers.
+        The popularity levels change only with the statistics, so they are kept until then.
         """
         model = self.model
-        zero = (raw[:, 0] == 0) & (raw[:, 1] == 0)
-        some = (~zero).nonzero().flatten()
-        levels, inverse = torch.unique(raw[zero, 2], return_inverse=True)
+        version = model.evidence.version
+        if self._levels is None or self._levels[0] != version:
+            self._levels = (version, *torch.unique(raw[:, 2], return_inverse=True))
+        _, levels, level_of = self._levels
+        some = ((raw[:, 0] != 0) | (raw[:, 1] != 0)).nonzero().flatten()
         grouped = raw.new_zeros(len(levels), raw.shape[1])
         grouped[:, 2] = levels
         grouped[:, 3] = raw[0, 3]
@@ -180,22 +208,17 @@ class FastScorer:
         parts = torch.tanh(model.evidence_in(rows)) @ self.w_evidence.T
         logits = model.evidence_out(rows).squeeze(-1)
         k = len(some)
-        part = parts.new_empty(len(raw), parts.shape[1])
-        logit = logits.new_empty(len(raw))
-        part[some], logit[some] = parts[:k], logits[:k]
-        part[zero], logit[zero] = parts[k:][inverse], logits[k:][inverse]
+        part = parts[k:].index_select(0, level_of).index_copy_(0, some, parts[:k])
+        logit = logits[k:].index_select(0, level_of).index_copy_(0, some, logits[:k])
         return part, logit
 
-    def _pooled_neighbours(self, relation_scores: torch.Tensor) -> torch.Tensor:
-        """Each item's neighbours averaged with a softmax over the user's relation scores [N, R]."""
-        n = len(relation_scores)
-        scores = relation_scores[self.edge_item, self.edge_rel]  # [E]
-        top = scores.new_full((n,), -torch.inf).scatter_reduce(0, self.edge_item, scores, "amax")
-        weights = torch.exp(scores - top[self.edge_item])
-        total = scores.new_zeros(n).index_add_(0, self.edge_item, weights)
-        pooled = self.edge_vector.new_zeros(n, self.dim).index_add_(
-            0, self.edge_item, weights.unsqueeze(1) * self.edge_vector)
-        return pooled / total.clamp_min(1e-30).unsqueeze(1)  # no neighbours: 0, as the model has it
+    def _attended_graph(self, user: torch.Tensor) -> torch.Tensor:
+        """The graph vectors [A, d] of the items whose neighbours the user weighs (`attended`)."""
+        relation_scores = self.relation_keys @ user.T  # [R, A]
+        scores = relation_scores.gather(0, self.nb_rel_t).masked_fill_(~self.nb_mask_t, -torch.inf)
+        weights = torch.softmax(scores, dim=0)  # [K, A]; each column has two valid neighbours or more
+        pooled = torch.bmm(weights.T.contiguous().unsqueeze(1), self.nb_vector).squeeze(1)
+        return F.leaky_relu(pooled.add_(self.graph_own_attended))
 
 
 @torch.no_grad()

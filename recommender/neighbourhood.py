@@ -40,6 +40,13 @@ class NeighbourhoodEvidence(nn.Module):
         self.register_buffer("inv_sqrt", torch.zeros(n_items), persistent=False)
         self.register_buffer("own_similarity", torch.zeros(n_items), persistent=False)
         self.register_buffer("sizes", torch.zeros(n_users), persistent=False)
+        # the histories' non-zero entries as (user, item, value) lists: the neighbours' votes read
+        # only these (a few thousand) instead of the whole [n_users, n_items] matrix per request
+        self.register_buffer("pair_users", torch.zeros(0, dtype=torch.long), persistent=False)
+        self.register_buffer("pair_items", torch.zeros(0, dtype=torch.long), persistent=False)
+        self.register_buffer("pair_values", torch.zeros(0), persistent=False)
+        self.version = 0  # counts changes of the statistics, for callers that cache what follows
+        self.stale = False  # the affinity and weight sums lag behind an update (`update_user`)
         # the remembered pairs (sorted pair keys and their features): buffers, so they move with .to()
         self.register_buffer("remembered_keys", torch.zeros(0, dtype=torch.long), persistent=False)
         self.register_buffer("remembered", torch.zeros(0, FEATURES), persistent=False)
@@ -62,6 +69,8 @@ class NeighbourhoodEvidence(nn.Module):
             self.context_dots = torch.zeros(n_users, n_users, device=device)
             self.context_sizes = torch.zeros(n_users, device=device)
         sparse = self.history.to_sparse()
+        self.pair_users, self.pair_items = sparse.indices()
+        self.pair_values = sparse.values()
         self.user_dots = torch.sparse.mm(sparse, self.history.T) + self.context_dots
         self.cooccurrence = torch.sparse.mm(sparse.t(), self.history)
         self._refresh_affinity()
@@ -79,6 +88,8 @@ class NeighbourhoodEvidence(nn.Module):
         self.sizes = self.history.sum(1) + self.context_sizes
         self.remembered_keys = self.remembered_keys[:0]
         self.remembered = self.remembered[:0]
+        self.stale = False
+        self.version += 1
 
     def _refresh_affinity(self) -> None:
         counts, inv_sqrt = self._item_counts()
@@ -100,10 +111,12 @@ class NeighbourhoodEvidence(nn.Module):
     def update_user(self, user: int, row: torch.Tensor) -> None:
         """Replace one user's history row and patch the statistics (no full rebuild).
 
-        Only the touched items (in the old or the new row) change counts, and only users holding
-        one of them see their affinity or weight sum move, so the work is O(users·touched +
-        holders·touched·items) instead of several passes over the whole [users, items] matrix:
-        a cold-start learner's first request pays for their few items, not for everyone's.
+        Only the touched items (in the old or the new row) change counts, so the work is
+        O(users·touched) instead of several passes over the whole [users, items] matrix: a
+        cold-start learner's first request pays for their few items, not for everyone's. The
+        affinity of everyone holding a touched item moves too (hundreds of users for a popular
+        one: ~2 ms); it is left stale here, `all_items` for one user computes theirs from the
+        current statistics, and anything reading several users' rebuilds it first (`_fresh`).
         """
         old = self.history[user].clone()
         new = row.float().to(self.history.device)
@@ -111,8 +124,6 @@ class NeighbourhoodEvidence(nn.Module):
         if not len(touched):
             return
         o, n = old[touched], new[touched]
-        inv_before = self.inv_sqrt[touched]
-        before = inv_before.unsqueeze(1) * self.cooccurrence[touched]  # [S, n_items]
         self.history[user] = new
         # C changes only inside touched × touched
         self.cooccurrence[touched.unsqueeze(1), touched] += torch.outer(n, n) - torch.outer(o, o)
@@ -123,19 +134,29 @@ class NeighbourhoodEvidence(nn.Module):
         counts = self.counts[touched] + n - o
         inv_after = torch.where(counts > 0, counts.clamp_min(1e-9).rsqrt(), torch.zeros_like(counts))
         self.counts[touched], self.inv_sqrt[touched] = counts, inv_after
-        after = inv_after.unsqueeze(1) * self.cooccurrence[touched]
-        # A = H·diag(1/√n)·C: only the touched rows of diag(1/√n)·C moved (for the users holding
-        # one of those items), and the user's own row
-        holders = torch.nonzero(columns.any(1)).flatten()
-        self.affinity[holders] += columns[holders] @ (after - before)
-        self.weight_sums[holders] += columns[holders] @ (inv_after - inv_before)
-        mine = torch.nonzero(new).flatten()
-        self.affinity[user] = (new[mine] * self.inv_sqrt[mine]) @ self.cooccurrence[mine]
-        self.weight_sums[user] = new[mine] @ self.inv_sqrt[mine]
         self.own_similarity[touched] = torch.diagonal(self.cooccurrence)[touched] * inv_after
         self.sizes[user] = new.sum() + self.context_sizes[user]
+        mine = torch.nonzero(new).flatten()
+        kept = self.pair_users != user
+        self.pair_users = torch.cat([self.pair_users[kept], torch.full_like(mine, user)])
+        self.pair_items = torch.cat([self.pair_items[kept], mine])
+        self.pair_values = torch.cat([self.pair_values[kept], new[mine]])
         self.remembered_keys = self.remembered_keys[:0]
         self.remembered = self.remembered[:0]
+        self.stale = True
+        self.version += 1
+
+    def _fresh(self) -> None:
+        """Rebuild the affinity (and weight sums) if an update left them stale."""
+        if self.stale:
+            self._refresh_affinity()
+
+    def _affinity_of(self, user: int) -> torch.Tensor:
+        """One user's affinity row [n_items] from the current statistics: Σ_j h[j]·C[j]/√n_j over
+        the few items of their history."""
+        row = self.history[user]
+        mine = torch.nonzero(row).flatten()
+        return (row[mine] * self.inv_sqrt[mine]) @ self.cooccurrence[mine]
 
     def _votes(self, dots: torch.Tensor, sizes: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Cosine similarities [B, n_users] from dot products, own row zeroed, top-k kept."""
@@ -148,6 +169,7 @@ class NeighbourhoodEvidence(nn.Module):
     def pairs(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """[B, FEATURES] log-scaled evidence for (user, item) pairs, own interaction taken out;
         remembered pairs are looked up, the others computed."""
+        self._fresh()
         keys = self.remembered_keys
         if not len(keys):
             return self._pairs(users, items)
@@ -184,9 +206,15 @@ class NeighbourhoodEvidence(nn.Module):
         """[B, n_items, FEATURES] evidence for every item; items already in a history are not
         corrected (rankings leave them out anyway)."""
         weights = self._votes(self.user_dots[users], self.sizes[users], users)
-        user_votes = weights @ self.history
+        user_votes = weights.new_zeros(len(users), self.history.shape[1]).index_add_(
+            1, self.pair_items, weights[:, self.pair_users] * self.pair_values)
         mine = self.history[users]
-        item_sim = (self.affinity[users] - mine * self.own_similarity) * self.inv_sqrt
+        if len(users) == 1:  # serving: one learner, whose row may be newer than the others'
+            affinity = self._affinity_of(int(users[0])).unsqueeze(0)
+        else:
+            self._fresh()
+            affinity = self.affinity[users]
+        item_sim = (affinity - mine * self.own_similarity) * self.inv_sqrt
         counts = self.counts.expand_as(item_sim)
         history_size = (self.sizes[users] - self.context_sizes[users]).unsqueeze(1).expand_as(item_sim)
         return self._features(user_votes, item_sim, counts, history_size)

@@ -81,8 +81,14 @@ def test_a_series_of_online_updates_equals_a_rebuild_for_every_statistic():
         evidence.update_user(user, row)
         matrix[user] = row
     rebuilt = fitted(matrix)
-    for name in ("cooccurrence", "affinity", "weight_sums", "counts", "inv_sqrt", "own_similarity", "sizes"):
+    for name in ("cooccurrence", "counts", "inv_sqrt", "own_similarity", "sizes", "user_dots"):
         assert torch.allclose(getattr(evidence, name), getattr(rebuilt, name), atol=1e-5), name
+    for user in range(20):  # one learner at a time, as serving asks: their affinity made on demand
+        one = torch.tensor([user])
+        assert torch.allclose(evidence.all_items(one), rebuilt.all_items(one), atol=1e-5), user
     users = torch.arange(20)
     items = torch.randint(0, 15, (20,), generator=generator)
+    # several users at once read the affinity of everyone: rebuilt first, then equal
     assert torch.allclose(evidence.pairs(users, items), rebuilt.pairs(users, items), atol=1e-5)
+    for name in ("affinity", "weight_sums"):
+        assert torch.allclose(getattr(evidence, name), getattr(rebuilt, name), atol=1e-5), name
