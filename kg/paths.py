@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from kg.schema import BOTH, ERA, INVERSE, RELATIONS, Node, Path, Step
 from kg.store import GraphStore
@@ -112,10 +112,16 @@ class _Walk:
     edges: tuple[tuple[str, str, str], ...]  # (source, relation, target) of each step
 
 
-WalkMemo = dict[str, list[_Walk]]  # per expansion: the walks to each node, made once
+@dataclass(slots=True)
+class Memo:
+    """What joins read of one expansion, made once per node as they ask: its shortest walks from
+    the start and its depth (a `PathCache` keeps one per expansion, so later joins only look up)."""
+
+    walks: dict[str, list[_Walk]] = field(default_factory=dict)
+    depth: dict[str, int] = field(default_factory=dict)
 
 
-def _walks_to(parents: Expansion, start: str, node: str, memo: WalkMemo) -> list[_Walk]:
+def _walks_to(parents: Expansion, start: str, node: str, memo: dict[str, list[_Walk]]) -> list[_Walk]:
     found = memo.get(node)
     if found is None:
         found = memo[node] = []
@@ -127,41 +133,53 @@ def _walks_to(parents: Expansion, start: str, node: str, memo: WalkMemo) -> list
     return found
 
 
-def _cost(nodes: Sequence[str], degree: dict[str, int]) -> float:
-    """`path_cost` of the path through `nodes` (a candidate, before it is built as a `Path`)."""
-    return len(nodes) - 1 + 0.5 * sum(math.log1p(degree.get(n, 1)) for n in nodes[1:-1])
+def _inner_cost(degree: int) -> float:
+    """What crossing a node of `degree` edges adds to a path's cost: the more generic, the more."""
+    return 0.5 * math.log1p(degree)
 
 
 def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k: int = 3,
-         max_len: int = 4, memos: tuple[WalkMemo, WalkMemo] | None = None) -> list[Path]:
+         max_len: int = 4, memos: tuple[Memo, Memo] | None = None) -> list[Path]:
     """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet.
 
     Meeting nodes are taken shortest total length first, and longer ones only while they could
     still beat the k-th best path found: a path of n edges costs at least `_least_cost(n)`.
-    Candidates are compared by their nodes and edges; only the `k` returned become `Path`s.
-    `memos` keep each expansion's walks between calls (a `PathCache` passes its own).
+    Candidates are compared by their nodes and edges (equal costs: by nodes, then edges, so the
+    order never depends on hashing); only the `k` returned become `Path`s. `memos` keep each
+    expansion's walks and depths between calls (a `PathCache` passes its own).
     """
     if a == b:
         return []
-    memo_left, memo_right = memos if memos is not None else ({}, {})
-    depth_left: dict[str, int] = {}
-    depth_right: dict[str, int] = {}
+    memo_left, memo_right = memos if memos is not None else (Memo(), Memo())
     by_length: dict[int, list[str]] = {}
     for meet in left.keys() & right.keys():
-        length = _depth(left, meet, depth_left) + _depth(right, meet, depth_right)
+        length = _depth(left, meet, memo_left.depth) + _depth(right, meet, memo_right.depth)
         if 0 < length <= max_len:
             by_length.setdefault(length, []).append(meet)
     candidates: dict[tuple, tuple[tuple[str, ...], _Walk, _Walk]] = {}
-    degree: dict[str, int] = {}
+    costs: dict[tuple, float] = {}
+    unpriced: list[tuple] = []
+    penalty: dict[str, float] = {}  # each inner node's `_inner_cost`
+
+    def price() -> None:
+        """Cost the candidates found since the last call, fetching the degrees they need at once."""
+        inner = {n for key in unpriced for n in candidates[key][0][1:-1]} - penalty.keys()
+        if inner:
+            found = degrees(inner)
+            penalty.update({n: _inner_cost(found.get(n, 1)) for n in inner})
+        for key in unpriced:
+            nodes = candidates[key][0]
+            costs[key] = len(nodes) - 1 + sum(penalty[n] for n in nodes[1:-1])
+        unpriced.clear()
+
     for length in sorted(by_length):
         if len(candidates) >= k:
-            degree.update(degrees({n for c in candidates.values() for n in c[0][1:-1]} - degree.keys()))
-            kth = sorted(_cost(c[0], degree) for c in candidates.values())[k - 1]
-            if _least_cost(length) > kth:
+            price()
+            if _least_cost(length) > sorted(costs.values())[k - 1]:
                 break
         for meet in by_length[length]:
-            lefts = _walks_to(left, a, meet, memo_left)
-            rights = _walks_to(right, b, meet, memo_right)
+            lefts = _walks_to(left, a, meet, memo_left.walks)
+            rights = _walks_to(right, b, meet, memo_right.walks)
             for rw in rights:
                 tail = rw.nodes[-2::-1]  # from the node after the meeting node back to b
                 back = rw.edges[::-1]
@@ -169,13 +187,16 @@ def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k:
                     nodes = lw.nodes + tail
                     if len(set(nodes)) != len(nodes) or nodes[-1] != b:
                         continue
-                    candidates[lw.edges + back] = (nodes, lw, rw)
+                    key = lw.edges + back
+                    if key not in candidates:
+                        candidates[key] = (nodes, lw, rw)
+                        unpriced.append(key)
     if not candidates:
         return []
-    degree.update(degrees({n for c in candidates.values() for n in c[0][1:-1]} - degree.keys()))
-    ranked = sorted(candidates.values(), key=lambda c: (_cost(c[0], degree), c[0]))[:k]
+    price()
+    ranked = sorted(candidates, key=lambda key: (costs[key], candidates[key][0], key))[:k]
     return [Path(list(nodes), [*lw.steps, *(_reverse(s) for s in reversed(rw.steps))])
-            for nodes, lw, rw in ranked]
+            for nodes, lw, rw in (candidates[key] for key in ranked)]
 
 
 def _depth(parents: Expansion, node: str, memo: dict[str, int]) -> int:
@@ -194,7 +215,7 @@ def _least_cost(length: int) -> float:
 
 def path_cost(path: Path, degree: dict[str, int]) -> float:
     """Length plus how generic the inner nodes are (log-degree); lower is a better explanation."""
-    return _cost(path.nodes, degree)
+    return len(path.nodes) - 1 + sum(_inner_cost(degree.get(n, 1)) for n in path.nodes[1:-1])
 
 
 def display_name(node: Node) -> str:
@@ -264,14 +285,14 @@ class PathCache:
         self.store = store
         self.size = size
         self._expansions: OrderedDict[tuple[str, int], Expansion] = OrderedDict()
-        self._walk_memos: dict[tuple[str, int], WalkMemo] = {}  # per expansion, dropped with it
+        self._memos: dict[tuple[str, int], Memo] = {}  # per expansion, dropped with it
         self._explained: OrderedDict[tuple[str, str, int, int], list[Explanation]] = OrderedDict()
         self._degrees: dict[str, int] = {}
         self._nodes: dict[str, Node | None] = {}
 
     def clear(self) -> None:
         self._expansions.clear()
-        self._walk_memos.clear()
+        self._memos.clear()
         self._explained.clear()
         self._degrees.clear()
         self._nodes.clear()
@@ -283,7 +304,7 @@ class PathCache:
             found = self._expansions[key] = expand(self.store, node, hops)
             if len(self._expansions) > self.size:
                 dropped, _ = self._expansions.popitem(last=False)
-                self._walk_memos.pop(dropped, None)
+                self._memos.pop(dropped, None)
         else:
             self._expansions.move_to_end(key)
         return found
@@ -314,8 +335,8 @@ class PathCache:
         hops_left, hops_right = (max_len + 1) // 2, max_len // 2
         left = self.expansion(a, hops_left)
         right = self.expansion(b, hops_right)
-        memos = (self._walk_memos.setdefault((a, hops_left), {}),
-                 self._walk_memos.setdefault((b, hops_right), {}))
+        memos = (self._memos.setdefault((a, hops_left), Memo()),
+                 self._memos.setdefault((b, hops_right), Memo()))
         return join(a, b, left, right, self.degrees, k, max_len, memos)
 
     def explain(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:

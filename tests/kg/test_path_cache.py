@@ -112,3 +112,19 @@ def test_two_hops_through_a_shared_neighbour_read_as_one_sentence(steps, sentenc
     for step in steps:
         nodes.append(step.target if step.forward else step.source)
     assert render(Path(nodes, steps), NAMES) == sentence
+
+
+def test_paths_of_equal_cost_come_in_one_order_whatever_order_the_edges_were_added_in() -> None:
+    from kg.schema import Triple
+
+    edges = [Triple("concept:a", "REQUIRES", "concept:c"), Triple("concept:a", "RELATED_TO", "concept:c"),
+             Triple("concept:b", "RELATED_TO", "concept:c"), Triple("concept:b", "REQUIRES", "concept:c")]
+    answers = []
+    for order in (edges, edges[::-1]):
+        with EmbeddedStore() as store:
+            store.upsert_nodes([NAMES["concept:a"], NAMES["concept:b"], NAMES["concept:c"]])
+            store.upsert_triples(order)
+            answers.append([[(s.rel, s.source, s.target) for s in p.steps]
+                            for k in (1, 2, 3) for p in find_paths(store, "concept:a", "concept:b", k)])
+    assert answers[0] == answers[1]
+    assert len(answers[0][0]) == 2  # a ~ c ~ b, with one of the two ties chosen the same way each time

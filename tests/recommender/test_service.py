@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -19,7 +20,7 @@ from recommender.platform import platform_data
 from recommender.profile import Profile
 from recommender.publish import histories, rollback, train_version
 from recommender.registry import load_active, rec_dir, rec_versions
-from recommender.service import Recommendation, RecommenderService
+from recommender.service import Recommendation, RecommenderService, best_first
 from tests.recommender.learners import TINY, UNTOUCHED, behaviour, build_home
 
 LESSONS = {"concept:ground_bass", "concept:interval", "concept:perfect_fifth", "concept:piano_posture",
@@ -215,6 +216,15 @@ def test_observing_a_positive_updates_the_learner_at_once(service: RecommenderSe
     after = service.recommend("fresh", k=10)
     assert scores(after) != before
     assert any(r.reason and r.reason.startswith("Because you studied ground bass") for r in after)
+
+
+@pytest.mark.parametrize("size", [5, 300, 4000])
+def test_ranking_reads_items_as_a_stable_sort_would_ties_and_nan_included(size: int) -> None:
+    rng = np.random.default_rng(size)
+    for trial in range(20):  # integer scores: many ties across the sorted head's edge
+        values = (rng.integers(0, 30, size) if trial % 2 else rng.standard_normal(size)).astype(np.float32)
+        values[rng.integers(0, size, 2)] = np.nan
+        assert list(best_first(values, head=64)) == np.argsort(-values, kind="stable").tolist()
 
 
 def test_the_fast_path_scores_exactly_like_the_model(service: RecommenderService) -> None:
