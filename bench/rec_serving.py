@@ -188,11 +188,10 @@ def main() -> None:
     if scorer is not None:
         for learner in warm:
             timed(sections["scoring_only"], scorer.score, service._rows.get(learner, 0))
-    if results["model"]["use_neighbours"]:
+    if results["model"]["use_neighbours"] and scorer is not None:
         with torch.no_grad():
             for learner in warm:
-                row = torch.tensor([service._rows.get(learner, 0)])
-                timed(sections["evidence_only"], model.evidence.all_items, row)
+                timed(sections["evidence_only"], scorer.neighbourhood, service._rows.get(learner, 0))
     console.print("timing cold-start learners ...")
     profiles = cold_profiles(graph, min(args.requests, 200))
     for n, profile in enumerate(profiles):
@@ -220,7 +219,7 @@ LABELS = {
     "cold_first": "recommend(k=10, any), cold-start learner, first request",
     "cold_again": "recommend(k=10, any), cold-start learner, next request",
     "scoring_only": "MKGAT fast path alone, every item (no filters, no paths)",
-    "evidence_only": "  of which MKGAT's neighbourhood evidence (`evidence.all_items`)",
+    "evidence_only": "  of which MKGAT's neighbourhood evidence (signals and towers)",
     "graph_ranking": "recommend(k=10, any) without a model (graph ranking)",
 }
 

@@ -56,7 +56,7 @@ class FastScorer:
         d = self.dim = model.dim
         self.items = torch.arange(model.n_items) if items is None else items.long()
         self.subset = items is not None
-        self._levels: tuple[int, torch.Tensor, torch.Tensor] | None = None  # see _evidence_towers
+        self._levels: tuple[int, torch.Tensor, torch.Tensor] | None = None  # see neighbourhood
         self.attend = bool(c["use_attention"])
         self.sequence = bool(getattr(model, "use_sequence", c["use_sequence"]))
         self.graph = model.use_graph
@@ -73,10 +73,17 @@ class FastScorer:
         self.fused = (present.sum(1) > 1).nonzero().flatten() if self.attend else torch.zeros(0).long()
         self.item_fixed = (fixed.unsqueeze(-1) * vectors).sum(1)  # [N, d]
         self.item_part_fixed = (fixed.unsqueeze(-1) * item_part).sum(1)
-        self.fusion_key = model.fusion_key(vectors[self.fused]) if self.attend else None
-        # the fused items' own rows, gathered once
-        self.fused_vectors, self.fused_parts = vectors[self.fused], item_part[self.fused]
-        self.fused_present = present[self.fused]
+        # The fused items laid out modality-major, [M, F, ...], so the softmax and the weighted
+        # sums run down the short modality axis (along it, per item, they are several times
+        # slower): their fusion keys, their modality vectors beside their first-layer parts
+        # (one weighted sum makes both) and -inf where a modality is absent.
+        fused_present = present[self.fused].T
+        self.fusion_key = (model.fusion_key(vectors[self.fused]).transpose(0, 1).contiguous()
+                           if self.attend else None)
+        both = torch.cat([vectors[self.fused], item_part[self.fused]], -1)  # [F, M, 2d]
+        self.fused_both = both.transpose(0, 1).contiguous()
+        self.fused_absent = torch.zeros(fused_present.shape).masked_fill_(~fused_present, -torch.inf)
+        self.fusion_query_t = model.fusion_query.weight.T.contiguous()
         pair_blocks = 3 if self.graph else 1
         self.w_user_t = self.w_user.T.contiguous()
         # [d, d] transposed weights of the pair blocks: user*item[, graph, user*graph]
@@ -114,12 +121,12 @@ class FastScorer:
                 width = max(len(g) for g in groups)
                 self.group_rel_t = torch.zeros(width, len(groups), dtype=torch.long)  # [R', A]
                 self.group_bias_t = torch.full((width, len(groups)), -torch.inf)  # log n_r; -inf: none
-                self.group_mean = torch.zeros(len(groups), width, d)  # [A, R', d]
+                self.group_mean = torch.zeros(width, len(groups), d)  # [R', A, d]
                 for a, group in enumerate(groups):
                     for j, (r, vectors) in enumerate(group):
                         self.group_rel_t[j, a] = r
                         self.group_bias_t[j, a] = math.log(len(vectors))
-                        self.group_mean[a, j] = vectors.mean(0)
+                        self.group_mean[j, a] = vectors.mean(0)
                 self.graph_own_attended = self.graph_own[self.attended]
                 # (relation_query(u)) · r = u · (W_q^T r): the user's score for every relation
                 self.relation_keys = model.graph.relation.weight @ model.relation_query.weight
@@ -129,8 +136,7 @@ class FastScorer:
         if self.graph:
             self.static = self.static + self.graph_const @ self.pair_blocks[1]
             self.attended_const = self.graph_const[self.attended]
-        self.fused_item_fixed = self.item_fixed[self.fused]
-        self.fused_part_fixed = self.item_part_fixed[self.fused]
+        self.fused_fixed = torch.cat([self.item_fixed[self.fused], self.item_part_fixed[self.fused]], -1)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -168,15 +174,15 @@ class FastScorer:
             hidden.addmm_(user * self.graph_const, self.pair_blocks[2])
         if len(self.fused):  # their modalities weighed for this user: the change from fixed weights
             fused = self.fused
-            query = (base @ model.fusion_query.weight.T).expand(len(fused), -1)
+            query = base @ self.fusion_query_t
             if pooling:
-                query = query + attention[fused] @ (through @ model.fusion_query.weight.T)
-            keys = torch.tanh(self.fusion_key + query.unsqueeze(1))
-            weights = _masked_softmax(model.fusion_score(keys).squeeze(-1), self.fused_present).unsqueeze(-1)
+                query = torch.addmm(query, attention[fused], through @ self.fusion_query_t)
+            keys = torch.tanh(self.fusion_key + query)  # [M, F, d]
+            weights = torch.softmax(model.fusion_score(keys).squeeze(-1) + self.fused_absent, dim=0)
             # a few modalities: weighted sums beat batched products of 1×M matrices
-            change = (weights * self.fused_vectors).sum(1) - self.fused_item_fixed
-            part = (weights * self.fused_parts).sum(1) - self.fused_part_fixed
-            hidden.index_add_(0, fused, part.addmm_(user[fused] * change, self.pair_blocks[0]))
+            change = (weights.unsqueeze(-1) * self.fused_both).sum(0).sub_(self.fused_fixed)
+            part = torch.addmm(change[:, d:], user[fused] * change[:, :d], self.pair_blocks[0])
+            hidden.index_add_(0, fused, part)
         if len(self.attended):  # neighbours weighed for this user: the change
             attended = self.attended
             mine = user[attended]
@@ -185,17 +191,14 @@ class FastScorer:
             hidden.index_add_(0, attended, part.addmm_(mine * change, self.pair_blocks[2]))
         direct = self.bias + self.last.bias
         if self.evidence:
-            raw = model.evidence.all_items(torch.tensor([row]))[0]  # [n_items, features]
-            if self.subset:
-                raw = raw[self.items]
-            part, logit = self._evidence_towers(raw)
+            part, logit = self.neighbourhood(row)
             hidden += part
             direct = direct + logit
         logits = torch.addmv(direct, hidden.relu_(), self.last.weight[0])
         return Scored(logits, attention, positions)
 
-    def _evidence_towers(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The evidence's share of the first layer [N, d] and of the logit [N].
+    def neighbourhood(self, row: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The neighbourhood evidence's share of the first layer [N, d] and of the logit [N].
 
         An item no neighbour chose and nothing in the history resembles (most items, for most
         learners) has evidence (0, 0, popularity, history size), and the history size is the
@@ -203,16 +206,21 @@ class FastScorer:
         once per distinct popularity for them, and per item only for the rest: the same numbers.
         The popularity levels change only with the statistics, so they are kept until then.
         """
-        model = self.model
-        version = model.evidence.version
-        if self._levels is None or self._levels[0] != version:
-            self._levels = (version, *torch.unique(raw[:, 2], return_inverse=True))
+        model, evidence = self.model, self.model.evidence
+        users = torch.tensor([row])
+        votes, similarity = (x[0] for x in evidence.signals(users))
+        counts = evidence.counts
+        if self.subset:
+            votes, similarity, counts = votes[self.items], similarity[self.items], counts[self.items]
+        if self._levels is None or self._levels[0] != evidence.version:
+            self._levels = (evidence.version, *torch.unique(counts, return_inverse=True))
         _, levels, level_of = self._levels
-        some = ((raw[:, 0] != 0) | (raw[:, 1] != 0)).nonzero().flatten()
-        grouped = raw.new_zeros(len(levels), raw.shape[1])
-        grouped[:, 2] = levels
-        grouped[:, 3] = raw[0, 3]
-        rows = torch.cat([raw[some], grouped])
+        some = ((votes != 0) | (similarity > 0)).nonzero().flatten()
+        size = evidence.history_sizes(users)
+        rows = evidence.features(
+            torch.cat([votes[some], levels.new_zeros(len(levels))]),
+            torch.cat([similarity[some], levels.new_zeros(len(levels))]),
+            torch.cat([counts[some], levels]), size.expand(len(some) + len(levels)))
         if hasattr(model, "evidence_mean"):  # standardised with the training rows' statistics
             rows = (rows - model.evidence_mean) / model.evidence_std
         parts = torch.tanh(model.evidence_in(rows)) @ self.w_evidence.T
@@ -227,7 +235,7 @@ class FastScorer:
         relation_scores = self.relation_keys @ user.T  # [R, A]
         scores = relation_scores.gather(0, self.group_rel_t).add_(self.group_bias_t)
         weights = torch.softmax(scores, dim=0)  # [R', A]; each column has two relations or more
-        pooled = (weights.T.unsqueeze(-1) * self.group_mean).sum(1)  # beats bmm of A tiny products
+        pooled = (weights.unsqueeze(-1) * self.group_mean).sum(0)  # beats bmm of A tiny products
         return F.leaky_relu(pooled.add_(self.graph_own_attended))
 
 

@@ -115,7 +115,7 @@ class NeighbourhoodEvidence(nn.Module):
         O(users·touched) instead of several passes over the whole [users, items] matrix: a
         cold-start learner's first request pays for their few items, not for everyone's. The
         affinity of everyone holding a touched item moves too (hundreds of users for a popular
-        one: ~2 ms); it is left stale here, `all_items` for one user computes theirs from the
+        one: ~2 ms); it is left stale here, `signals` for one user computes theirs from the
         current statistics, and anything reading several users' rebuilds it first (`_fresh`).
         """
         old = self.history[user].clone()
@@ -150,13 +150,6 @@ class NeighbourhoodEvidence(nn.Module):
         """Rebuild the affinity (and weight sums) if an update left them stale."""
         if self.stale:
             self._refresh_affinity()
-
-    def _affinity_of(self, user: int) -> torch.Tensor:
-        """One user's affinity row [n_items] from the current statistics: Σ_j h[j]·C[j]/√n_j over
-        the few items of their history."""
-        row = self.history[user]
-        mine = torch.nonzero(row).flatten()
-        return (row[mine] * self.inv_sqrt[mine]) @ self.cooccurrence[mine]
 
     def _votes(self, dots: torch.Tensor, sizes: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Cosine similarities [B, n_users] from dot products, own row zeroed, top-k kept."""
@@ -200,27 +193,38 @@ class NeighbourhoodEvidence(nn.Module):
         rest = n_i - own
         item_sim = torch.where(rest > 0, total / rest.clamp_min(1e-9).sqrt(), torch.zeros_like(total))
         history_size = self.history[users].sum(1) - own
-        return self._features(user_votes, item_sim, n_i - own, history_size)
+        return self.features(user_votes, item_sim, n_i - own, history_size)
 
     def all_items(self, users: torch.Tensor) -> torch.Tensor:
         """[B, n_items, FEATURES] evidence for every item; items already in a history are not
         corrected (rankings leave them out anyway)."""
+        votes, similarity = self.signals(users)
+        history_size = self.history_sizes(users).unsqueeze(1).expand_as(votes)
+        return self.features(votes, similarity, self.counts.expand_as(votes), history_size)
+
+    def signals(self, users: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The neighbours' votes [B, n_items] and the items' similarity to each history [B, n_items]
+        before `features` scales them: zero for most items, which serving then skips."""
         weights = self._votes(self.user_dots[users], self.sizes[users], users)
-        user_votes = weights.new_zeros(len(users), self.history.shape[1]).index_add_(
+        votes = weights.new_zeros(len(users), self.history.shape[1]).index_add_(
             1, self.pair_items, weights[:, self.pair_users] * self.pair_values)
-        mine = self.history[users]
         if len(users) == 1:  # serving: one learner, whose row may be newer than the others'
-            affinity = self._affinity_of(int(users[0])).unsqueeze(0)
-        else:
-            self._fresh()
-            affinity = self.affinity[users]
-        item_sim = (affinity - mine * self.own_similarity) * self.inv_sqrt
-        counts = self.counts.expand_as(item_sim)
-        history_size = (self.sizes[users] - self.context_sizes[users]).unsqueeze(1).expand_as(item_sim)
-        return self._features(user_votes, item_sim, counts, history_size)
+            user = int(users[0])
+            row = self.history[user]
+            mine = torch.nonzero(row).flatten()
+            similarity = (row[mine] * self.inv_sqrt[mine]) @ self.cooccurrence.index_select(0, mine)
+            similarity.index_add_(0, mine, -row[mine] * self.own_similarity[mine])
+            return votes, similarity.mul_(self.inv_sqrt).unsqueeze(0)
+        self._fresh()
+        similarity = (self.affinity[users] - self.history[users] * self.own_similarity) * self.inv_sqrt
+        return votes, similarity
+
+    def history_sizes(self, users: torch.Tensor) -> torch.Tensor:
+        """How many items each user's history holds (their behaviour outside it not counted)."""
+        return self.sizes[users] - self.context_sizes[users]
 
     @staticmethod
-    def _features(votes: torch.Tensor, similarity: torch.Tensor, popularity: torch.Tensor,
+    def features(votes: torch.Tensor, similarity: torch.Tensor, popularity: torch.Tensor,
                   history_size: torch.Tensor) -> torch.Tensor:
         """Neighbour votes, item similarity, the item's popularity and the user's history size:
         the votes only mean something next to how popular the item is and how much the user did."""
