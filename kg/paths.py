@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kg.schema import BOTH, ERA, INVERSE, RELATIONS, Node, Path, Step
@@ -31,9 +31,16 @@ Degrees = Callable[[Iterable[str]], dict[str, int]]
 
 @dataclass(slots=True)
 class Explanation:
+    """A path, its cost (`score`: lower explains better) and the nodes it names. The sentence is
+    written when asked for, so a caller that ranks many explanations renders only those it shows."""
+
     path: Path
     score: float
-    sentence: str
+    names: Callable[[list[str]], Mapping[str, Node]]  # the nodes of these ids (a cache's lookup)
+
+    @property
+    def sentence(self) -> str:
+        return render(self.path, self.names(self.path.nodes))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -100,7 +107,7 @@ def find_paths(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) 
         return []
     left = expand(store, a, (max_len + 1) // 2)
     right = expand(store, b, max_len // 2)
-    return join(a, b, left, right, store.degrees, k, max_len)
+    return [p for p, _ in join(a, b, left, right, store.degrees, k, max_len)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,7 @@ class _Walk:
     steps: tuple[Step, ...]
     nodes: tuple[str, ...]  # the start, then the node each step reaches
     edges: tuple[tuple[str, str, str], ...]  # (source, relation, target) of each step
+    through: float  # the `_inner_cost` of the nodes strictly between its start and its end
 
 
 @dataclass(slots=True)
@@ -121,15 +129,22 @@ class Memo:
     depth: dict[str, int] = field(default_factory=dict)
 
 
-def _walks_to(parents: Expansion, start: str, node: str, memo: dict[str, list[_Walk]]) -> list[_Walk]:
+def _walks_to(parents: Expansion, start: str, node: str, memo: dict[str, list[_Walk]],
+              degrees: Degrees) -> list[_Walk]:
     found = memo.get(node)
     if found is None:
-        found = memo[node] = []
+        walks = []
         for steps in _walks(parents, node, 20):
             nodes = [start]
             for s in steps:
                 nodes.append(s.target if s.forward else s.source)
-            found.append(_Walk(tuple(steps), tuple(nodes), tuple((s.source, s.rel, s.target) for s in steps)))
+            walks.append((steps, nodes))
+        inner = {n for _, nodes in walks for n in nodes[1:-1]}
+        degree = degrees(inner) if inner else {}
+        found = memo[node] = [
+            _Walk(tuple(steps), tuple(nodes), tuple((s.source, s.rel, s.target) for s in steps),
+                  sum(_inner_cost(degree.get(n, 1)) for n in nodes[1:-1]))
+            for steps, nodes in walks]
     return found
 
 
@@ -139,8 +154,9 @@ def _inner_cost(degree: int) -> float:
 
 
 def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k: int = 3,
-         max_len: int = 4, memos: tuple[Memo, Memo] | None = None) -> list[Path]:
-    """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet.
+         max_len: int = 4, memos: tuple[Memo, Memo] | None = None) -> list[tuple[Path, float]]:
+    """The `k` cheapest simple paths a ~ b where `left` (from a) and `right` (from b) meet, each
+    with its `path_cost`.
 
     Meeting nodes are taken shortest total length first, and longer ones only while they could
     still beat the k-th best path found: a path of n edges costs at least `_least_cost(n)`.
@@ -158,28 +174,17 @@ def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k:
             by_length.setdefault(length, []).append(meet)
     candidates: dict[tuple, tuple[tuple[str, ...], _Walk, _Walk]] = {}
     costs: dict[tuple, float] = {}
-    unpriced: list[tuple] = []
-    penalty: dict[str, float] = {}  # each inner node's `_inner_cost`
-
-    def price() -> None:
-        """Cost the candidates found since the last call, fetching the degrees they need at once."""
-        inner = {n for key in unpriced for n in candidates[key][0][1:-1]} - penalty.keys()
-        if inner:
-            found = degrees(inner)
-            penalty.update({n: _inner_cost(found.get(n, 1)) for n in inner})
-        for key in unpriced:
-            nodes = candidates[key][0]
-            costs[key] = len(nodes) - 1 + sum(penalty[n] for n in nodes[1:-1])
-        unpriced.clear()
-
     for length in sorted(by_length):
-        if len(candidates) >= k:
-            price()
-            if _least_cost(length) > sorted(costs.values())[k - 1]:
-                break
-        for meet in by_length[length]:
-            lefts = _walks_to(left, a, meet, memo_left.walks)
-            rights = _walks_to(right, b, meet, memo_right.walks)
+        if len(candidates) >= k and _least_cost(length) > sorted(costs.values())[k - 1]:
+            break
+        meets = by_length[length]
+        degree = degrees(meets)
+        for meet in meets:
+            # a path costs its length and each inner node's `_inner_cost`: those of both walks
+            # (kept with them) and the meeting node's, unless it is an end
+            middle = 0.0 if meet in (a, b) else _inner_cost(degree.get(meet, 1))
+            lefts = _walks_to(left, a, meet, memo_left.walks, degrees)
+            rights = _walks_to(right, b, meet, memo_right.walks, degrees)
             for rw in rights:
                 tail = rw.nodes[-2::-1]  # from the node after the meeting node back to b
                 back = rw.edges[::-1]
@@ -190,13 +195,12 @@ def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k:
                     key = lw.edges + back
                     if key not in candidates:
                         candidates[key] = (nodes, lw, rw)
-                        unpriced.append(key)
+                        costs[key] = length + lw.through + rw.through + middle
     if not candidates:
         return []
-    price()
     ranked = sorted(candidates, key=lambda key: (costs[key], candidates[key][0], key))[:k]
-    return [Path(list(nodes), [*lw.steps, *(_reverse(s) for s in reversed(rw.steps))])
-            for nodes, lw, rw in (candidates[key] for key in ranked)]
+    return [(Path(list(nodes), [*lw.steps, *(_reverse(s) for s in reversed(rw.steps))]), costs[key])
+            for key in ranked for nodes, lw, rw in (candidates[key],)]
 
 
 def _depth(parents: Expansion, node: str, memo: dict[str, int]) -> int:
@@ -264,11 +268,13 @@ def _capital(sentence: str) -> str:
 
 
 def explain(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:
-    paths = find_paths(store, a, b, k, max_len)
-    ids = {n for p in paths for n in p.nodes}
-    nodes = store.get_nodes(ids)
-    degree = store.degrees({n for p in paths for n in p.nodes[1:-1]})
-    return [Explanation(p, path_cost(p, degree), render(p, nodes)) for p in paths]
+    if a == b:
+        return []
+    left = expand(store, a, (max_len + 1) // 2)
+    right = expand(store, b, max_len // 2)
+    found = join(a, b, left, right, store.degrees, k, max_len)
+    nodes = store.get_nodes({n for p, _ in found for n in p.nodes})  # one query for every sentence
+    return [Explanation(p, cost, lambda _ids: nodes) for p, cost in found]
 
 
 
@@ -330,6 +336,9 @@ class PathCache:
         return {n: node for n in ids if (node := self._nodes[n]) is not None}
 
     def find_paths(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Path]:
+        return [p for p, _ in self._join(a, b, k, max_len)]
+
+    def _join(self, a: str, b: str, k: int, max_len: int) -> list[tuple[Path, float]]:
         if a == b:
             return []
         hops_left, hops_right = (max_len + 1) // 2, max_len // 2
@@ -340,16 +349,15 @@ class PathCache:
         return join(a, b, left, right, self.degrees, k, max_len, memos)
 
     def explain(self, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:
-        """What `kg.paths.explain` answers, from the cache (answers are kept too)."""
+        """What `kg.paths.explain` answers, from the cache (answers are kept too; their sentences
+        are written from the cached nodes when read)."""
         key = (a, b, k, max_len)
         found = self._explained.get(key)
         if found is not None:
             self._explained.move_to_end(key)
             return list(found)
-        paths = self.find_paths(a, b, k, max_len)
-        nodes = self.nodes({n for p in paths for n in p.nodes})
-        degree = self.degrees({n for p in paths for n in p.nodes[1:-1]})
-        found = self._explained[key] = [Explanation(p, path_cost(p, degree), render(p, nodes)) for p in paths]
+        joined = self._join(a, b, k, max_len)
+        found = self._explained[key] = [Explanation(p, cost, self.nodes) for p, cost in joined]
         if len(self._explained) > self.size:
             self._explained.popitem(last=False)
         return list(found)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kg.paths import PathCache, display_name
+from kg.paths import Explanation, PathCache, display_name
 from kg.schema import Path
 
 
@@ -53,17 +53,19 @@ class Reason:
 
 
 def reasons(paths: PathCache, item: str, anchors: list[Anchor], k: int = 3, max_len: int = 4) -> list[Reason]:
-    """The `k` best explanation paths from `item` to any of `anchors`, best first."""
+    """The `k` best explanation paths from `item` to any of `anchors`, best first (equal scores:
+    by the path's nodes). Only those `k` are written as sentences."""
     names = paths.nodes([a.id for a in anchors])
-    found: dict[tuple[str, ...], Reason] = {}
+    best: dict[tuple[str, ...], tuple[float, Anchor, Explanation]] = {}
     for anchor in anchors:
         if anchor.id == item or anchor.id not in names:
             continue
-        lead = f"Because {anchor.verb} {display_name(names[anchor.id])}"
         for explanation in paths.explain(item, anchor.id, k, max_len):
             score = -explanation.score + math.log(max(anchor.weight, 1e-6))
             key = tuple(explanation.path.nodes)
-            if key not in found or found[key].score < score:
-                found[key] = Reason(anchor.id, anchor.verb, explanation.path, explanation.score, score,
-                                    lead, explanation.sentence)
-    return sorted(found.values(), key=lambda r: (-r.score, r.sentence))[:k]
+            if key not in best or best[key][0] < score:
+                best[key] = (score, anchor, explanation)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
+    return [Reason(anchor.id, anchor.verb, e.path, e.score, score,
+                   f"Because {anchor.verb} {display_name(names[anchor.id])}", e.sentence)
+            for _, (score, anchor, e) in ranked]

@@ -61,8 +61,11 @@ def test_cached_explanations_equal_fresh_ones_for_every_pair(store) -> None:
     cache = PathCache(store, size=4)  # small: entries are dropped and computed again
     for a, b in permutations(ids, 2):
         for k, max_len in ((3, 4), (1, 2)):
-            expected = [e.to_dict() for e in explain(store, a, b, k, max_len)]
+            fresh = explain(store, a, b, k, max_len)
+            expected = [e.to_dict() for e in fresh]
             assert [e.to_dict() for e in cache.explain(a, b, k, max_len)] == expected
+            degree = store.degrees({n for e in fresh for n in e.path.nodes[1:-1]})
+            assert [round(e.score, 9) for e in fresh] == [round(path_cost(e.path, degree), 9) for e in fresh]
     found = cache.explain("work:dido_and_aeneas", "person:johann_pachelbel")
     assert found and found[0].sentence.startswith("Dido and Aeneas")
 
