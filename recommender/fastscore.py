@@ -95,10 +95,22 @@ class FastScorer:
         self.pair_blocks = [b.T.contiguous() for b in blocks[2:2 + pair_blocks]]
         # neighbourhood evidence (user-KNN votes, item similarity): the model computes it per user
         self.evidence = bool(getattr(model, "use_neighbours", False))
-        self.w_evidence = blocks[2 + pair_blocks] if self.evidence else None
+        if self.evidence:
+            self.w_evidence_t = blocks[2 + pair_blocks].T.contiguous()
+            # the towers' first layers read standardised features, (x - mean) / std: folded into
+            # their weights and biases, so the raw features go in as they are
+            features = model.evidence_in.in_features
+            mean = getattr(model, "evidence_mean", torch.zeros(features))
+            std = getattr(model, "evidence_std", torch.ones(features))
+            for name, layer in (("evidence_in", model.evidence_in), ("evidence_out", model.evidence_out[0])):
+                weight = layer.weight / std  # [h, features]
+                setattr(self, f"{name}_t", weight.T.contiguous())
+                setattr(self, f"{name}_bias", layer.bias - weight @ mean)
+            self.evidence_last = model.evidence_out[-1]  # after the ReLU: [h] -> the logit
         self.b_first = first.bias
         self.last = model.predict[-1]
         self.bias = model.bias.weight[items, 0]
+        self.direct = self.bias + model.predict[-1].bias  # the logit's per-item constant
         self.attended = torch.zeros(0, dtype=torch.long)  # items whose neighbours the user weighs
         if self.graph:
             w_graph = model.graph_out.weight  # [d, 2d]: own entity, pooled neighbours
@@ -152,8 +164,9 @@ class FastScorer:
         model = self.model
         n, d = len(self.items), self.dim
         behaviour, states, mask = model.user_state(torch.tensor([row], device=self.bias.device))
-        positions = mask[0].nonzero().flatten().tolist()
-        history = states[0, positions]  # [L, d], the valid slots only: the rest weigh exactly 0
+        valid = mask[0].nonzero().flatten()
+        positions = valid.tolist()
+        history = states[0].index_select(0, valid)  # [L, d], the valid slots only: the rest weigh 0
         pooling = self.sequence and bool(positions)
         if self.sequence:
             w_out = model.user_out.weight
@@ -194,7 +207,7 @@ class FastScorer:
             change = self._attended_graph(mine) - self.attended_const
             part = change @ self.pair_blocks[1]
             hidden.index_add_(0, attended, part.addmm_(mine * change, self.pair_blocks[2]))
-        direct = self.bias + self.last.bias
+        direct = self.direct
         if self.evidence:
             part, logit = self.neighbourhood(row)
             hidden += part
@@ -226,10 +239,9 @@ class FastScorer:
             torch.cat([votes[some], levels.new_zeros(len(levels))]),
             torch.cat([similarity[some], levels.new_zeros(len(levels))]),
             torch.cat([counts[some], levels]), size.expand(len(some) + len(levels)))
-        if hasattr(model, "evidence_mean"):  # standardised with the training rows' statistics
-            rows = (rows - model.evidence_mean) / model.evidence_std
-        parts = torch.tanh(model.evidence_in(rows)) @ self.w_evidence.T
-        logits = model.evidence_out(rows).squeeze(-1)
+        parts = torch.tanh(torch.addmm(self.evidence_in_bias, rows, self.evidence_in_t)) @ self.w_evidence_t
+        hidden = torch.addmm(self.evidence_out_bias, rows, self.evidence_out_t).relu_()
+        logits = torch.addmv(self.evidence_last.bias, hidden, self.evidence_last.weight[0])
         k = len(some)
         part = parts[k:].index_select(0, level_of).index_copy_(0, some, parts[:k])
         logit = logits[k:].index_select(0, level_of).index_copy_(0, some, logits[:k])
