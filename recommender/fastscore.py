@@ -224,7 +224,7 @@ class FastScorer:
         once per distinct popularity for them, and per item only for the rest: the same numbers.
         The popularity levels change only with the statistics, so they are kept until then.
         """
-        model, evidence = self.model, self.model.evidence
+        evidence = self.model.evidence
         users = torch.tensor([row])
         votes, similarity = (x[0] for x in evidence.signals(users))
         counts = evidence.counts
