@@ -71,6 +71,11 @@ def _stamp(source: str) -> dict[str, Any]:
 
 
 def curriculum_records(concepts: Iterable[Concept]) -> Records:
+    """The concepts' nodes and edges. A `related` entry that is also a prerequisite link (either
+    way) becomes no RELATED_TO edge: REQUIRES already says how the two connect, and a second,
+    vaguer edge would give every explanation through them a near-duplicate path."""
+    concepts = list(concepts)
+    prerequisite_links = {frozenset((c.id, r)) for c in concepts for r in c.requires}
     out = Records()
     for c in concepts:
         source = f"curriculum:{c.source}"
@@ -86,7 +91,8 @@ def curriculum_records(concepts: Iterable[Concept]) -> Records:
         cid = node_id("concept", c.id)
         out.nodes.append(Node(cid, CONCEPT, props))
         out.triples += [Triple(cid, "REQUIRES", node_id("concept", r), _stamp(source)) for r in c.requires]
-        out.triples += [Triple(cid, "RELATED_TO", node_id("concept", r), _stamp(source)) for r in c.related]
+        out.triples += [Triple(cid, "RELATED_TO", node_id("concept", r), _stamp(source))
+                        for r in c.related if frozenset((c.id, r)) not in prerequisite_links]
         if c.instrument:
             out.triples.append(
                 Triple(cid, "TECHNIQUE_FOR", node_id("instrument", c.instrument), _stamp(source))

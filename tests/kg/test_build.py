@@ -87,3 +87,25 @@ def test_a_rebuild_keeps_ingested_facts_but_drops_records_removed_from_the_data(
     assert graph.entity("work:dido_and_aeneas") is None
     assert graph.entity("person:florence_price") is not None
     assert store.edges(["person:florence_price"], "PLAYS", "out")
+
+
+def test_a_related_concept_that_is_also_a_prerequisite_link_gets_no_second_edge():
+    from kg.build import curriculum_records
+    from kg.curriculum import Concept
+
+    def concept(cid: str, requires: list[str], related: list[str]) -> Concept:
+        return Concept(cid, cid, "chords", 1, "A concept used by this test only.", requires=requires,
+                       related=related)
+
+    records = curriculum_records([
+        concept("chord", [], ["triad", "cadence"]),  # triad requires chord: the link is known
+        concept("triad", ["chord"], ["chord", "inversion"]),
+        concept("inversion", ["triad"], []),
+        concept("cadence", [], []),
+    ])
+    edges = {(t.head, t.rel, t.tail) for t in records.triples}
+    assert edges == {
+        ("concept:triad", "REQUIRES", "concept:chord"),
+        ("concept:inversion", "REQUIRES", "concept:triad"),
+        ("concept:chord", "RELATED_TO", "concept:cadence"),
+    }
