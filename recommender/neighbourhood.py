@@ -127,7 +127,7 @@ class NeighbourhoodEvidence(nn.Module):
         self.history[user] = new
         # C changes only inside touched × touched
         self.cooccurrence[touched.unsqueeze(1), touched] += torch.outer(n, n) - torch.outer(o, o)
-        columns = self.history[:, touched]  # [n_users, S], the user's row already the new one
+        columns = self.history.index_select(1, touched)  # [n_users, S], the user's row already new
         dots = columns @ n + self.context_dots[user]
         self.user_dots[user] = dots
         self.user_dots[:, user] = dots
