@@ -140,12 +140,14 @@ class RecommenderService:
         paths_per_item: int = 3,
         max_path: int = 4,
         anchors_per_item: int = 3,
+        wider_anchors: int = 5,
         max_learners: int = 100_000,
     ) -> None:
         graph = local_graph(graph)
         self.graph = graph
         self.served = served
         self.paths_per_item, self.max_path, self.anchors_per_item = paths_per_item, max_path, anchors_per_item
+        self.wider_anchors = wider_anchors
         self.max_learners = max_learners
         self.item_ids: list[str] = (list(served.item_ids) if served
                                     else [n.id for n in platform_items(graph, works)])
@@ -358,8 +360,15 @@ class RecommenderService:
         out = []
         for pick in picks:
             j = position.get(self.index[pick.item])
-            anchors = self._anchors(history, scores, j, stated)
+            anchors = self._anchors(history, scores, j, stated, self.anchors_per_item)
             found = reasons(self.paths, pick.item, anchors, self.paths_per_item, self.max_path)
+            if not found or len(found[0].path.steps) > 2:
+                # The anchors the model weighed most give only a long path (a third of items) or
+                # none: look further down the history, where a shorter one often is. A reason of
+                # one or two edges reads as one; four chained clauses hardly do.
+                more = self._anchors(history, scores, j, stated, self.wider_anchors)
+                if len(more) > len(anchors):
+                    found = reasons(self.paths, pick.item, more, self.paths_per_item, self.max_path)
             out.append(Recommendation(
                 pick.item, self.nodes[pick.item].name, LABEL_KIND[self.labels[pick.item]],
                 float(scores.values[j]) if j is not None else float("nan"), self.source, tuple(found),
@@ -423,9 +432,9 @@ class RecommenderService:
         return _Scores(logits.numpy(), np.full((len(rows), len(slots)), 1.0 / max(1, len(slots))), slots)
 
     def _anchors(self, history: list[Entry], scores: _Scores, j: int | None,
-                 stated: list[Anchor]) -> list[Anchor]:
-        """What to explain an item by: the history entries the model attended to most for it
-        (weights relative to uniform attention), then the stated interests."""
+                 stated: list[Anchor], limit: int) -> list[Anchor]:
+        """What to explain an item by, at most `limit`: the history entries the model attended to
+        most for it (weights relative to uniform attention), then the stated interests."""
         weights: dict[tuple[str, str], float] = {}
         if j is not None and scores.slots:
             attention = scores.attention[j] * len(scores.slots)
@@ -433,8 +442,8 @@ class RecommenderService:
                 entry = history[slot]
                 key = (entry.anchor, entry.verb)
                 weights[key] = weights.get(key, 0.0) + weight
-        best = sorted(weights.items(), key=lambda p: -p[1])[: max(1, self.anchors_per_item - len(stated))]
+        best = sorted(weights.items(), key=lambda p: -p[1])[: max(1, limit - len(stated))]
         anchors = [Anchor(a, verb, w) for (a, verb), w in best]
         chosen = {a.id for a in anchors}
         anchors += [a for a in stated if a.id not in chosen]
-        return anchors[: self.anchors_per_item]
+        return anchors[:limit]

@@ -182,6 +182,29 @@ def test_every_reason_is_a_real_graph_path_to_the_learners_history_or_interests(
         assert [r.score for r in rec.reasons] == sorted((r.score for r in rec.reasons), reverse=True)
 
 
+def test_a_long_reason_gives_way_to_a_short_path_to_an_entry_the_model_weighed_less(service) -> None:
+    studied = ("concept:interval", "concept:major_scale", "concept:triad", "concept:cadence",
+               "concept:rhythm", "concept:meter", "concept:key_signature")
+    profile = Profile(studied=studied, asked=("person:henry_purcell",))
+    wider = service.wider_anchors
+    try:
+        service.wider_anchors = service.anchors_per_item  # the most attended entries only
+        narrow = service.recommend("learner1", k=10, profile=profile)
+        service.wider_anchors = 8
+        wide = service.recommend("learner1", k=10, profile=profile)
+    finally:
+        service.wider_anchors = wider
+    assert [r.item for r in wide] == [r.item for r in narrow]  # explaining does not rank
+    shorter = 0
+    for n, w in zip(narrow, wide, strict=True):
+        if n.reasons and len(n.reasons[0].path.steps) <= 2:
+            assert w.reasons == n.reasons  # a short reason is kept as it is
+        elif n.reasons:
+            assert len(w.reasons[0].path.steps) <= len(n.reasons[0].path.steps)
+            shorter += len(w.reasons[0].path.steps) < len(n.reasons[0].path.steps)
+    assert shorter > 0
+
+
 # -- cold start, new items, online updates -----------------------------------------------------
 def test_a_new_learner_is_represented_by_the_items_their_profile_leads_to(service) -> None:
     profile = Profile(likes=("person:henry_purcell",), instrument="instrument:piano")
