@@ -110,7 +110,7 @@ class FastScorer:
         self.b_first = first.bias
         self.last = model.predict[-1]
         self.bias = model.bias.weight[items, 0]
-        self.direct = self.bias + model.predict[-1].bias  # the logit's per-item constant
+        self.direct = self.bias + self.last.bias  # the logit's per-item constant
         self.attended = torch.zeros(0, dtype=torch.long)  # items whose neighbours the user weighs
         if self.graph:
             w_graph = model.graph_out.weight  # [d, 2d]: own entity, pooled neighbours
