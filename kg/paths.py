@@ -37,10 +37,13 @@ class Explanation:
     path: Path
     score: float
     names: Callable[[list[str]], Mapping[str, Node]]  # the nodes of these ids (a cache's lookup)
+    _sentence: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def sentence(self) -> str:
-        return render(self.path, self.names(self.path.nodes))
+        if self._sentence is None:  # kept: a cached answer is read again by later requests
+            self._sentence = render(self.path, self.names(self.path.nodes))
+        return self._sentence
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -319,7 +322,8 @@ class PathCache:
         ids = set(ids)
         if len(self._degrees) + len(ids) > self.size:
             self._degrees.clear()
-        missing = ids - self._degrees.keys()
+        known = self._degrees
+        missing = [n for n in ids if n not in known]  # not `ids - keys()`: that walks the whole cache
         if missing:
             found = self.store.degrees(missing)
             self._degrees.update({n: found.get(n, 0) for n in missing})
@@ -329,7 +333,8 @@ class PathCache:
         ids = set(ids)
         if len(self._nodes) + len(ids) > self.size:
             self._nodes.clear()
-        missing = ids - self._nodes.keys()
+        known = self._nodes
+        missing = [n for n in ids if n not in known]
         if missing:
             found = self.store.get_nodes(missing)
             self._nodes.update({n: found.get(n) for n in missing})
