@@ -70,6 +70,17 @@ def test_cached_explanations_equal_fresh_ones_for_every_pair(store) -> None:
     assert found and found[0].sentence.startswith("Dido and Aeneas")
 
 
+def test_an_explanation_writes_its_sentence_once_however_often_it_is_read(store) -> None:
+    cache = PathCache(store)
+    first = cache.explain("work:dido_and_aeneas", "person:johann_pachelbel")[0]
+    asked: list[list[str]] = []
+    names = first.names
+    first.names = lambda ids: asked.append(list(ids)) or names(ids)
+    sentence = first.sentence
+    again = cache.explain("work:dido_and_aeneas", "person:johann_pachelbel")[0]
+    assert again is first and again.sentence == sentence and len(asked) == 1
+
+
 def _node(node_id: str, label: str, name: str):
     from kg.schema import Node
 
