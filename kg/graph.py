@@ -128,20 +128,30 @@ class KnowledgeGraph:
         return known
 
     def _reach(self, starts: Iterable[str], rel: str, stop: set[str] = frozenset()) -> list[Triple]:
-        """Edges of `rel` reachable from any start, one batched lookup per level; the walk does
-        not enter nodes in `stop`."""
+        """Edges of `rel` reachable from any start without entering nodes in `stop`. The store
+        fetches everything reachable in a few batched lookups (a remote one several levels per
+        query: no `stop` list travels in the query) and the walk that honours `stop` runs here."""
+        starts = list(dict.fromkeys(starts))
+        reachable = self.store.reach(starts, rel)
+        if not stop:
+            return reachable
+        out: dict[str, list[Triple]] = {}
+        for t in reachable:
+            out.setdefault(t.head, []).append(t)
         edges: list[Triple] = []
         seen = set(starts)
-        frontier = list(seen)
+        frontier = starts
         while frontier:
-            step = self.store.edges(frontier, rel, "out")
-            frontier = []
-            for t in step:
-                if t.head in seen and t.tail not in stop:
+            nxt: list[str] = []
+            for head in frontier:
+                for t in out.get(head, ()):
+                    if t.tail in stop:
+                        continue
                     edges.append(t)
                     if t.tail not in seen:
                         seen.add(t.tail)
-                        frontier.append(t.tail)
+                        nxt.append(t.tail)
+            frontier = nxt
         return edges
 
     def _ordered(self, edges: list[Triple], exclude: set[str]) -> list[Node]:

@@ -22,7 +22,8 @@ that are detected from its behaviour (it reports itself as "Neo4j/5.13.0"), neve
 * A record of more than 64 KB is never finished (the client waits forever), so on such a server
   a node or edge whose properties take more than MAX_RECORD_BYTES is refused before writing.
 * Variable-length patterns enumerate every path, which explodes on a curriculum full of diamonds,
-  so `closure` walks level by level with one batched query per level (also on Neo4j).
+  so `closure` and `reach` walk three levels per batched query (a bounded pattern: few paths),
+  also on Neo4j.
 * An aggregate inside a RETURN expression (`a + count(x)`) comes back null, so sums are formed
   after a WITH.
 """
@@ -54,6 +55,7 @@ from kg.store import (
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per UNWIND batch and ids per IN list
+REACH_LEVELS = 3  # levels of a transitive walk fetched per query
 MAX_RECORD_BYTES = 60_000  # what a node's or edge's properties may take on FalkorDB's Bolt bridge
 _PROBE = "\\\\"  # two backslashes: a server that inlines parameters hands back one
 
@@ -381,18 +383,32 @@ class Neo4jStore(GraphStore):
         rel = _rel_or_none(rel)
         if rel is None:
             raise ValueError("closure needs a relation type")
-        seen = {start}
-        frontier = [start]
-        result: list[Triple] = []
+        return self.reach([start], rel)
+
+    def reach(self, starts: Iterable[str], rel: str) -> list[Triple]:
+        """Three levels per round trip: a pattern of at most three edges enumerates few paths
+        even through diamonds, where an unbounded one explodes (see the module notes), and a
+        walk 15 levels deep costs 5 queries instead of 15."""
+        rel = _rel_or_none(rel)
+        if rel is None:
+            raise ValueError("reach needs a relation type")
+        query = (
+            f"MATCH (s:Node)-[:{_q(rel)}*0..{REACH_LEVELS - 1}]->(a:Node)-[r:{_q(rel)}]->(b:Node) "
+            "WHERE s.id IN $ids RETURN DISTINCT a.id AS h, b.id AS t, properties(r) AS props"
+        )
+        found: dict[tuple[str, str, str], Triple] = {}
+        expanded: set[str] = set()
+        frontier = list(dict.fromkeys(starts))
         while frontier:
-            nxt: list[str] = []
-            for t in self.edges(frontier, rel, "out"):
-                result.append(t)
-                if t.tail not in seen:
-                    seen.add(t.tail)
-                    nxt.append(t.tail)
-            frontier = nxt
-        return result
+            expanded.update(frontier)
+            for chunk in _chunks(frontier):
+                for row in self._run(query, {"ids": list(chunk)}):
+                    t = Triple(row["h"], rel, row["t"], dict(row["props"]))
+                    found.setdefault(t.key(), t)
+                    expanded.add(t.head)  # its out-edges came with it
+            # the ends of the deepest edges (and leaves, which cost one more empty lookup)
+            frontier = sorted({t.tail for t in found.values()} - expanded)
+        return list(found.values())
 
     def degrees(self, ids: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}

@@ -121,6 +121,25 @@ class GraphStore(ABC):
     def closure(self, start: str, rel: str) -> list[Triple]:
         """Every `rel` edge reachable from `start` following `rel` forwards (transitive)."""
 
+    def reach(self, starts: Iterable[str], rel: str) -> list[Triple]:
+        """Every `rel` edge reachable from any of `starts` following `rel` forwards, each once
+        (one batched `edges` lookup per level; a remote store may take several levels at once)."""
+        rel = check_relation(rel)
+        seen = set(starts)
+        frontier = list(dict.fromkeys(starts))
+        found: dict[tuple[str, str, str], Triple] = {}
+        while frontier:
+            nxt: list[str] = []
+            for t in self.edges(frontier, rel, "out"):
+                if t.head not in seen:
+                    continue
+                found.setdefault(t.key(), t)
+                if t.tail not in seen:
+                    seen.add(t.tail)
+                    nxt.append(t.tail)
+            frontier = nxt
+        return list(found.values())
+
     @abstractmethod
     def degrees(self, ids: Iterable[str]) -> dict[str, int]:
         """Number of edges (either direction) of each node."""

@@ -274,6 +274,20 @@ def test_closure_terminates_on_cycles(store):
     assert keys(found) == keys(store.triples())
 
 
+def test_reach_from_several_starts_is_the_union_of_their_closures_each_edge_once(store):
+    # a chain ten levels deep (deeper than a remote store fetches per query) joined by a shortcut
+    store.upsert_nodes([concept(f"c{i}") for i in range(11)] + [concept("x"), concept("y")])
+    chain = [Triple(f"concept:c{i}", "REQUIRES", f"concept:c{i + 1}") for i in range(10)]
+    store.upsert_triples([*chain, Triple("concept:x", "REQUIRES", "concept:c7"),
+                          Triple("concept:y", "RELATED_TO", "concept:c0")])
+    found = store.reach(["concept:c2", "concept:x", "concept:c2"], "REQUIRES")
+    assert len(found) == len(keys(found))
+    assert keys(found) == keys(store.closure("concept:c2", "REQUIRES")) | keys(
+        store.closure("concept:x", "REQUIRES"))
+    assert len(found) == 9
+    assert store.reach(["concept:y", "concept:nope"], "REQUIRES") == []
+
+
 def test_closure_of_a_node_without_such_edges_is_empty(small_graph):
     assert small_graph.closure("concept:c", "REQUIRES") == []
     assert small_graph.closure("concept:nope", "REQUIRES") == []
