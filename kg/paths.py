@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kg.schema import BOTH, ERA, INVERSE, RELATIONS, Node, Path, Step
+from kg.schema import BOTH, ERA, INVERSE, PERSON, RELATIONS, Node, Path, Step
 from kg.store import GraphStore
 
 MAX_FRONTIER = 5000  # edges kept per expansion step; beyond this the hubs add only noise
@@ -253,17 +253,24 @@ def render(path: Path, nodes: dict[str, Node]) -> str:
             both = (template.replace("the {t}", "both the {a} and the {b}") if "the {t}" in template
                     else template.replace("{t}", "both {a} and {b}"))
             return _capital(both.format(h=name(first.source), a=a, b=b) + ".")
-    parts = []
-    for step in path.steps:
-        head = display_name(nodes[step.source]) if step.source in nodes else step.source
-        tail = display_name(nodes[step.target]) if step.target in nodes else step.target
+    sentence = ""
+    for n, step in enumerate(path.steps):
         words = step.rel.removeprefix("FB_").lower().replace("_", " ")
         if step.forward:
-            text = RELATIONS.get(step.rel, "{h} has " + words + " {t}").format(h=head, t=tail)
+            template = RELATIONS.get(step.rel, "{h} has " + words + " {t}")
+            here, there = step.source, step.target
         else:
-            text = INVERSE.get(step.rel, "{h} is the " + words + " of {t}").format(h=tail, t=head)
-        parts.append(text)
-    return _capital("; ".join(parts) + ".")
+            template = INVERSE.get(step.rel, "{h} is the " + words + " of {t}")
+            here, there = step.target, step.source
+        # every clause says something of the node the path is at, and ends at the next one, so
+        # each later hop reads as a relative clause on the last name: "A builds on B, which ..."
+        subject, found, predicate = template.partition("{h}")
+        if n and found and subject in ("", "the "):
+            pronoun = "who" if here in nodes and nodes[here].label == PERSON else "which"
+            sentence += f", {pronoun}{predicate.format(t=name(there))}"
+        else:
+            sentence += ("; " if n else "") + template.format(h=name(here), t=name(there))
+    return _capital(sentence + ".")
 
 
 def _capital(sentence: str) -> str:

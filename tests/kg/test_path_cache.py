@@ -113,13 +113,22 @@ NAMES = {n.id: n for n in (
         ([Step("PLAYS", "person:r", "instrument:piano", False),
           Step("PLAYS", "person:r", "instrument:organ", True)],
          "Clara Schumann plays both the piano and the organ."),
-        # different relations: one clause a hop
+        # different relations: each later hop is a relative clause on the name before it
         ([Step("INFLUENCED_BY", "person:q", "person:p", True),
           Step("IN_ERA", "person:p", "era:romantic", True)],
-         "Franz Liszt was influenced by Frédéric Chopin; Frédéric Chopin belongs to the Romantic era."),
+         "Franz Liszt was influenced by Frédéric Chopin, who belongs to the Romantic era."),
+        ([Step("REQUIRES", "concept:b", "concept:a", False),
+          Step("REQUIRES", "concept:c", "concept:b", False)],
+         "Inversion is a prerequisite of figured bass, which is a prerequisite of triad."),
+        ([Step("IN_ERA", "person:p", "era:romantic", True),
+          Step("IN_ERA", "person:q", "era:romantic", False),
+          Step("PLAYS", "person:q", "instrument:piano", True),
+          Step("PLAYS", "person:r", "instrument:piano", False)],
+         "Frédéric Chopin belongs to the Romantic era, which includes Franz Liszt, "
+         "who plays the piano, which is played by Clara Schumann."),
     ],
 )
-def test_two_hops_through_a_shared_neighbour_read_as_one_sentence(steps, sentence) -> None:
+def test_hops_read_as_one_sentence(steps, sentence) -> None:
     from kg.paths import render
 
     nodes = [steps[0].source if steps[0].forward else steps[0].target]
