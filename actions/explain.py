@@ -187,7 +187,7 @@ class ActionCompareConcepts(Action):
         ]
         paths = graph.explain(a.id, b.id, k=2, max_len=3)
         if paths:
-            lines.append("How they connect: " + "; ".join(p.sentence for p in paths) + ".")
+            lines.append("How they connect: " + " ".join(p.sentence for p in paths))  # each ends with "."
         shared = {n.id for n in _direct(a, "REQUIRES", "out")} & {n.id for n in _direct(b, "REQUIRES", "out")}
         if shared:
             lines.append(f"Both build on {names([n for n in map(node, sorted(shared)) if n])}.")

@@ -349,6 +349,8 @@ def test_x_and_y_compares_both_with_a_shared_noun_distributed(chat: Chat, nlu: S
     answer = chat.text(text)
     assert "**major scale**" in answer and "**natural minor scale**" in answer
     assert "W W H W W W H" in answer
+    connect = answer.split("How they connect: ", 1)[1].split("\n", 1)[0]
+    assert connect.endswith(".") and ".." not in connect and ".;" not in connect
 
 
 def test_eras_and_works_read_naturally_without_repeating(chat: Chat, nlu: ScriptedNLU) -> None:
