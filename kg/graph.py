@@ -104,15 +104,15 @@ class KnowledgeGraph:
         known = self.known_closure(mastered)
         doubt = set(doubtful)
         if doubt:
-            doubt &= {t.tail for t in self._reach([target], "REQUIRES")} | {target}
+            doubt &= {t.tail for t in self.store.reach([target], "REQUIRES")} | {target}
         known -= doubt
         if target in known:
             return []
         # What the learner got wrong comes first, after its own unmastered prerequisites: it may
         # sit under a mastered concept, where the walk from the target does not look.
-        first = self._ordered(self._reach(doubt, "REQUIRES", stop=known), exclude=known)
+        first = self._ordered(self.store.reach(doubt, "REQUIRES", stop=known), exclude=known)
         first += [self.require(d) for d in sorted(doubt - {n.id for n in first})]
-        rest = self._ordered(self._reach([target], "REQUIRES", stop=known), exclude=known)
+        rest = self._ordered(self.store.reach([target], "REQUIRES", stop=known), exclude=known)
         placed = {n.id for n in first}
         path = [*first, *(n for n in rest if n.id not in placed)]
         if include_target and not any(n.id == target for n in path):
@@ -124,35 +124,8 @@ class KnowledgeGraph:
     def known_closure(self, mastered: Iterable[str]) -> set[str]:
         """The mastered concepts and everything they build on: knowing triads implies note names."""
         known = set(mastered)
-        known.update(t.tail for t in self._reach(known, "REQUIRES"))
+        known.update(t.tail for t in self.store.reach(known, "REQUIRES"))
         return known
-
-    def _reach(self, starts: Iterable[str], rel: str, stop: set[str] = frozenset()) -> list[Triple]:
-        """Edges of `rel` reachable from any start without entering nodes in `stop`. The store
-        fetches everything reachable in a few batched lookups (a remote one several levels per
-        query: no `stop` list travels in the query) and the walk that honours `stop` runs here."""
-        starts = list(dict.fromkeys(starts))
-        reachable = self.store.reach(starts, rel)
-        if not stop:
-            return reachable
-        out: dict[str, list[Triple]] = {}
-        for t in reachable:
-            out.setdefault(t.head, []).append(t)
-        edges: list[Triple] = []
-        seen = set(starts)
-        frontier = starts
-        while frontier:
-            nxt: list[str] = []
-            for head in frontier:
-                for t in out.get(head, ()):
-                    if t.tail in stop:
-                        continue
-                    edges.append(t)
-                    if t.tail not in seen:
-                        seen.add(t.tail)
-                        nxt.append(t.tail)
-            frontier = nxt
-        return edges
 
     def _ordered(self, edges: list[Triple], exclude: set[str]) -> list[Node]:
         """Topological order of the REQUIRES sub-graph: prerequisites first, then by grade, name."""

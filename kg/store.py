@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, Literal
 
 from kg.schema import Node, Triple, check_relation, check_text
@@ -121,24 +121,12 @@ class GraphStore(ABC):
     def closure(self, start: str, rel: str) -> list[Triple]:
         """Every `rel` edge reachable from `start` following `rel` forwards (transitive)."""
 
-    def reach(self, starts: Iterable[str], rel: str) -> list[Triple]:
-        """Every `rel` edge reachable from any of `starts` following `rel` forwards, each once
-        (one batched `edges` lookup per level; a remote store may take several levels at once)."""
+    def reach(self, starts: Iterable[str], rel: str, stop: Collection[str] = frozenset()) -> list[Triple]:
+        """Every `rel` edge reachable from any of `starts` following `rel` forwards, each once, the
+        walk never entering a node in `stop` (one batched `edges` lookup per level; a remote store
+        may fetch several levels at once)."""
         rel = check_relation(rel)
-        seen = set(starts)
-        frontier = list(dict.fromkeys(starts))
-        found: dict[tuple[str, str, str], Triple] = {}
-        while frontier:
-            nxt: list[str] = []
-            for t in self.edges(frontier, rel, "out"):
-                if t.head not in seen:
-                    continue
-                found.setdefault(t.key(), t)
-                if t.tail not in seen:
-                    seen.add(t.tail)
-                    nxt.append(t.tail)
-            frontier = nxt
-        return list(found.values())
+        return walk(starts, lambda frontier: self.edges(frontier, rel, "out"), stop)
 
     @abstractmethod
     def degrees(self, ids: Iterable[str]) -> dict[str, int]:
@@ -168,6 +156,26 @@ class GraphStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def walk(starts: Iterable[str], out_edges: Callable[[list[str]], Iterable[Triple]],
+         stop: Collection[str] = frozenset()) -> list[Triple]:
+    """The edges reachable from `starts`, level by level, each once: `out_edges(frontier)` gives a
+    level's outgoing edges, and an edge into a node in `stop` is neither kept nor followed."""
+    seen = set(starts)
+    frontier = list(dict.fromkeys(starts))
+    found: dict[tuple[str, str, str], Triple] = {}
+    while frontier:
+        nxt: list[str] = []
+        for t in out_edges(frontier):
+            if t.tail in stop:
+                continue
+            found.setdefault(t.key(), t)
+            if t.tail not in seen:
+                seen.add(t.tail)
+                nxt.append(t.tail)
+        frontier = nxt
+    return list(found.values())
 
 
 def _rel_or_none(rel: str | None) -> str | None:

@@ -286,6 +286,11 @@ def test_reach_from_several_starts_is_the_union_of_their_closures_each_edge_once
         store.closure("concept:x", "REQUIRES"))
     assert len(found) == 9
     assert store.reach(["concept:y", "concept:nope"], "REQUIRES") == []
+    # a stopped node is not entered: the walk from c2 ends before c5, the one from x goes on
+    assert keys(store.reach(["concept:c2", "concept:x"], "REQUIRES", stop={"concept:c5", "concept:c9"})) == {
+        ("concept:c2", "REQUIRES", "concept:c3"), ("concept:c3", "REQUIRES", "concept:c4"),
+        ("concept:x", "REQUIRES", "concept:c7"), ("concept:c7", "REQUIRES", "concept:c8"),
+    }
 
 
 def test_closure_of_a_node_without_such_edges_is_empty(small_graph):
