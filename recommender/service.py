@@ -365,7 +365,7 @@ class RecommenderService:
             if not found or len(found[0].path.steps) > 2:
                 # The anchors the model weighed most give only a long path (a third of items) or
                 # none: look further down the history, where a shorter one often is. A reason of
-                # one or two edges reads as one; four chained clauses hardly do.
+                # one or two edges reads as one fact; a chain of four hops hardly does.
                 more = self._anchors(history, scores, j, stated, self.wider_anchors)
                 if len(more) > len(anchors):
                     found = reasons(self.paths, pick.item, more, self.paths_per_item, self.max_path)
