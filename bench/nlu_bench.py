@@ -248,14 +248,15 @@ def alternative(nlu, home: Path, meta: dict[str, Any], test: list[Example]) -> d
     from nlu.data import component
     from nlu.evaluate import evaluate
     from nlu.service import NLU
-    from nlu.train import split
+    from nlu.split import split
 
     served_int8 = bool(getattr(nlu.model.net.lean, "quantized", False))
     other = NLU.load_active(home)
     other.model.serve(quantize=not served_int8)
     params = component(meta["config"], "JointTransformerClassifier")
     examples = load_nlu(Path(meta["data"])).examples
-    _, held_out = split(examples, float(params.get("test_share", 0.15)), int(params.get("seed", 13)))
+    _, _, held_out = split(examples, float(params.get("test_share", 0.15)),
+                           float(params.get("validation_share", 0.1)), int(params.get("seed", 13)))
     out: dict[str, Any] = {"int8": not served_int8}
     for name, items in (("held_out", held_out), ("nlu_test", test)):
         m = evaluate(other.parse_batch, items)

@@ -23,25 +23,12 @@ from nlu.evaluate import evaluate, score
 from nlu.lookups import augment, lookup_tables, typo_copies
 from nlu.model import JointModel
 from nlu.service import NLU, active_version, nlu_dir, nlu_versions
+from nlu.split import split
 from nlu.versions import VersionDir
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL = "JointTransformerClassifier"
-
-
-def split(examples: list[Example], share: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """A stratified (by intent) split: (rest, held out); unstratified when a class is too small."""
-    from sklearn.model_selection import train_test_split
-
-    if share <= 0 or len(examples) < 4:
-        return list(examples), []
-    labels = [e.intent for e in examples]
-    try:
-        rest, held = train_test_split(examples, test_size=share, random_state=seed, stratify=labels)
-    except ValueError:
-        rest, held = train_test_split(examples, test_size=share, random_state=seed)
-    return list(rest), list(held)
 
 
 @contextmanager
@@ -175,11 +162,10 @@ def train_nlu(
             item.update(params)
     nlu_data: NLUData = load_nlu(data_path)
     seed = int(params.get("seed", 13))
-    rest, test = split(nlu_data.examples, float(params.get("test_share", 0.15)), seed)
-    val_share = float(params.get("validation_share", 0.1)) / max(
-        1e-9, 1 - float(params.get("test_share", 0.15))
+    train, val, test = split(
+        nlu_data.examples, float(params.get("test_share", 0.15)),
+        float(params.get("validation_share", 0.1)), seed,
     )
-    train, val = split(rest, val_share, seed + 1)
 
     lookup_cfg = component(cfg, "GraphLookupTables")
     graph = graph if graph is not None else _open_graph(home)
@@ -255,6 +241,7 @@ def train_nlu(
             "validation": len(val),
             "test": len(test),
             "seed": seed,
+            "method": "text hash (nlu.split)",
         },
         "lookup_tables": {k: len(v) for k, v in tables.items()},
         "losses": [round(x, 4) for x in losses],

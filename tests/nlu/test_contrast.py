@@ -94,12 +94,14 @@ def test_the_authored_off_topic_subjects_are_not_music() -> None:
 def test_no_off_topic_subject_is_named_by_a_held_out_message() -> None:
     """The held-out split must keep measuring subjects the model has never seen as out of scope."""
     from nlu.data import component, load_config, load_nlu
-    from nlu.train import split
+    from nlu.split import split
 
     config = load_config(REPO_ROOT / "config.yml")
     params = component(config, "JointTransformerClassifier")
     examples = load_nlu(REPO_ROOT / "data" / "nlu.yml").examples
-    _, held_out = split(examples, float(params["test_share"]), int(params["seed"]))
+    _, _, held_out = split(
+        examples, float(params["test_share"]), float(params["validation_share"]), int(params["seed"])
+    )
     texts = [e.text.lower() for e in held_out] + [
         e.text.lower() for e in load_nlu(REPO_ROOT / "data" / "nlu_test.yml").examples
     ]
