@@ -186,24 +186,6 @@ class EmbeddedStore(GraphStore):
                         found[t.key()] = t
         return list(found.values())
 
-    def closure(self, start: str, rel: str) -> list[Triple]:
-        rel = _rel_or_none(rel)
-        seen = {start}
-        frontier = [start]
-        result: list[Triple] = []
-        while frontier:
-            nxt = []
-            for node_id in frontier:
-                for (r, tail), t in self._out.get(node_id, {}).items():
-                    if r != rel:
-                        continue
-                    result.append(t)
-                    if tail not in seen:
-                        seen.add(tail)
-                        nxt.append(tail)
-            frontier = nxt
-        return result
-
     def degrees(self, ids: Iterable[str]) -> dict[str, int]:
         return {
             i: len(self._out.get(i, {})) + len(self._in.get(i, {}))

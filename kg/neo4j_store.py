@@ -380,9 +380,6 @@ class Neo4jStore(GraphStore):
                 found[t.key()] = t
         return list(found.values())
 
-    def closure(self, start: str, rel: str) -> list[Triple]:
-        return self.reach([start], rel)
-
     def reach(self, starts: Iterable[str], rel: str, stop: Collection[str] = frozenset()) -> list[Triple]:
         """Three levels per round trip: a pattern of at most three edges enumerates few paths
         even through diamonds, where an unbounded one explodes (see the module notes), and a

@@ -117,9 +117,9 @@ class GraphStore(ABC):
     ) -> list[Triple]:
         """Edges touching any of `ids` (one batched lookup), optionally of one relation type."""
 
-    @abstractmethod
     def closure(self, start: str, rel: str) -> list[Triple]:
         """Every `rel` edge reachable from `start` following `rel` forwards (transitive)."""
+        return self.reach([start], rel)
 
     def reach(self, starts: Iterable[str], rel: str, stop: Collection[str] = frozenset()) -> list[Triple]:
         """Every `rel` edge reachable from any of `starts` following `rel` forwards, each once, the
