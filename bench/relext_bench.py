@@ -1,7 +1,7 @@
 """Relation-extraction benchmark: train on the current graph (or load), score on the held-out set.
 
     .venv/bin/python bench/relext_bench.py [--model-dir DIR] [--retrain] [--home DIR]
-                                           [--threads N] [--seed N] [--config JSON] [--json]
+                                           [--threads N] [--seed N] [--json]
 
 The graph is the authored data (curriculum, catalog) built into an in-memory store, or with
 `--home` the store under that Etude home. Without `--model-dir` a fresh model is trained for the
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if model_dir is not None and (model_dir / "meta.json").exists() and not args.retrain:
         extractor = Extractor.load(model_dir, graph)
     else:
-        extractor = Extractor({**json.loads(args.config or "{}"), "seed": args.seed})
+        extractor = Extractor({"seed": args.seed})
         extractor.train(graph, progress=not args.json)
         trained = True
         target = model_dir or Path(tempfile.mkdtemp(prefix="relext-"))
@@ -258,7 +258,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", default=str(ROOT / "data" / "relext" / "heldout.yml"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--config", help='extractor settings over the defaults, as JSON: \'{"tuned_layers": 2}\'')
     parser.add_argument("--json", action="store_true", help="print the JSON report only")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/reports")
     parser.add_argument("--render", action="store_true",

@@ -69,11 +69,6 @@ class ContextEncoder:
     def __call__(self, text: str) -> Encoded:
         return self.encode([text])[0]
 
-    def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
-        """The word pieces of `text` (without [CLS] and [SEP]) and their character offsets."""
-        enc = self.encode([text])[0]
-        return enc.ids, enc.offsets
-
     @torch.no_grad()
     def encode(self, texts: Sequence[str], cache: bool = True) -> list[Encoded]:
         """The encoding of each text (computed for the ones not cached yet; kept in the cache

@@ -35,7 +35,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,6 @@ from kg.extract.relation import (
 from kg.extract.tagger import TaggedSentence, Tagger
 from kg.extract.templates import INSTITUTION_WORDS, PLACES
 from kg.extract.text import fold, slugify, split_sentences, tokenize
-from kg.extract.tuned import TunedTop
 from kg.extract.types import (
     CLASSES,
     NONE,
@@ -88,23 +86,10 @@ DEFAULTS: dict[str, Any] = {
     "context": True,  # both models read the frozen MiniLM encoder's contextual states
     "tune_readings": True,  # per-relation floors and second_min tuned on held-back pairs
     "tagger_context_dim": 64,
-    "tuned_layers": 0,  # top encoder layers trained with the relation classifier (kg.extract.tuned)
-    "tuned_lr": 5e-5,
 }
 
 
 Report = Callable[[str, int, int], None]  # (stage, done, total), e.g. a job's progress
-
-
-@dataclass(slots=True)
-class _Pairs:
-    """Ordered pairs ready for the classifier: the marked pieces of each (source indices point
-    into its sentence's pieces), which of `texts` each is in, and the sentences."""
-
-    pieces: list[tuple[list[int], list[int], int, int]]
-    sentence: list[int]
-    texts: list[str]
-
 
 class Extractor:
     """Entity recognition, linking and relation classification; see the module docstring."""
@@ -120,7 +105,6 @@ class Extractor:
         self.metrics: dict[str, Any] = {}
         self.graph: Any = None
         self._ctx: ContextEncoder | None = None
-        self.tuned: TunedTop | None = None
 
     # training -------------------------------------------------------------------------------
 
@@ -132,8 +116,6 @@ class Extractor:
         say = report or (lambda stage, done, total: None)
         self.config.update(overrides)
         cfg = self.config
-        if cfg["tuned_layers"] and not cfg["context"]:
-            raise ValueError("tuned_layers needs the contextual states (context: true)")
         started = time.perf_counter()
         random.seed(cfg["seed"])
         torch.manual_seed(cfg["seed"])
@@ -218,14 +200,8 @@ class Extractor:
         return self._ctx
 
     def _init_relation_net(self, table: torch.Tensor | None = None) -> None:
-        layers = int(self.config["tuned_layers"])
-        if layers and not self.config["context"]:
-            raise ValueError("tuned_layers needs the contextual states (context: true)")
-        if layers and self.tuned is None:
-            self.tuned = TunedTop(layers)
         if self.encoder is None:
-            source = self.tuned or (self._context() if self.config["context"] else None)
-            self.encoder = PieceEncoder(source)
+            self.encoder = PieceEncoder(self._context() if self.config["context"] else None)
         table = minilm_word_embeddings() if table is None else table
         self.net = RelationNet(
             self.encoder.vocab_size, table.shape[1], self.config["relation_hidden"], table=table
@@ -261,29 +237,24 @@ class Extractor:
         cfg = self.config
         rng = random.Random(cfg["seed"])
         inputs = self._inputs(train)
-        pairs = self._encode(inputs)
+        encoded, bank = self._encode(inputs)
         valid = valid_mask(inputs)
         targets = self._targets(train, valid)
         weights = torch.tensor([p.weight * (cfg["none_weight"] if p.labels == [NONE] else 1.0)
                                 for p in train])
-        groups = [{"params": [p for p in self.net.parameters() if p.requires_grad],
-                   "lr": cfg["relation_lr"], "weight_decay": 1e-4}]
-        if self.tuned is not None:
-            groups.append({"params": list(self.tuned.parameters()), "lr": cfg["tuned_lr"],
-                           "weight_decay": 0.01})
-        params = [p for g in groups for p in g["params"]]
-        opt = torch.optim.AdamW(groups)
-        batches = self._batches(pairs, cfg["batch_size"])
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=cfg["relation_lr"], weight_decay=1e-4)
+        bs = cfg["batch_size"]
+        order = sorted(range(len(train)), key=lambda i: len(encoded[i][0]))
+        batches = [order[i : i + bs] for i in range(0, len(order), bs)]
         total = max(1, cfg["relation_epochs"] * len(batches))
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=[g["lr"] for g in groups], total_steps=total
-        )
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["relation_lr"], total_steps=total)
         step, last = 0, 0.0
-        self._train_mode(True)
+        self.net.train()
         for _ in range(cfg["relation_epochs"]):
             rng.shuffle(batches)
             for idx in batches:
-                ids, lengths, p1, p2, ctx = self._collate(pairs, idx)
+                ids, lengths, p1, p2, ctx = collate([encoded[i] for i in idx], bank)
                 logits = self.net(ids, lengths, p1, p2, valid[idx], ctx)
                 logp = torch.log_softmax(logits, dim=-1)
                 nll = -(targets[idx] * logp.masked_fill(~valid[idx], 0.0)).sum(dim=1)
@@ -297,7 +268,7 @@ class Extractor:
                 last = loss.item()
                 if on_step:
                     on_step(step)
-        self._train_mode(False)
+        self.net.eval()
         metrics: dict[str, Any] = {"loss": round(last, 4), "steps": step}
         if val:
             logits = self._logits(self._inputs(val))
@@ -313,79 +284,45 @@ class Extractor:
                 metrics["readings"] = tuned
         return metrics
 
-    def _train_mode(self, on: bool) -> None:
-        assert self.net is not None
-        self.net.train(on)
-        if self.tuned is not None:
-            self.tuned.train(on)
-
-    def _batches(self, pairs: _Pairs, size: int) -> list[list[int]]:
-        """Training batches of about `size` pairs. With tuned encoder layers, all the pairs of a
-        sentence go in one batch, so each sentence runs through the layers once per epoch;
-        otherwise pairs of similar length go together."""
-        if self.tuned is None:
-            order = sorted(range(len(pairs.pieces)), key=lambda i: len(pairs.pieces[i][0]))
-            return [order[i : i + size] for i in range(0, len(order), size)]
-        members: dict[int, list[int]] = {}
-        for i, k in enumerate(pairs.sentence):
-            members.setdefault(k, []).append(i)
-        out: list[list[int]] = [[]]
-        for k in sorted(members, key=lambda k: len(pairs.texts[k])):
-            if out[-1] and len(out[-1]) + len(members[k]) > size:
-                out.append([])
-            out[-1].extend(members[k])
-        return out
-
     # prediction -----------------------------------------------------------------------------
 
     @torch.no_grad()
     def _logits(self, inputs: Sequence[PairInput], batch_size: int = 128) -> torch.Tensor:
         assert self.net is not None and self.encoder is not None
-        self._train_mode(False)
+        self.net.eval()
         if not inputs:
             return torch.zeros(0, len(CLASSES))
-        pairs = self._encode(inputs)
+        encoded, bank = self._encode(inputs)
         valid = valid_mask(inputs)
         out = torch.zeros(len(inputs), len(CLASSES))
-        for idx in self._batches(pairs, batch_size):
-            ids, lengths, p1, p2, ctx = self._collate(pairs, idx)
+        order = sorted(range(len(inputs)), key=lambda i: len(encoded[i][0]))
+        for k in range(0, len(order), batch_size):
+            idx = order[k : k + batch_size]
+            ids, lengths, p1, p2, ctx = collate([encoded[i] for i in idx], bank)
             out[idx] = self.net(ids, lengths, p1, p2, valid[idx], ctx)
         return out
 
-    def _encode(self, inputs: Sequence[PairInput]) -> _Pairs:
-        """Marked pieces of every input and the sentences they are in; the sentences' lower
-        encoder layers (or, frozen, the whole encoder) run here, once, in batches."""
+    def _encode(
+        self, inputs: Sequence[PairInput]
+    ) -> tuple[list[tuple[list[int], list[int], int, int]], torch.Tensor | None]:
+        """Marked pieces of every input and, when the classifier reads contextual states, one
+        bank of the states of all their sentences (encoded in one batched pass) that the
+        pieces' source indices are rewritten to point into."""
         assert self.encoder is not None
+        if self.encoder.context is None:
+            return [self.encoder.locate(x) for x in inputs], None
         texts = list(dict.fromkeys(x.text for x in inputs))
-        if self.tuned is not None:
-            self.tuned.prepare(texts)
-        elif self.encoder.context is not None:
-            self.encoder.context.encode(texts)
-        where = {t: k for k, t in enumerate(texts)}
-        return _Pairs([self.encoder.locate(x) for x in inputs], [where[x.text] for x in inputs],
-                      texts)
-
-    def _collate(self, pairs: _Pairs, idx: Sequence[int]) -> tuple[torch.Tensor, ...]:
-        """The padded batch of pairs `idx`, with the contextual states of their sentences
-        (through the tuned layers when there are any, so gradients reach them)."""
-        if self.encoder is None or self.encoder.context is None:
-            return collate([pairs.pieces[i] for i in idx])
-        order = list(dict.fromkeys(pairs.sentence[i] for i in idx))
-        texts = [pairs.texts[k] for k in order]
-        if self.tuned is not None:
-            states = self.tuned(texts)
-        else:
-            states = [e.states for e in self._context().encode(texts)]
-        base, size = {}, 0
-        for k, st in zip(order, states, strict=True):
-            base[k] = size
-            size += len(st)
+        base: dict[str, int] = {}
+        chunks, size = [], 0
+        for text, enc in zip(texts, self.encoder.context.encode(texts), strict=True):
+            base[text] = size
+            chunks.append(enc.states)
+            size += len(enc.states)
         encoded = []
-        for i in idx:
-            ids, src, p1, p2 = pairs.pieces[i]
-            at = base[pairs.sentence[i]]
-            encoded.append((ids, [at + j if j >= 0 else -1 for j in src], p1, p2))
-        return collate(encoded, torch.cat([st.float() for st in states]))
+        for x in inputs:
+            ids, src, p1, p2 = self.encoder.locate(x)
+            encoded.append((ids, [base[x.text] + k if k >= 0 else -1 for k in src], p1, p2))
+        return encoded, torch.cat(chunks)
 
     def probabilities(self, inputs: Sequence[PairInput]) -> torch.Tensor:
         """Calibrated class probabilities (columns in `CLASSES` order) for ordered pairs."""
@@ -634,8 +571,6 @@ class Extractor:
             meta_file.unlink()  # meta.json is written last and marks a complete model
         torch.save(self.net.trainable_state(), path / "relation.pt")
         torch.save(self.tagger.net.state_dict(), path / "tagger.pt")
-        if self.tuned is not None:
-            torch.save(self.tuned.layers.state_dict(), path / "tuned.pt")
         (path / "vocab.json").write_text(json.dumps(self.tagger.vocab()), encoding="utf-8")
         (path / "gazetteer.json").write_text(json.dumps(self.gazetteer.to_json()), encoding="utf-8")
         meta = {
@@ -671,8 +606,6 @@ class Extractor:
         ex.tagger.net.eval()
         ex._init_relation_net(table)
         assert ex.net is not None
-        if ex.tuned is not None:
-            ex.tuned.layers.load_state_dict(torch.load(path / "tuned.pt", weights_only=True))
         missing = ex.net.load_state_dict(torch.load(path / "relation.pt", weights_only=True),
                                          strict=False)
         if missing.unexpected_keys or any(not k.startswith("pieces.") for k in missing.missing_keys):

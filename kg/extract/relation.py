@@ -40,7 +40,6 @@ from torch import nn
 
 from kg.embeddings import model_path
 from kg.extract.context import ContextEncoder
-from kg.extract.tuned import TunedTop
 from kg.extract.types import CLASSES, ENTITY_TYPES, allowed_relations
 
 MAX_PIECES = 96
@@ -97,7 +96,7 @@ class PieceEncoder:
     given its contextual state); without one, the plain tokenizer's.
     """
 
-    def __init__(self, context: ContextEncoder | TunedTop | None = None) -> None:
+    def __init__(self, context: ContextEncoder | None = None) -> None:
         self.tok = minilm_tokenizer()
         self.vocab_size = self.tok.vocab_size
         self.context = context
@@ -105,7 +104,8 @@ class PieceEncoder:
 
     def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         if self.context is not None:
-            return self.context.pieces(text)
+            enc = self.context(text)
+            return enc.ids, enc.offsets
         hit = self._cache.get(text)
         if hit is None:
             enc = self.tok(text, add_special_tokens=False, return_offsets_mapping=True)

@@ -332,56 +332,6 @@ def test_marked_pieces_point_back_to_the_sentence_for_their_states() -> None:
     assert float(ctx[0, p1].abs().sum()) == 0.0  # the opener of the head is a marker
 
 
-def test_tuned_top_layers_start_from_the_frozen_encoders_states() -> None:
-    from kg.extract.context import ContextEncoder
-    from kg.extract.tuned import TunedTop
-
-    texts = ["Kind of Blue was recorded by Miles Davis.",
-             "Scott Joplin took lessons from Julius Weiss, a German-born teacher in Texarkana."]
-    tuned = TunedTop(2).eval()
-    with torch.no_grad():
-        states = tuned(texts)
-    frozen = ContextEncoder().encode(texts, cache=False)
-    for got, want in zip(states, frozen, strict=True):
-        assert got.shape == want.states.shape
-        assert torch.allclose(got, want.states.float(), atol=5e-3)  # both pass through fp16
-    assert tuned.pieces(texts[0]) == (frozen[0].ids, frozen[0].offsets)
-
-
-@pytest.fixture(scope="module")
-def trained_tuned() -> tuple[Extractor, KnowledgeGraph]:
-    torch.set_num_threads(1)
-    graph = fixture_graph()
-    extractor = Extractor({**TINY, "tuned_layers": 1, "tuned_lr": 1e-4})
-    extractor.train(graph)
-    return extractor, graph
-
-
-def test_tuned_encoder_layers_are_trained_saved_and_loaded(trained_tuned, tmp_path) -> None:
-    from kg.extract.context import _model
-
-    extractor, graph = trained_tuned
-    assert extractor.tuned is not None
-    pretrained = dict(_model()[1].encoder.layer[-1].named_parameters())
-    moved = [name for name, p in extractor.tuned.layers[0].named_parameters()
-             if not torch.equal(p, pretrained[name])]
-    assert moved  # the copy was trained; the shared encoder was not
-    assert all(not p.requires_grad for p in pretrained.values())
-    text = "Franz Schubert studied with Antonio Salieri. John Coltrane played the saxophone."
-    found = {(t.head_id, t.relation, t.tail_id) for t in extractor.extract(text)}
-    assert ("person:franz_schubert", "STUDIED_WITH", "person:antonio_salieri") in found
-    extractor.save(tmp_path / "relext")
-    assert (tmp_path / "relext" / "tuned.pt").exists()
-    loaded = Extractor.load(tmp_path / "relext", graph)
-    assert [t.to_dict() for t in loaded.extract(text)] == [
-        t.to_dict() for t in extractor.extract(text)]
-
-
-def test_tuned_layers_need_the_contextual_states() -> None:
-    with pytest.raises(ValueError, match="context"):
-        Extractor({**TINY, "tuned_layers": 1, "context": False}).train(fixture_graph())
-
-
 def test_made_up_band_names_and_titles_look_like_names() -> None:
     from kg.extract.distant import Generator, GraphFacts
 
