@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kg.schema import BOTH, ERA, INVERSE, PERSON, RELATIONS, Node, Path, Step
+from kg.schema import BOTH, ERA, INVERSE, PERSON, RELATIONS, SYMMETRIC, Node, Path, Step
 from kg.store import GraphStore
 
 MAX_FRONTIER = 5000  # edges kept per expansion step; beyond this the hubs add only noise
@@ -195,7 +195,7 @@ def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k:
                     nodes = lw.nodes + tail
                     if len(set(nodes)) != len(nodes) or nodes[-1] != b:
                         continue
-                    key = lw.edges + back
+                    key = tuple(map(_fact, lw.edges + back))
                     if key not in candidates:
                         candidates[key] = (nodes, lw, rw)
                         costs[key] = length + lw.through + rw.through + middle
@@ -204,6 +204,13 @@ def join(a: str, b: str, left: Expansion, right: Expansion, degrees: Degrees, k:
     ranked = sorted(candidates, key=lambda key: (costs[key], candidates[key][0], key))[:k]
     return [(Path(list(nodes), [*lw.steps, *(_reverse(s) for s in reversed(rw.steps))]), costs[key])
             for key in ranked for nodes, lw, rw in (candidates[key],)]
+
+
+def _fact(edge: tuple[str, str, str]) -> tuple[str, str, str]:
+    """An edge as the fact it states: a symmetric relation's two edges between one pair are
+    one fact, so two paths that differ only there are one explanation, not two alike."""
+    source, rel, target = edge
+    return (min(source, target), rel, max(source, target)) if rel in SYMMETRIC else edge
 
 
 def _depth(parents: Expansion, node: str, memo: dict[str, int]) -> int:

@@ -69,6 +69,10 @@ INVERSE: dict[str, str] = {
     "SAME_AS": "{h} is the same as {t}",
 }
 
+# Relations that read the same both ways ("a is related to b"): a pair linked by one edge each
+# way is one fact, and a path over either edge says the same thing.
+SYMMETRIC: frozenset[str] = frozenset(r for r in RELATIONS if RELATIONS[r] == INVERSE[r])
+
 # Two things that share one neighbour the same way, read together ("{a} and {b} " + this):
 # "Canon in D and Dido and Aeneas are both famous examples of ground bass".
 BOTH: dict[str, str] = {

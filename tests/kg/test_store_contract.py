@@ -713,6 +713,15 @@ def test_explanations_walk_edges_both_ways_and_stop_at_four_steps(graph):
     assert graph.explain("concept:pitch", "era:baroque") == []
 
 
+def test_a_symmetric_relation_stated_both_ways_gives_one_explanation_not_two(graph):
+    graph.upsert([concept("major_third"), concept("minor_third")], [
+        Triple("concept:major_third", "RELATED_TO", "concept:minor_third"),
+        Triple("concept:minor_third", "RELATED_TO", "concept:major_third"),
+    ])
+    found = graph.explain("concept:major_third", "concept:minor_third", k=3)
+    assert [e.sentence for e in found] == ["Major third is related to minor third."]
+
+
 def test_facts_of_a_person_and_a_work_are_grouped_by_role(graph):
     person = graph.facts("person:johann_pachelbel")
     assert person["name"] == "Johann Pachelbel" and person["label"] == "Person"
