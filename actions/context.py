@@ -80,9 +80,17 @@ def _linked_id(graph: Any, mention: str, kind: str, threshold: float) -> str | N
     return matches[0].id if matches and matches[0].score >= threshold else None
 
 
+# "how many semitones ...": what follows names the unit the answer counts in, not the topic
+_COUNTED = re.compile(r"\bhow\s+(?:many|much)\s+$", re.IGNORECASE)
+
+
 def mentioned(tracker: Tracker, kind: str) -> list[Node]:
-    """The latest message's entities of one type, as graph nodes (by the NLU's id, else linked)."""
+    """The latest message's entities of one type, as graph nodes (by the NLU's id, else linked).
+
+    The topic comes first: a unit the question counts in ("how many semitones is a tritone") goes
+    after the thing it asks about, whatever their order in the message."""
     found: list[Node] = []
+    units: list[Node] = []
     text = tracker.latest_message.get("text") or ""
     for entity in entities(tracker, kind):
         words = _span(text, entity)
@@ -94,9 +102,12 @@ def mentioned(tracker: Tracker, kind: str) -> list[Node]:
             item = node(f"{kind}:{entity['id']}")
         if item is None and entity.get("value"):
             item = link(str(entity["value"]), kind)
-        if item is not None and item.label == ENTITY_LABELS.get(kind, item.label) and item not in found:
-            found.append(item)
-    return found
+        if item is not None and item.label == ENTITY_LABELS.get(kind, item.label) \
+                and item not in found and item not in units:
+            start = entity.get("start")
+            counted = isinstance(start, int) and _COUNTED.search(text[:start]) is not None
+            (units if counted else found).append(item)
+    return found + [u for u in units if u not in found]
 
 
 def _span(text: str, entity: dict[str, Any]) -> str | None:

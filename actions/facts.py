@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import mentioned, names, node, remember, subject
+from actions.explain import ActionExplainConcept, theory_answer
 from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import PERSON, WORK, Node
@@ -162,10 +163,13 @@ class ActionMusicFact(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         item = subject(tracker)
+        text = tracker.latest_message.get("text") or ""
+        if item is None and not text.startswith("/") and theory_answer(text) is not None:
+            # "how many sharps does D major have": a theory question about no person or work
+            return ActionExplainConcept().run(dispatcher, tracker, domain)
         if item is None:
             dispatcher.utter_message(text="Which composer, performer or work do you mean?")
             return []
-        text = tracker.latest_message.get("text") or ""
         asks = [key for pattern, key in ASKS if pattern.search(text)]
         if item.label == WORK:
             sentences = work_sentences(item, asks or ["composers"])

@@ -520,7 +520,7 @@ def _find_relation(text: str) -> TheoryAnswer | None:
         minor, major = (other, k) if other.mode == "minor" else (k, other)
         gap = interval.Interval(_with_octave(minor.tonic.name), _upward(_with_octave(minor.tonic.name),
                                                                           major.tonic.name))
-        facts.append(f"Both share one key signature: {_signature_sentence(k).split(': ')[-1].rstrip('.')}"
+        facts.append(f"Both share one key signature: {_signature_sentence(k).split(': ')[-1]}"
                      if k.sharps else "Both share one key signature, with no sharps or flats.")
         facts.append(f"{_key_label(major)} starts a {gap.niceName.lower()} above {_key_label(minor)}.")
     else:

@@ -49,6 +49,31 @@ def test_the_button_to_the_general_concept_takes_an_before_a_vowel(chat: Chat, n
     assert [b["title"] for b in reply["buttons"]] == ["What is an augmented triad?"]
 
 
+def test_how_many_semitones_is_a_tritone_explains_the_tritone_not_the_semitone(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    said = "how many semitones is a tritone"
+    nlu.says(said, "explain_concept", ("concept", "semitones"), ("concept", "tritone"))
+    text = chat.text(said)
+    assert text.startswith("**Tritone**") and "six semitones" in text
+    assert chat.slots["concept"] == "concept:tritone"
+
+
+def test_a_key_signature_question_taken_for_a_music_fact_is_answered_from_theory(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    said = "how many sharps does D major have"
+    nlu.says(said, "music_fact", ("person", "D major"))
+    text = chat.text(said)
+    assert "D major has 2 sharps: F♯, C♯." in text
+    assert "Which composer" not in text
+
+
+def test_a_music_fact_about_nobody_still_asks_whom_it_is_about(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("when was he born", "music_fact")
+    assert chat.text("when was he born") == "Which composer, performer or work do you mean?"
+
+
 def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     text = chat.text("who composed the Moonlight Sonata?")

@@ -63,6 +63,7 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
         ("key signature of C major", "C major has no sharps or flats in its key signature."),
         ("relative minor of C major", "The relative minor of C major is A minor."),
         ("what's the relative major of F# minor", "The relative major of F♯ minor is A major."),
+        ("relative minor of E flat major", "Both share one key signature: B♭, E♭, A♭."),
         ("parallel minor of G", "G minor has 2 flats: B♭, E♭."),
         ("Bb major triad", "Its root is B♭; D is a major third above the root, F is a perfect fifth "
          "above the root."),
@@ -74,6 +75,17 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
 def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
     found = answer(text)
     assert found is not None and fact in found.facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["relative minor of E flat major", "relative major of A minor", "parallel major of C minor",
+     "key signature of C# major", "interval from C to G", "Bb major triad", "D dorian", "V7 in G"],
+)
+def test_every_fact_is_a_whole_sentence(text: str) -> None:
+    found = answer(text)
+    assert found is not None
+    assert [f for f in found.facts if not (f[:1].isupper() and f.endswith("."))] == []
 
 
 @pytest.mark.parametrize(
