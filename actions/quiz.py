@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
@@ -27,6 +27,14 @@ STOP = re.compile(
     r"^\s*(stop|quit|exit|end|cancel|enough|no more|stop the quiz|end the quiz|i'?m done)\b", re.I
 )
 GIVE_UP = re.compile(r"^\s*(i don'?t know|dunno|no idea|skip|pass|give up|i give up|tell me)\b", re.I)
+# Intents an answer is often taken for ("yes", "no", "quiz me"), so never read as a digression;
+# hints and difficulty are left to the form's slot mapping, which rejects them already.
+ANSWER_LIKE = {"affirm", "deny", "start_quiz", "nlu_fallback", "request_hint", "too_easy", "too_hard"}
+DIGRESSION_CONFIDENCE = 0.6
+# Actions that belong to the quiz itself: any other one in a turn answered a digression.
+QUIZ_ACTIONS = {
+    "quiz_form", "validate_quiz_form", "action_ask_quiz_answer", "action_quiz_hint", "action_listen",
+}
 
 
 def question(quiz: dict[str, Any]) -> Any:
@@ -76,6 +84,33 @@ def _start(tracker: Tracker) -> dict[str, Any]:
     }
 
 
+def digression(tracker: Tracker, quiz: dict[str, Any]) -> bool:
+    """A question or request between answers ("who wrote the Four Seasons?", a button of an
+    earlier reply): the NLU is sure it means something else, and it cannot be read as an answer
+    of the kind the current question wants. A wrong answer is still an answer: "a minor third"
+    to an interval question is graded whatever intent the NLU gives it."""
+    from music.answers import check
+
+    message = tracker.latest_message
+    intent = message.get("intent") or {}
+    text = str(message.get("text") or "").strip()
+    if intent.get("name") in ANSWER_LIKE or float(intent.get("confidence") or 0.0) < DIGRESSION_CONFIDENCE:
+        return False
+    if not text or STOP.match(text) or GIVE_UP.match(text):
+        return False
+    return check(text, question(quiz).expected).normalized == ""
+
+
+def _after_digression(tracker: Tracker) -> bool:
+    """Whether another action answered the learner in this turn, before the quiz asks again."""
+    for item in reversed(tracker.events):
+        if item.get("event") == "user":
+            return False
+        if item.get("event") == "action" and item.get("name") not in QUIZ_ACTIONS:
+            return True
+    return False
+
+
 class ValidateQuizForm(FormValidationAction):
     def name(self) -> str:
         return "validate_quiz_form"
@@ -98,6 +133,9 @@ class ValidateQuizForm(FormValidationAction):
                 'Say "hint" for a hint or "stop" to finish early.'
             )
             return [SlotSet("quiz", quiz), SlotSet("quiz_answer", None)]
+        if not _after_digression(tracker) and digression(tracker, quiz):
+            # the form lets go of this message; the rules answer it and the form asks again
+            return [ActionExecutionRejected("quiz_form")]
         return await super().run(dispatcher, tracker, domain)
 
     def validate_quiz_answer(
@@ -164,11 +202,15 @@ class ActionAskQuizAnswer(Action):
         if not isinstance(quiz, dict):
             dispatcher.utter_message(text="Your answer?")
             return []
-        if quiz.get("shown") == quiz["index"]:
+        back = _after_digression(tracker)
+        if quiz.get("shown") == quiz["index"] and not back:
             dispatcher.utter_message(text="Your answer?")
             return []
         current = question(quiz)
-        message: dict[str, Any] = {"text": f"Question {quiz['index']}/{quiz['total']}: {current.prompt}"}
+        message: dict[str, Any] = {
+            "text": ("Back to the quiz. " if back else "")
+            + f"Question {quiz['index']}/{quiz['total']}: {current.prompt}"
+        }
         if current.example and is_ear_training(current):
             sound = audio.attachment(current.example, "listen")
             if sound:

@@ -168,6 +168,10 @@ class Executor:
         validator = f"validate_{name}"
         if validator in self.custom.names():
             checked = await self.custom.run(validator, tracker, extra_events=events + candidates)
+            rejected = any(e.get("event") == "action_execution_rejected" for e in checked.events)
+            if rejected and user_spoke and not activating:
+                # the validator says the message is not for the form (a question between answers)
+                return Outcome([event("action_execution_rejected", name=name)])
             outcome.events += checked.events
             outcome.messages += [self._render(m, tracker) for m in checked.messages]
         else:

@@ -221,6 +221,33 @@ def test_quiz_answers_are_taken_by_the_form_whatever_the_nlu_thinks(chat: Chat, 
     assert "Correct" in chat.text(answer)
 
 
+def test_a_question_between_quiz_answers_is_answered_and_the_quiz_asks_again(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    nlu.says("who composed the four seasons", "music_fact", ("work", "four seasons"))
+    chat("quiz me on intervals")
+    asked = chat.slots["quiz"]["index"]
+
+    replies = [r.get("text", "") for r in chat("who composed the four seasons")]
+    assert "Antonio Vivaldi" in replies[0]
+    assert not any("Not quite" in r for r in replies)  # not graded as an answer
+    assert replies[-1].startswith(f"Back to the quiz. Question {asked}/5:")
+    assert chat.slots["quiz"]["index"] == asked and chat.slots["quiz"]["answered"] == 0
+    assert chat.engine.trackers["learner"].active_loop == "quiz_form"
+    assert "Correct" in chat.text(_expected_answer(chat))
+
+
+def test_a_wrong_answer_the_nlu_takes_for_a_question_is_still_graded(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    chat("quiz me on intervals")
+    right = _expected_answer(chat)
+    wrong = "minor second" if right != "minor second" else "major second"
+    nlu.says(wrong, "explain_concept", ("concept", wrong))  # readable as an answer: graded
+    assert "Not quite" in chat.text(wrong)
+    assert chat.slots["quiz"]["answered"] == 1
+
+
 def test_too_hard_during_a_quiz_lowers_the_level_and_resumes(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on triads", "start_quiz", ("concept", "triads"))
     nlu.says("this is too hard", "too_hard")
