@@ -193,6 +193,11 @@ def names(nodes: list[Node], limit: int = 6) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 step', '40 steps'."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def remember(tracker: Tracker, slot: str, item_id: str, limit: int = 20) -> list[str]:
     """The list slot with `item_id` moved to the end (newest), bounded."""
     values = [v for v in tracker.get_slot(slot) or [] if v != item_id]

@@ -15,10 +15,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import QUALITY, bare_id, concepts, link, names, node, remember
+from actions.context import QUALITY, bare_id, concepts, link, names, node, plural, remember
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
-from kg.schema import Node
+from kg.schema import Node, capitalized
 from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
@@ -100,7 +100,7 @@ class ActionExplainConcept(Action):
         result = _theory(tracker)
         if result is not None:
             general = _concept_for_theory(result)
-            title = result.title[:1].upper() + result.title[1:]
+            title = capitalized(result.title)
             message: dict[str, Any] = {"text": f"{title}: " + " ".join(result.facts)}
             sound = audio.attachment(result.example, result.title)
             if sound:
@@ -127,7 +127,7 @@ class ActionExplainConcept(Action):
         if not found:
             return _not_found(dispatcher, tracker, "explain")
         item = found[0]
-        lines = [f"**{item.name[:1].upper() + item.name[1:]}**: {item.props.get('description', '').strip()}"]
+        lines = [f"**{capitalized(item.name)}**: {item.props.get('description', '').strip()}"]
         prereqs = _direct(item, "REQUIRES", "out")
         if prereqs:
             lines.append(f"It builds on {names(prereqs)}.")
@@ -245,16 +245,16 @@ class ActionPrerequisites(Action):
         direct = _direct(item, "REQUIRES", "out")
         if not direct:
             dispatcher.utter_message(
-                text=f"{item.name[:1].upper() + item.name[1:]} is a starting point: it has no prerequisites."
+                text=f"{capitalized(item.name)} is a starting point: it has no prerequisites."
             )
             return _context(item, tracker)
         known, doubtful = path_knowledge(tracker)
         todo = graph.learning_path(item.id, known, include_target=False, doubtful=doubtful)
-        text = f"{item.name[:1].upper() + item.name[1:]} builds directly on {names(direct)}."
+        text = f"Right before {item.name} {'come' if len(direct) > 1 else 'comes'} {names(direct)}."
         if todo:
             text += (
-                f" Of everything it needs, you still have {len(todo)} to learn,"
-                f" starting with {names(todo, 3)}."
+                f" Counting what those build on, you still have {plural(len(todo), 'concept')} to"
+                f" learn, starting with {names(todo, 3)}."
             )
             text += " Shall I plan the path?"
             offer = {"action": "action_learning_path", "concept": item.id}
@@ -283,10 +283,10 @@ class ActionLearningPath(Action):
             f"{i}. {n.name} (grade {n.props.get('grade', '?')})" for i, n in enumerate(path[:12], 1)
         )
         more = f"\n… and {len(path) - 12} more steps." if len(path) > 12 else ""
-        skipped = f" I skipped {len(known)} concept(s) you already know." if known else ""
+        skipped = f" I skipped {plural(len(known), 'concept')} you already know." if known else ""
         first = path[0]
         dispatcher.utter_message(
-            text=f"Your path to {goal.name} has {len(path)} step(s):{skipped}\n{steps}{more}\n"
+            text=f"Your path to {goal.name} has {plural(len(path), 'step')}:{skipped}\n{steps}{more}\n"
             f"Shall we start with {first.name}?",
             buttons=[
                 {"title": f"Explain {first.name}", "payload": f'/explain_concept{{"concept": "{first.id}"}}'}

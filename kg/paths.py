@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kg.schema import BOTH, ERA, INVERSE, PERSON, RELATIONS, SYMMETRIC, Node, Path, Step
+from kg.schema import BOTH, ERA, INVERSE, PERSON, RELATIONS, SYMMETRIC, Node, Path, Step, capitalized
 from kg.store import GraphStore
 
 MAX_FRONTIER = 5000  # edges kept per expansion step; beyond this the hubs add only noise
@@ -254,12 +254,12 @@ def render(path: Path, nodes: dict[str, Node]) -> str:
         words = first.rel.removeprefix("FB_").lower().replace("_", " ")
         if first.rel == second.rel and first.forward and not second.forward and first.target == second.target:
             shared = BOTH.get(first.rel, "both have " + words + " {t}").format(t=name(first.target))
-            return _capital(f"{a} and {b} {shared}.")
+            return capitalized(f"{a} and {b} {shared}.")
         if first.rel == second.rel and not first.forward and second.forward and first.source == second.source:
             template = RELATIONS.get(first.rel, "{h} has " + words + " {t}")
             both = (template.replace("the {t}", "both the {a} and the {b}") if "the {t}" in template
                     else template.replace("{t}", "both {a} and {b}"))
-            return _capital(both.format(h=name(first.source), a=a, b=b) + ".")
+            return capitalized(both.format(h=name(first.source), a=a, b=b) + ".")
     sentence = ""
     for n, step in enumerate(path.steps):
         words = step.rel.removeprefix("FB_").lower().replace("_", " ")
@@ -277,11 +277,7 @@ def render(path: Path, nodes: dict[str, Node]) -> str:
             sentence += f", {pronoun}{predicate.format(t=name(there))}"
         else:
             sentence += ("; " if n else "") + template.format(h=name(here), t=name(there))
-    return _capital(sentence + ".")
-
-
-def _capital(sentence: str) -> str:
-    return sentence[:1].upper() + sentence[1:]
+    return capitalized(sentence + ".")
 
 
 def explain(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:

@@ -69,6 +69,16 @@ INVERSE: dict[str, str] = {
     "SAME_AS": "{h} is the same as {t}",
 }
 
+def capitalized(text: str) -> str:
+    """`text` with a capital first letter, unless its first word already has a capital inside it
+    ("ii-V-I progression" stays: "Ii-V-I" would be another chord), as sentences starting with a
+    name need."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    if any(ch.isupper() for ch in first[1:]):
+        return text
+    return text[:1].upper() + text[1:]
+
+
 # Relations that read the same both ways ("a is related to b"): a pair linked by one edge each
 # way is one fact, and a path over either edge says the same thing.
 SYMMETRIC: frozenset[str] = frozenset(r for r in RELATIONS if RELATIONS[r] == INVERSE[r])

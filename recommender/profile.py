@@ -126,10 +126,12 @@ def entries(profile: Profile, seeds: Seeds, labels: dict[str, str],
 
 
 def stated_anchors(profile: Profile) -> list[tuple[str, str]]:
-    """Stated interests as (anchor, verb), most recent first: what explanations lead to first."""
-    out = [(i, "you asked about") for i in reversed(profile.asked)]
+    """Stated interests as (anchor, verb): the learner's instrument, then what they asked about
+    and like, most recent first. Explanations take the first few, so the instrument, which stands
+    for the whole profile, is never crowded out by a run of questions about people and works (a
+    guitar technique lesson is "because you play the guitar", not a chain through a guitarist)."""
+    out = [(profile.instrument, "you play the")] if profile.instrument else []
+    out += [(i, "you asked about") for i in reversed(profile.asked)]
     out += [(i, "you like") for i in reversed(profile.likes)]
-    if profile.instrument:
-        out.append((profile.instrument, "you play the"))
     seen: set[str] = set()
     return [(a, v) for a, v in out if not (a in seen or seen.add(a))]

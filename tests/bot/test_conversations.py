@@ -166,6 +166,25 @@ def test_a_learning_path_skips_what_the_learner_has_shown_they_know(chat: Chat, 
     assert "dominant seventh chord" not in again.split("\n", 1)[1].lower()
 
 
+def test_prerequisites_and_paths_agree_in_number_with_what_they_count(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what comes before secondary dominants", "ask_prerequisites", ("concept", "secondary dominants"))
+    nlu.says("what do i need for modes", "ask_prerequisites", ("concept", "modes"))
+    several = chat.text("what comes before secondary dominants")
+    assert several.startswith("Right before secondary dominants come ")
+    assert re.search(r"you still have \d+ concepts to learn", several)
+    one = chat.text("what do i need for modes")
+    assert re.match(r"Right before modes (come|comes) ", one)
+    nlu.says("plan my path to modes", "learning_path", ("concept", "modes"))
+    path = chat.text("plan my path to modes")
+    assert re.search(r"has \d+ steps?:", path) and "step(s)" not in path
+
+
+def test_a_name_that_starts_with_a_roman_numeral_keeps_its_case(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a ii V I", "explain_concept", ("concept", "ii V I"))
+    text = chat.text("what is a ii V I")
+    assert text.startswith("**ii-V-I progression**")
+
+
 # -- fallback ------------------------------------------------------------------------------------
 def test_unclear_messages_get_a_rephrase_request_then_intent_buttons(chat: Chat) -> None:
     first = chat.text("blorp zing")

@@ -219,6 +219,21 @@ def test_a_new_learner_is_represented_by_the_items_their_profile_leads_to(servic
     assert "Because you like Henry Purcell" in top.reason
 
 
+@pytest.mark.parametrize("which", ["service", "untrained"])
+def test_technique_lessons_are_explained_by_the_instrument_however_much_else_was_asked(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    service = request.getfixturevalue(which)
+    asked = ("person:johann_pachelbel", "work:canon_in_d", "era:baroque", "genre:opera",
+             "work:dido_and_aeneas", "person:henry_purcell")
+    profile = Profile(instrument="instrument:piano", asked=asked, level=1.0)
+    lessons = service.recommend("someone-new", k=10, kind="lesson", profile=profile)
+    technique = [r for r in lessons if service.technique_of.get(r.item) == "instrument:piano"]
+    assert technique
+    assert {r.reasons[0].anchor for r in technique} == {"instrument:piano"}
+    assert all(r.reason.startswith("Because you play the piano") for r in technique)
+
+
 def test_items_nobody_interacted_with_are_scored_from_content_and_graph(service, data) -> None:
     positives = {data.item_ids[i] for i in data.positives[:, 1].tolist()}
     assert not set(UNTOUCHED) & positives
