@@ -45,6 +45,10 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["what interval is C to E"], ["major third"]),
     (["what is a major third above E"], ["G♯"]),
     (["what notes are in a G7 chord"], ["G", "B", "D", "F"]),
+    # added after a manual probe on 2026-11-26 answered them wrongly (regression cases)
+    (["how many semitones is a tritone"], ["six semitones"]),
+    (["how many sharps does D major have"], ["2 sharps", "F♯, C♯."]),
+    (["what is the relative minor of E flat major"], ["C minor", "B♭, E♭, A♭."]),
     # facts about people and works
     (["who composed the Moonlight Sonata?"], ["Beethoven"]),
     (["who wrote the four seasons"], ["Vivaldi"]),
@@ -65,6 +69,7 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["are you a bot?"], ["computer program"]),
     (["what's the weather like tomorrow?"], ["music"]),
     (["quiz me on intervals"], ["Question 1/5"]),
+    (["quiz me on intervals", "who composed the four seasons"], ["Vivaldi", "Back to the quiz"]),
     (["what should I learn next?"], ["Next up"]),
     (["help"], ["quiz"]),
 ]
