@@ -149,6 +149,10 @@ def concepts(tracker: Tracker, allow_context: bool = True) -> list[Node]:
             variant = variant_of(current, text)
             if variant is not None:
                 return [variant]
+            # a quality word that is itself a concept's name ("the dominant of A major") names it
+            words = {str(e.get("value", "")).strip().lower() for e in quality_only}
+            if any(n.name.lower() in words for n in named):
+                return named
             if quality_only:
                 return []  # "the minor one" of something that has none: not the current concept again
     if named:
@@ -184,13 +188,15 @@ def bare_id(concept_id: str) -> str:
 
 
 def names(nodes: list[Node], limit: int = 6) -> str:
-    """'A, B and C' (with '… and N more' past the limit)."""
+    """'A, B and C' (with '… and N more' past the limit); 'A; B and C' when a name has a comma
+    of its own ("Goldberg Variations, BWV 988"), so the list still reads as a list."""
     items = [n.name for n in nodes[:limit]]
     if len(nodes) > limit:
         items.append(f"{len(nodes) - limit} more")
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    separator = "; " if any("," in item for item in items) else ", "
+    return separator.join(items[:-1]) + " and " + items[-1]
 
 
 def plural(count: int, noun: str) -> str:

@@ -15,7 +15,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import QUALITY, bare_id, concepts, link, names, node, plural, remember
+from actions.context import QUALITY, bare_id, concepts, link, mentioned, names, node, plural, remember
+from actions.groups import describe
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
 from kg.schema import Node, capitalized
@@ -92,6 +93,22 @@ def _context(item: Node, tracker: Tracker) -> list[dict[str, Any]]:
     ]
 
 
+def _not_a_concept(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
+    """"What is the Baroque era?", "tell me about jazz", "who is Clara Schumann?" asked as an
+    explanation: an era, genre or instrument is described with its people and works, a person or
+    work answered as a fact; None when the message names none of them."""
+    for kind in ("era", "genre", "instrument"):
+        found = mentioned(tracker, kind)
+        if found:
+            dispatcher.utter_message(text=describe(found[0]))
+            return [SlotSet("interests", remember(tracker, "interests", found[0].id))]
+    if mentioned(tracker, "person") or mentioned(tracker, "work"):
+        from actions.facts import ActionMusicFact  # facts asks this module for theory answers
+
+        return ActionMusicFact().run(dispatcher, tracker, domain)
+    return None
+
+
 class ActionExplainConcept(Action):
     def name(self) -> str:
         return "action_explain_concept"
@@ -123,6 +140,10 @@ class ActionExplainConcept(Action):
                     "offer", {"action": "action_explain_concept", "concept": general.id} if general else None
                 ),
             ]
+        if not mentioned(tracker, "concept"):
+            other = _not_a_concept(dispatcher, tracker, domain)
+            if other is not None:
+                return other
         found = concepts(tracker)
         if not found:
             return _not_found(dispatcher, tracker, "explain")

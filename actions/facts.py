@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import mentioned, names, node, remember, subject
 from actions.explain import ActionExplainConcept, theory_answer
+from actions.groups import era_names, members_sentences
 from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import PERSON, WORK, Node
@@ -113,14 +114,6 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
     return _stops(out)
 
 
-def era_names(eras: list[Node]) -> str:
-    """'the Romantic era' for one-word era names; 'the Classical period', 'the 20th century' as they are."""
-    named = [
-        Node(e.id, e.label, {"name": f"{e.name} era" if len(e.name.split()) == 1 else e.name}) for e in eras
-    ]
-    return names(named)
-
-
 def work_sentences(item: Node, asks: list[str]) -> list[str]:
     facts = services().graph.facts(item.id)
     out: list[str] = []
@@ -162,8 +155,17 @@ class ActionMusicFact(Action):
         return "action_music_fact"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        item = subject(tracker)
         text = tracker.latest_message.get("text") or ""
+        groups = mentioned(tracker, "era") + mentioned(tracker, "genre")
+        if groups and not (mentioned(tracker, "person") or mentioned(tracker, "work")):
+            # "who are some Romantic composers?": about the era, not the work of the conversation
+            asks = [key for pattern, key in ASKS if pattern.search(text)]
+            dispatcher.utter_message(text=" ".join(s for g in groups[:2] for s in members_sentences(g, asks)))
+            interests = tracker.get_slot("interests") or []
+            for g in groups[:2]:
+                interests = [*(i for i in interests if i != g.id), g.id][-20:]
+            return [SlotSet("interests", interests)]
+        item = subject(tracker)
         if item is None and not text.startswith("/") and theory_answer(text) is not None:
             # "how many sharps does D major have": a theory question about no person or work
             return ActionExplainConcept().run(dispatcher, tracker, domain)

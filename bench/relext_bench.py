@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", default=str(ROOT / "data" / "relext" / "heldout.yml"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--config", help='extractor settings over the defaults, as JSON: \'{"relation_epochs": 5}\'')
+    parser.add_argument("--config",
+                        help='extractor settings over the defaults, as JSON: \'{"relation_epochs": 5}\'')
     parser.add_argument("--json", action="store_true", help="print the JSON report only")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/reports")
     parser.add_argument("--render", action="store_true",

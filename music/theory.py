@@ -462,9 +462,9 @@ def _signature_sentence(k: key.Key) -> str:
     return sentence
 
 
-def _keys_in(text: str) -> list[tuple[str, str | None]]:
+def _keys_in(text: str, start: int = 0) -> list[tuple[str, str | None]]:
     found = []
-    for match in _KEY_RE.finditer(text):
+    for match in _KEY_RE.finditer(text, start):
         name = _note(text, match, "k")
         if name is not None:
             mode = match.group("mode")
@@ -592,9 +592,59 @@ def _find_roman(text: str) -> TheoryAnswer | None:
     return None
 
 
+# ------------------------------------------------------------------------- scale-degree names
+# name -> (degree, Roman numeral in major, in minor); in minor the dominant and leading-tone chords
+# take the raised seventh (harmonic minor), the subtonic is the natural one
+_DEGREES: dict[str, tuple[int, str, str]] = {
+    "tonic": (1, "I", "i"), "supertonic": (2, "ii", "iio"), "mediant": (3, "iii", "III"),
+    "subdominant": (4, "IV", "iv"), "dominant": (5, "V", "V"), "submediant": (6, "vi", "VI"),
+    "leading tone": (7, "viio", "viio"), "subtonic": (7, "", "VII"),
+}
+_DEGREE_RE = re.compile(
+    r"\b(?P<degree>supertonic|subdominant|submediant|subtonic|tonic|mediant|dominant|leading[\s-]tone)"
+    r"(?:\s+(?:note|chord|triad))?\s+(?:of|in)\s+(?:the\s+key\s+of\s+)?(?=\S)"
+)
+
+
+def _find_degree(text: str) -> TheoryAnswer | None:
+    """'the dominant of A major', 'leading tone in F# minor': the note a degree name picks, and its
+    triad in the key. A key without a mode is major."""
+    match = _DEGREE_RE.search(text.lower())
+    if not match:
+        return None
+    keys = _keys_in(text, match.end())  # the whole text: "of a minor" is the key of A minor
+    if not keys:
+        return None
+    name, mode = keys[0]
+    home = _make_key(name, mode or "major")
+    degree_name = re.sub(r"[\s-]+", " ", match.group("degree"))
+    number, in_major, in_minor = _DEGREES[degree_name]
+    figure = in_major if home.mode == "major" else in_minor
+    if not figure:
+        return None  # a major key has a leading tone, not a subtonic
+    chord_ = roman.RomanNumeral(figure, home)
+    note = display(chord_.root())
+    triad = [display(p) for p in chord_.pitches]
+    shown = figure.replace("o", "°")
+    facts = [
+        f"In {_key_label(home)}, the {degree_name} is {note}, the {_ordinal(number)} degree.",
+        f"Its triad is {' '.join(triad)} ({shown}, {article(chord_.commonName)} {chord_.commonName}).",
+    ]
+    if home.mode == "minor" and degree_name in ("dominant", "leading tone"):
+        raised = display(chord_.pitches[1] if number == 5 else chord_.root())
+        facts.append(f"It uses the raised seventh degree, {raised}, of the harmonic minor.")
+    return TheoryAnswer(
+        kind="scale_degree",
+        title=f"{degree_name} of {_key_label(home)}",
+        facts=facts,
+        notes=triad,
+        example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in chord_.pitches)},
+    )
+
+
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_transposition, _find_signature, _find_relation, _find_roman, _find_between, _find_chord,
-    _find_scale,
+    _find_transposition, _find_signature, _find_relation, _find_roman, _find_degree, _find_between,
+    _find_chord, _find_scale,
 )
 
 

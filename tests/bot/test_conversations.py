@@ -74,6 +74,33 @@ def test_a_music_fact_about_nobody_still_asks_whom_it_is_about(chat: Chat, nlu: 
     assert chat.text("when was he born") == "Which composer, performer or work do you mean?"
 
 
+def test_the_dominant_of_a_key_is_answered_even_while_another_chord_is_the_topic(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what is a major triad", "explain_concept", ("concept", "major triad"))
+    nlu.says("what is the dominant of A major", "explain_concept",
+             ("concept", "dominant"), ("concept", "major"))
+    nlu.says("what is the dominant", "explain_concept", ("concept", "dominant"))
+    chat("what is a major triad")
+    text = chat.text("what is the dominant of A major")
+    assert "In A major, the dominant is E, the 5th degree." in text and "E G♯ B" in text
+    chat("what is a major triad")
+    degree = chat.text("what is the dominant")  # the scale degree, not "a dominant major triad"
+    assert degree.startswith("**Dominant**") and "kind of" not in degree
+
+
+def test_an_era_or_genre_is_described_with_its_people_and_works(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is the baroque era", "explain_concept", ("era", "baroque"))
+    nlu.says("who are some baroque composers", "music_fact", ("era", "baroque"))
+    nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
+    era = chat.text("what is the baroque era")
+    assert era.startswith("**Baroque** (1600–1750):") and "Johann Sebastian Bach" in era
+    chat("who composed the Moonlight Sonata?")  # a work is now the topic of the conversation
+    people = chat.text("who are some baroque composers")
+    assert people.startswith("People of the Baroque era in my graph include")
+    assert "Beethoven" not in people and "Moonlight" not in people
+
+
 def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     text = chat.text("who composed the Moonlight Sonata?")
@@ -260,8 +287,14 @@ def test_a_question_between_quiz_answers_is_answered_and_the_quiz_asks_again(
 def test_a_wrong_answer_the_nlu_takes_for_a_question_is_still_graded(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
     chat("quiz me on intervals")
-    right = _expected_answer(chat)
-    wrong = "minor second" if right != "minor second" else "major second"
+    from actions.quiz import question
+    from music.answers import check
+
+    expected = question(chat.slots["quiz"]).expected
+    candidates = ["minor second", "major second", "C", "D", "7", "5", "major", "minor", "perfect",
+                  "C major", "A minor", "C E G", "D F A"]
+    wrong = next(c for c in candidates  # an answer of the kind asked, and a wrong one
+                 if check(c, expected).normalized and not check(c, expected).correct)
     nlu.says(wrong, "explain_concept", ("concept", wrong))  # readable as an answer: graded
     assert "Not quite" in chat.text(wrong)
     assert chat.slots["quiz"]["answered"] == 1

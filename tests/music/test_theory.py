@@ -70,6 +70,12 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
         ("D dorian", "It uses the same notes as C major, starting on its 2nd degree."),
         ("E major scale", "Its steps are W W H W W W H."),
         ("tritone above C", "A diminished fifth above C is G♭."),
+        ("what is the dominant of A major", "In A major, the dominant is E, the 5th degree."),
+        ("what is the dominant of a minor", "Its triad is E G♯ B (V, a major triad)."),
+        ("leading tone in F# minor", "In F♯ minor, the leading tone is E♯, the 7th degree."),
+        ("the subdominant of E flat", "Its triad is A♭ C E♭ (IV, a major triad)."),
+        ("supertonic of D minor", "Its triad is E G B♭ (ii°, a diminished triad)."),
+        ("subtonic of A minor", "In A minor, the subtonic is G, the 7th degree."),
     ],
 )
 def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
@@ -80,7 +86,8 @@ def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["relative minor of E flat major", "relative major of A minor", "parallel major of C minor",
-     "key signature of C# major", "interval from C to G", "Bb major triad", "D dorian", "V7 in G"],
+     "key signature of C# major", "interval from C to G", "Bb major triad", "D dorian", "V7 in G",
+     "dominant of C minor", "leading tone of B minor"],
 )
 def test_every_fact_is_a_whole_sentence(text: str) -> None:
     found = answer(text)
@@ -90,7 +97,8 @@ def test_every_fact_is_a_whole_sentence(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["what is a scale?", "what is a major scale?", "tell me about Bach", "Am I right?", "", "how are you"],
+    ["what is a scale?", "what is a major scale?", "tell me about Bach", "Am I right?", "", "how are you",
+     "what is the dominant", "the dominant seventh chord", "subtonic of C major"],
 )
 def test_nothing_concrete_means_no_answer(text: str) -> None:
     assert answer(text) is None

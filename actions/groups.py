@@ -1,0 +1,62 @@
+"""Eras, genres and instruments: what they are and who and what belongs to them in the graph.
+
+Learners ask about them the way they ask about concepts ("what is the Baroque era?", "tell me
+about jazz") and people ("who are some Romantic composers?"); both the explain and the fact
+actions answer from here, so an era is never "not in my graph" because the NLU picked the other
+intent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from actions.context import names
+from actions.services import services
+from kg.schema import ERA, GENRE, INSTRUMENT, PERSON, WORK, Node, capitalized
+
+_MEMBERSHIP = {ERA: "IN_ERA", GENRE: "IN_GENRE", INSTRUMENT: "PLAYS"}
+
+
+def era_names(eras: list[Node]) -> str:
+    """'the Romantic era' for one-word era names; 'the Classical period', 'the 20th century' as they are."""
+    named = [
+        Node(e.id, e.label, {"name": f"{e.name} era" if len(e.name.split()) == 1 else e.name}) for e in eras
+    ]
+    return names(named)
+
+
+def _where(group: Node) -> str:
+    if group.label == ERA:
+        return "the " + era_names([group])
+    return group.name if group.label == GENRE else f"the {group.name}"
+
+
+def members_sentences(group: Node, asks: Sequence[str] = ()) -> list[str]:
+    """Who and what belongs to an era, genre or instrument in the graph, best connected first;
+    works first when the question asks for works."""
+    graph = services().graph
+    members = [other for _, other in graph.neighbours(group.id, _MEMBERSHIP[group.label], "in")]
+    degree = graph.store.degrees([m.id for m in members])
+    members.sort(key=lambda m: (-degree.get(m.id, 0), m.name))
+    people = [m for m in members if m.label == PERSON]
+    works = [m for m in members if m.label == WORK]
+    where = _where(group)
+    said = {
+        "people": (f"Players of {where} in my graph include {names(people, 8)}." if group.label == INSTRUMENT
+                   else f"People of {where} in my graph include {names(people, 8)}.") if people else "",
+        "works": f"Works of {where} in my graph include {names(works, 5)}." if works else "",
+    }
+    order = ("works", "people") if "works" in asks else ("people", "works")
+    return [said[k] for k in order if said[k]]
+
+
+def describe(group: Node) -> str:
+    """An era, genre or instrument: its description and dates, then its people and works."""
+    props = group.props
+    title = f"**{capitalized(group.name)}**"
+    if group.label == ERA and props.get("start") is not None and props.get("end") is not None:
+        title += f" ({props['start']}–{props['end']})"
+    description = str(props.get("description") or "").strip()
+    lines = [f"{title}: {description}" if description else title]
+    lines += members_sentences(group)
+    return "\n".join(lines)
