@@ -249,7 +249,12 @@ class ActionGiveExample(Action):
         elif famous:
             dispatcher.utter_message(text=f"I have no sound example of {item.name}, but: {famous}")
         else:
-            dispatcher.utter_message(text=f"I don't have an example of {item.name} yet.")
+            # "how do I play a barre chord?": what it is and how it is done, said instead of played
+            description = str(item.props.get("description") or "").strip()
+            dispatcher.utter_message(
+                text=f"**{capitalized(item.name)}**: {description}\nI have no sound example of it yet."
+                if description else f"I don't have an example of {item.name} yet."
+            )
         return _context(item, tracker)
 
 

@@ -101,6 +101,13 @@ def test_an_era_or_genre_is_described_with_its_people_and_works(chat: Chat, nlu:
     assert "Beethoven" not in people and "Moonlight" not in people
 
 
+def test_asked_to_play_what_has_no_sound_the_tutor_says_how_it_is_done(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("how do i play a barre chord", "ask_example", ("concept", "barre chord"))
+    text = chat.text("how do i play a barre chord")
+    assert text.startswith("**Barre chords**:") and "index finger" in text
+    assert text.endswith("I have no sound example of it yet.")
+
+
 def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     text = chat.text("who composed the Moonlight Sonata?")
