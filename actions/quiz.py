@@ -27,9 +27,12 @@ STOP = re.compile(
     r"^\s*(stop|quit|exit|end|cancel|enough|no more|stop the quiz|end the quiz|i'?m done)\b", re.I
 )
 GIVE_UP = re.compile(r"^\s*(i don'?t know|dunno|no idea|skip|pass|give up|i give up|tell me)\b", re.I)
-# Intents an answer is often taken for ("yes", "no", "quiz me"), so never read as a digression;
+# Intents an answer is often taken for ("yes", "no", "quiz me", a stray "C" read as out of scope),
+# so never read as a digression;
 # hints and difficulty are left to the form's slot mapping, which rejects them already.
-ANSWER_LIKE = {"affirm", "deny", "start_quiz", "nlu_fallback", "request_hint", "too_easy", "too_hard"}
+ANSWER_LIKE = {
+    "affirm", "deny", "start_quiz", "nlu_fallback", "out_of_scope", "request_hint", "too_easy", "too_hard",
+}
 DIGRESSION_CONFIDENCE = 0.6
 # Actions that belong to the quiz itself: any other one in a turn answered a digression.
 QUIZ_ACTIONS = {

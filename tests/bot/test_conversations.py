@@ -307,6 +307,17 @@ def test_a_wrong_answer_the_nlu_takes_for_a_question_is_still_graded(chat: Chat,
     assert chat.slots["quiz"]["answered"] == 1
 
 
+def test_an_unreadable_answer_the_nlu_calls_out_of_scope_is_graded_not_refused(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    nlu.says("banana", "out_of_scope")
+    chat("quiz me on intervals")
+    text = chat.text("banana")
+    assert "Not quite" in text and "only help with music" not in text
+    assert chat.slots["quiz"]["answered"] == 1
+
+
 def test_too_hard_during_a_quiz_lowers_the_level_and_resumes(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on triads", "start_quiz", ("concept", "triads"))
     nlu.says("this is too hard", "too_hard")
@@ -333,6 +344,22 @@ def test_onboarding_fills_the_profile_and_survives_an_interruption(chat: Chat, n
     done = chat.text("playing by ear")
     assert "intermediate guitar" in done and "grade 3" in done
     assert chat.slots["level"] == 3.0 and chat.slots["goals"] == "playing by ear"
+
+
+def test_a_request_while_onboarding_asks_for_goals_is_answered_not_taken_for_the_goal(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("i play piano", "inform_profile", ("instrument", "piano"))
+    nlu.says("advanced", "inform_profile", ("skill_level", "advanced"))
+    nlu.says("recommend me some music", "recommend_music")
+    chat("i play piano")
+    assert "get better at" in chat.text("advanced")
+    replies = [r.get("text", "") for r in chat("recommend me some music")]
+    assert replies[0].startswith("You might enjoy")
+    assert "get better at" in replies[-1]  # the form asks again
+    assert chat.slots["goals"] is None
+    done = chat.text("romantic piano repertoire")
+    assert 'working towards "romantic piano repertoire"' in done
 
 
 def test_an_unknown_instrument_is_refused_with_the_choices(chat: Chat, nlu: ScriptedNLU) -> None:
