@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz import fuzz
 from rasa_sdk import Tracker
 
 from actions.services import services
@@ -102,12 +103,41 @@ def mentioned(tracker: Tracker, kind: str) -> list[Node]:
             item = node(f"{kind}:{entity['id']}")
         if item is None and entity.get("value"):
             item = link(str(entity["value"]), kind)
+        if item is None and kind == "concept":
+            item = technique_named(str(words or entity.get("value") or ""), tracker)
         if item is not None and item.label == ENTITY_LABELS.get(kind, item.label) \
                 and item not in found and item not in units:
             start = entity.get("start")
             counted = isinstance(start, int) and _COUNTED.search(text[:start]) is not None
             (units if counted else found).append(item)
     return found + [u for u in units if u not in found]
+
+
+def technique_named(word: str, tracker: Tracker) -> Node | None:
+    """A technique of the instrument the message names, picked by a word of it ("how do I hold
+    the bow" + violin → bow hold; "sticks" + drums → drumstick grip): the word alone names no
+    concept, but among one instrument's techniques it is enough."""
+    word = word.strip().lower()
+    if len(word) < 3:
+        return None
+    graph = services().graph
+    said = {w for w in re.findall(r"[a-z]+", str(tracker.latest_message.get("text") or "").lower())
+            if len(w) >= 3}
+    for instrument in mentioned(tracker, "instrument"):
+        best: tuple[int, float, str] | None = None
+        for _, technique in graph.neighbours(instrument.id, "TECHNIQUE_FOR", "in"):
+            for form in (technique.name, *(technique.props.get("aliases") or [])):
+                form = form.lower()
+                if fuzz.partial_ratio(word, form) < 90:
+                    continue
+                # of the forms containing the word, the one sharing most words with the message
+                # ("hold ... bow": bow hold), then the closest whole ("pedal": sustain pedal)
+                score = (len(said & set(re.findall(r"[a-z]+", form))), fuzz.ratio(word, form))
+                if best is None or score > best[:2]:
+                    best = (*score, technique.id)
+        if best is not None:
+            return node(best[2])
+    return None
 
 
 def _span(text: str, entity: dict[str, Any]) -> str | None:

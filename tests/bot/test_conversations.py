@@ -108,6 +108,21 @@ def test_asked_to_play_what_has_no_sound_the_tutor_says_how_it_is_done(chat: Cha
     assert text.endswith("I have no sound example of it yet.")
 
 
+@pytest.mark.parametrize(
+    ("said", "word", "instrument", "technique"),
+    [
+        ("how should i hold a violin bow", "bow", "violin", "**Bow hold**"),
+        ("how do i hold the sticks on drums", "sticks", "drums", "**Drumstick grip**"),
+        ("when do i use the pedal on the piano", "pedal", "piano", "**Sustain pedal**"),
+    ],
+)
+def test_a_word_of_a_technique_with_its_instrument_names_the_technique(
+    chat: Chat, nlu: ScriptedNLU, said: str, word: str, instrument: str, technique: str
+) -> None:
+    nlu.says(said, "explain_concept", ("instrument", instrument), ("concept", word))
+    assert chat.text(said).startswith(technique)
+
+
 def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     text = chat.text("who composed the Moonlight Sonata?")
