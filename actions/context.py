@@ -113,6 +113,30 @@ def mentioned(tracker: Tracker, kind: str) -> list[Node]:
     return found + [u for u in units if u not in found]
 
 
+_ASKING = re.compile(
+    r"^\s*(what|what's|whats|who|who's|whose|how|why|when|where|which|can|could|would|will|do|does|"
+    r"did|is|are|should|recommend|suggest|play|show|give|tell|explain|quiz|test|help)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message is phrased as a question or a request ("recommend me some music", "what is
+    a fifth?") rather than a statement ("i'd like to play folk tunes")."""
+    return text.rstrip().endswith("?") or _ASKING.match(text) is not None
+
+
+def answered_this_turn(tracker: Tracker, own: set[str]) -> bool:
+    """Whether an action other than a form's `own` ones ran since the learner's message: the form
+    is resuming after a digression, not reading a new answer."""
+    for item in reversed(tracker.events):
+        if item.get("event") == "user":
+            return False
+        if item.get("event") == "action" and item.get("name") not in own | {"action_listen"}:
+            return True
+    return False
+
+
 def technique_named(word: str, tracker: Tracker) -> Node | None:
     """A technique of the instrument the message names, picked by a word of it ("how do I hold
     the bow" + violin → bow hold; "sticks" + drums → drumstick grip): the word alone names no

@@ -12,10 +12,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import link, names, node
+from actions.context import answered_this_turn, asks_something, link, names, node
 from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
@@ -52,9 +52,27 @@ def instruments() -> list[Node]:
     return [n for n in services().graph.store.nodes("Instrument")]
 
 
+# what a stated goal may be read as ("i want to learn jazz" as a path, "jazz chords" as a concept)
+GOAL_LIKE = {"inform_profile", "learning_path", "affirm", "deny", "nlu_fallback", "out_of_scope"}
+
+
 class ValidateOnboardingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_onboarding_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        message = tracker.latest_message
+        intent = message.get("intent") or {}
+        if (
+            tracker.get_slot("requested_slot") == "goals"
+            and intent.get("name") not in GOAL_LIKE
+            and float(intent.get("confidence") or 0.0) >= 0.6
+            and asks_something(str(message.get("text") or ""))
+            and not answered_this_turn(tracker, {"onboarding_form", "validate_onboarding_form"})
+        ):
+            # "recommend me some music" while the form waits for a goal: answered, then asked again
+            return [ActionExecutionRejected("onboarding_form")]
+        return await super().run(dispatcher, tracker, domain)
 
     def validate_instrument(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -17,7 +17,7 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import bare_id, concepts, entities, node
+from actions.context import answered_this_turn, bare_id, concepts, entities, node
 from actions.learner import mastery_of, record_evidence
 from actions.learning import next_concept
 from actions.services import DomainDict, Events, services
@@ -35,9 +35,7 @@ ANSWER_LIKE = {
 }
 DIGRESSION_CONFIDENCE = 0.6
 # Actions that belong to the quiz itself: any other one in a turn answered a digression.
-QUIZ_ACTIONS = {
-    "quiz_form", "validate_quiz_form", "action_ask_quiz_answer", "action_quiz_hint", "action_listen",
-}
+QUIZ_ACTIONS = {"quiz_form", "validate_quiz_form", "action_ask_quiz_answer", "action_quiz_hint"}
 
 
 def question(quiz: dict[str, Any]) -> Any:
@@ -104,16 +102,6 @@ def digression(tracker: Tracker, quiz: dict[str, Any]) -> bool:
     return check(text, question(quiz).expected).normalized == ""
 
 
-def _after_digression(tracker: Tracker) -> bool:
-    """Whether another action answered the learner in this turn, before the quiz asks again."""
-    for item in reversed(tracker.events):
-        if item.get("event") == "user":
-            return False
-        if item.get("event") == "action" and item.get("name") not in QUIZ_ACTIONS:
-            return True
-    return False
-
-
 class ValidateQuizForm(FormValidationAction):
     def name(self) -> str:
         return "validate_quiz_form"
@@ -126,17 +114,21 @@ class ValidateQuizForm(FormValidationAction):
             target = node(f"concept:{found.concept_id}")
             label = target.name if target else found.concept_id.replace("_", " ")
             asked_for = [e.get("value") for e in entities(tracker, "concept")]
-            unknown = (
-                f'I have no quiz on "{asked_for[0]}", so here is one from your path. '
-                if (asked_for and not concepts(tracker, allow_context=False))
-                else ""
-            )
+            wanted = node(f"concept:{quiz['topic']}")
+            unknown = ""
+            if asked_for and not concepts(tracker, allow_context=False):
+                unknown = f'I have no quiz on "{asked_for[0]}", so here is one from your path. '
+            elif found.concept_id != quiz["topic"] and wanted is not None:
+                # no questions on this concept (a technique): quiz the nearest one that has some,
+                # and name it the same at the start and in the summary
+                unknown = f"I have no quiz questions on {wanted.name} yet, so here is one on {label}. "
+                quiz = {**quiz, "topic": found.concept_id}
             dispatcher.utter_message(
                 text=f"{unknown}Quiz time: {quiz['total']} questions on {label}. "
                 'Say "hint" for a hint or "stop" to finish early.'
             )
             return [SlotSet("quiz", quiz), SlotSet("quiz_answer", None)]
-        if not _after_digression(tracker) and digression(tracker, quiz):
+        if not answered_this_turn(tracker, QUIZ_ACTIONS) and digression(tracker, quiz):
             # the form lets go of this message; the rules answer it and the form asks again
             return [ActionExecutionRejected("quiz_form")]
         return await super().run(dispatcher, tracker, domain)
@@ -205,7 +197,7 @@ class ActionAskQuizAnswer(Action):
         if not isinstance(quiz, dict):
             dispatcher.utter_message(text="Your answer?")
             return []
-        back = _after_digression(tracker)
+        back = answered_this_turn(tracker, QUIZ_ACTIONS)
         if quiz.get("shown") == quiz["index"] and not back:
             dispatcher.utter_message(text="Your answer?")
             return []

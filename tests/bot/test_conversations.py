@@ -377,6 +377,29 @@ def test_a_request_while_onboarding_asks_for_goals_is_answered_not_taken_for_the
     assert 'working towards "romantic piano repertoire"' in done
 
 
+def test_a_goal_the_nlu_takes_for_a_request_is_still_the_goal(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("i play violin", "inform_profile", ("instrument", "violin"))
+    nlu.says("beginner", "inform_profile", ("skill_level", "beginner"))
+    nlu.says("i'd like to play folk tunes", "recommend_music", ("genre", "folk"))
+    chat("i play violin")
+    chat("beginner")
+    done = chat.text("i'd like to play folk tunes")  # a statement, not a request
+    assert 'working towards "i\'d like to play folk tunes"' in done
+
+
+def test_a_quiz_on_a_concept_without_questions_says_which_one_it_quizzes(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("quiz me on holding the violin", "start_quiz", ("concept", "holding the violin"))
+    first = chat("quiz me on holding the violin")[0]["text"]
+    match = re.match(r"I have no quiz questions on holding the violin yet, so here is one on (.+?)\. "
+                     r"Quiz time: 5 questions on \1\.", first)
+    assert match, first
+    chat("no idea")
+    summary = chat.text("stop")
+    assert f"correct on {match.group(1)}." in summary
+
+
 def test_an_unknown_instrument_is_refused_with_the_choices(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("i play the zither-harp-o-phone", "inform_profile", ("instrument", "zither-harp-o-phone"))
     text = chat.text("i play the zither-harp-o-phone")
