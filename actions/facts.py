@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import mentioned, names, node, remember, subject
 from actions.explain import ActionExplainConcept, theory_answer
-from actions.groups import era_names, members_sentences
+from actions.groups import era_names, members_sentences, played_instrument
 from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import PERSON, WORK, Node
@@ -169,6 +169,10 @@ class ActionMusicFact(Action):
         if item is None and not text.startswith("/") and theory_answer(text) is not None:
             # "how many sharps does D major have": a theory question about no person or work
             return ActionExplainConcept().run(dispatcher, tracker, domain)
+        instrument = played_instrument(text) if item is None else None
+        if instrument is not None:  # "who is a famous violinist?"
+            dispatcher.utter_message(text=" ".join(members_sentences(instrument)))
+            return [SlotSet("interests", remember(tracker, "interests", instrument.id))]
         if item is None:
             dispatcher.utter_message(text="Which composer, performer or work do you mean?")
             return []

@@ -8,10 +8,12 @@ intent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from actions.context import names
 from actions.services import services
+from kg.extract.gazetteer import player_nouns
 from kg.schema import ERA, GENRE, INSTRUMENT, PERSON, WORK, Node, capitalized
 
 _MEMBERSHIP = {ERA: "IN_ERA", GENRE: "IN_GENRE", INSTRUMENT: "PLAYS"}
@@ -60,3 +62,13 @@ def describe(group: Node) -> str:
     lines = [f"{title}: {description}" if description else title]
     lines += members_sentences(group)
     return "\n".join(lines)
+
+
+def played_instrument(text: str) -> Node | None:
+    """The instrument whose player a message names ("a famous violinist", "jazz drummers")."""
+    lowered = text.lower()
+    for instrument in services().graph.store.nodes(INSTRUMENT):
+        for noun in player_nouns(instrument.name):
+            if re.search(rf"\b{re.escape(noun.lower())}s?\b", lowered):
+                return instrument
+    return None

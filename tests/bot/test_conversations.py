@@ -69,6 +69,12 @@ def test_a_key_signature_question_taken_for_a_music_fact_is_answered_from_theory
     assert "Which composer" not in text
 
 
+def test_a_question_about_players_of_an_instrument_lists_them(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who is a famous violinist", "music_fact")
+    text = chat.text("who is a famous violinist")
+    assert text.startswith("Players of the violin in my graph include")
+
+
 def test_a_music_fact_about_nobody_still_asks_whom_it_is_about(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("when was he born", "music_fact")
     assert chat.text("when was he born") == "Which composer, performer or work do you mean?"
