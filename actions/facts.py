@@ -200,15 +200,17 @@ class ActionMusicFact(Action):
 
 class ActionRecommendMusic(Action):
     """Works the recommender ranks best for the learner, each with its reason: a graph path to
-    what they asked about, studied or mastered. Genres, people and eras named in the message
-    narrow the works to those linked to them."""
+    what they asked about, studied or mastered. Genres, people, eras and instruments named in the
+    message narrow the works to those linked to them ("recommend violin music": works of people
+    who play it)."""
 
     def name(self) -> str:
         return "action_recommend_music"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         graph = services().graph
-        asked = mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
+        asked = (mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
+                 + mentioned(tracker, "instrument"))
         seeds = asked or [n for n in (node(i) for i in reversed(tracker.get_slot("interests") or [])) if n]
         profile = learner_profile(tracker, also_asked=[n.id for n in asked])
         picks = services().recommender.recommend(
@@ -270,8 +272,8 @@ def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]
                 ("MEMBER_OF", "in", f"a member of {seed.name}"),
             ]
         else:
-            rel = "IN_GENRE" if seed.label == "Genre" else "IN_ERA"
-            links = [(rel, "in", f"{seed.name}")]
+            rel = {"Genre": "IN_GENRE", "Era": "IN_ERA", "Instrument": "PLAYS"}.get(seed.label)
+            links = [(rel, "in", f"{seed.name}")] if rel else []
         for rel, direction, why in links:
             for _, other in graph.neighbours(seed.id, rel, direction):  # type: ignore[arg-type]
                 if other.label == PERSON and other.id not in seen:

@@ -516,6 +516,14 @@ def test_music_is_recommended_from_what_the_learner_asked_about_with_reasons(
     assert re.search(r"(Joseph Haydn|Antonio Salieri) \(Ludwig van Beethoven's teacher\)", artists)
 
 
+def test_music_recommended_for_an_instrument_is_by_people_who_play_it(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("recommend violin music", "recommend_music", ("instrument", "violin"))
+    text = chat.text("recommend violin music")
+    picks = [line for line in text.splitlines() if line.startswith("• ")]
+    assert picks and all("violin" in line for line in picks)  # each reason leads to the violin
+    assert "(violin)" in text.split("Artists to explore: ", 1)[1]
+
+
 def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     nlu.says("when was he born?", "music_fact")
