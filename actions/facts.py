@@ -114,6 +114,15 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
     return _stops(out)
 
 
+def key_name(key: str) -> str:
+    """A key as the catalog writes it ("C# minor", "Bb major") in the tutor's spelling ("C♯ minor")."""
+    tonic, _, rest = key.strip().partition(" ")
+    if not tonic or tonic[0].upper() not in "ABCDEFG" or len(tonic) > 2:
+        return key
+    sign = {"#": "♯", "b": "♭", "-": "♭"}.get(tonic[1:], tonic[1:])
+    return f"{tonic[0].upper()}{sign} {rest}".strip()
+
+
 def work_sentences(item: Node, asks: list[str]) -> list[str]:
     facts = services().graph.facts(item.id)
     out: list[str] = []
@@ -126,10 +135,10 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
             out.append(f"{item.name} was composed by {names(composers)}{dated}.")
         elif ask == "performers" and performers:
             out.append(f"{item.name} is by {names(performers)}.")
-        elif ask == "year" and year:
+        elif ask == "year" and year and not any(f" in {year}" in said for said in out):
             out.append(f"{item.name} was {event} in {year}." if event else f"{item.name} dates from {year}.")
         elif ask == "key" and facts.get("key"):
-            out.append(f"{item.name} is in {facts['key']}.")
+            out.append(f"{item.name} is in {key_name(str(facts['key']))}.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
             out.append(f"{item.name} belongs to the {era_names(eras)}.")
     if not out:
@@ -144,7 +153,7 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
         if facts.get("form"):
             out.append(f"Form: {facts['form']}.")
         if facts.get("key"):
-            out.append(f"Key: {facts['key']}.")
+            out.append(f"Key: {key_name(str(facts['key']))}.")
     if examples := _list(facts, "examples_of"):
         out.append(f"It is a famous example of {names(examples)}.")
     return _stops(list(dict.fromkeys(out)))  # two wordings of one question give one answer

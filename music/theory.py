@@ -642,9 +642,77 @@ def _find_degree(text: str) -> TheoryAnswer | None:
     )
 
 
+# ------------------------------------------------------- Neapolitan and tritone substitution
+_NEAPOLITAN_RE = re.compile(
+    r"\bneapolitan(?:\s+(?:sixth|6th|chord|triad))*\s+(?:of|in|for)\s+(?:the\s+key\s+of\s+)?(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def _find_neapolitan(text: str) -> TheoryAnswer | None:
+    """'the Neapolitan chord in C minor': the major triad on the lowered second degree, usually
+    in first inversion (N6). A key without a mode is minor, the Neapolitan's home."""
+    match = _NEAPOLITAN_RE.search(text)
+    keys = _keys_in(text, match.end()) if match else []
+    if not keys:
+        return None
+    name, mode = keys[0]
+    home = _make_key(name, mode or "minor")
+    chord_ = roman.RomanNumeral("N6", home)
+    root = display(chord_.root())
+    triad = [display(p) for p in roman.RomanNumeral("bII", home).pitches]
+    bass = display(chord_.bass())
+    return TheoryAnswer(
+        kind="neapolitan",
+        title=f"Neapolitan chord of {_key_label(home)}",
+        facts=[
+            f"In {_key_label(home)}, the Neapolitan chord is the {root} major triad, {' '.join(triad)}, "
+            "built on the lowered second degree (♭II).",
+            f"It usually stands in first inversion (N6), with {bass} in the bass, and leads to the dominant.",
+        ],
+        notes=triad,
+        example={"type": "progression", "key": home.tonicPitchNameWithCase, "numerals": "i N6 V i"
+                 if home.mode == "minor" else "I N6 V I"},
+    )
+
+
+_SUBSTITUTE_RE = re.compile(
+    r"\btritone\s+sub(?:stitution|stitute)?s?\s+(?:for|of)\s+(?:an?\s+|the\s+)?"
+    r"(?P<r_letter>[A-Ga-g])(?P<r_acc>#|♯|b|♭)?\s*(?:7|dominant\s+seventh|dom7)(?![\w])",
+)
+
+
+def _find_substitute(text: str) -> TheoryAnswer | None:
+    """'a tritone sub for G7': the dominant seventh a tritone away, which shares its tritone."""
+    match = _SUBSTITUTE_RE.search(text)
+    if not match:
+        return None
+    acc = (match.group("r_acc") or "").replace("b", "-").replace("♭", "-").replace("♯", "#")
+    original = _with_octave(match.group("r_letter").upper() + acc, 3)
+    other = original.transpose("d5")
+    if len(other.name) > 2 or other.name in ("F-", "C-", "E#", "B#"):  # spell it the usual way
+        other = other.getEnharmonic()
+    first = harmony.ChordSymbol(root=original.name, kind="dominant-seventh")
+    second = harmony.ChordSymbol(root=other.name, kind="dominant-seventh")
+    shared = sorted({p.pitchClass for p in first.pitches} & {p.pitchClass for p in second.pitches})
+    named = [display(p) for p in first.pitches if p.pitchClass in shared]
+    notes = [display(p) for p in second.pitches]
+    return TheoryAnswer(
+        kind="tritone_substitution",
+        title=f"tritone substitute for {display(original)}7",
+        facts=[
+            f"The tritone substitute for {display(original)}7 is {display(other)}7: {' '.join(notes)}.",
+            f"Its root lies a tritone from {display(original)}, and both chords share the tritone "
+            f"{' and '.join(named)} (the third and seventh of one are the seventh and third of the other).",
+        ],
+        notes=notes,
+        example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in second.pitches)},
+    )
+
+
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_transposition, _find_signature, _find_relation, _find_roman, _find_degree, _find_between,
-    _find_chord, _find_scale,
+    _find_transposition, _find_signature, _find_relation, _find_roman, _find_degree, _find_neapolitan,
+    _find_substitute, _find_between, _find_chord, _find_scale,
 )
 
 

@@ -153,6 +153,14 @@ def test_a_premiere_publication_or_recording_year_is_never_told_as_the_year_of_c
     assert said in text and never not in text
 
 
+def test_a_works_key_is_spelled_with_signs_and_its_date_said_once(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what key is the Moonlight Sonata in", "music_fact", ("work", "Moonlight Sonata"))
+    nlu.says("and when was it written", "music_fact")
+    assert "is in C♯ minor." in chat.text("what key is the Moonlight Sonata in")
+    dated = chat.text("and when was it written")
+    assert dated.count("1801") == 1, dated
+
+
 def test_a_name_ending_in_a_full_stop_ends_the_sentence_with_one(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who performed Juicy?", "music_fact", ("work", "Juicy"))
     text = chat.text("who performed Juicy?")

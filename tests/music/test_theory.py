@@ -76,6 +76,12 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
         ("the subdominant of E flat", "Its triad is A♭ C E♭ (IV, a major triad)."),
         ("supertonic of D minor", "Its triad is E G B♭ (ii°, a diminished triad)."),
         ("subtonic of A minor", "In A minor, the subtonic is G, the 7th degree."),
+        ("what's a neapolitan chord in C minor", "In C minor, the Neapolitan chord is the D♭ major "
+         "triad, D♭ F A♭, built on the lowered second degree (♭II)."),
+        ("neapolitan sixth of A minor", "It usually stands in first inversion (N6), with D in the "
+         "bass, and leads to the dominant."),
+        ("what's a tritone sub for G7", "The tritone substitute for G7 is D♭7: D♭ F A♭ C♭."),
+        ("tritone substitution for E7", "The tritone substitute for E7 is B♭7: B♭ D F A♭."),
     ],
 )
 def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
@@ -87,7 +93,7 @@ def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
     "text",
     ["relative minor of E flat major", "relative major of A minor", "parallel major of C minor",
      "key signature of C# major", "interval from C to G", "Bb major triad", "D dorian", "V7 in G",
-     "dominant of C minor", "leading tone of B minor"],
+     "dominant of C minor", "leading tone of B minor", "neapolitan of E minor", "tritone sub for A7"],
 )
 def test_every_fact_is_a_whole_sentence(text: str) -> None:
     found = answer(text)
