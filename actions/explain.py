@@ -309,7 +309,10 @@ class ActionLearningPath(Action):
             f"{i}. {n.name} (grade {n.props.get('grade', '?')})" for i, n in enumerate(path[:12], 1)
         )
         more = f"\n… and {len(path) - 12} more steps." if len(path) > 12 else ""
-        skipped = f" I skipped {plural(len(known), 'concept')} you already know." if known else ""
+        left_out = len(services().graph.learning_path(goal.id, [], doubtful=doubtful)) - len(path)
+        below = f" or that lie below your grade ({int(float(tracker.get_slot('level') or 1))})" \
+            if float(tracker.get_slot("level") or 1) >= 2 else ""
+        skipped = f" I skipped {plural(left_out, 'concept')} you already know{below}." if left_out else ""
         first = path[0]
         dispatcher.utter_message(
             text=f"Your path to {goal.name} has {plural(len(path), 'step')}:{skipped}\n{steps}{more}\n"

@@ -60,9 +60,24 @@ def record_evidence(
     return mastery, slots
 
 
+def assumed_known(tracker: Tracker, doubtful: list[str] | None = None) -> list[str]:
+    """Concepts below the learner's working grade, taken as known until their answers say
+    otherwise (`doubtful`): an intermediate player (grade 3) is not sent back to grade-1 basics
+    such as pitch and beat, a beginner (grade 1) assumes nothing."""
+    level = int(float(tracker.get_slot("level") or 1.0))
+    if level <= 1:
+        return []
+    shaky = set(mastery_of(tracker).doubtful() if doubtful is None else doubtful)
+    return [f"concept:{c.id}" for c in services().curriculum.values()
+            if c.grade < level and f"concept:{c.id}" not in shaky]
+
+
 def path_knowledge(tracker: Tracker) -> tuple[list[str], list[str]]:
-    """What learning paths may skip (the mastered concepts) and must not (the doubtful ones)."""
-    return list(tracker.get_slot("known") or []), mastery_of(tracker).doubtful()
+    """What learning paths may skip (the mastered concepts, and those below the learner's grade)
+    and must not (the doubtful ones)."""
+    doubtful = mastery_of(tracker).doubtful()
+    known = list(tracker.get_slot("known") or [])
+    return known + [c for c in assumed_known(tracker, doubtful) if c not in known], doubtful
 
 
 def learner_profile(tracker: Tracker, also_asked: list[str] | None = None) -> Profile:
@@ -80,6 +95,7 @@ def learner_profile(tracker: Tracker, also_asked: list[str] | None = None) -> Pr
         level=float(level) if level is not None else None,
         asked=tuple([*asked, *(also_asked or [])]),
         known=tuple(tracker.get_slot("known") or []),
+        assumed=tuple(assumed_known(tracker)),
         studied=tuple(dict.fromkeys(s for s in studied if s)),
     )
 

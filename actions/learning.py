@@ -15,7 +15,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import answered_this_turn, asks_something, link, names, node
+from actions.context import answered_this_turn, asks_something, link, names, node, remember
 from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
@@ -158,15 +158,17 @@ def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
     graph = services().graph
     known, doubtful = path_knowledge(tracker)
     level = float(tracker.get_slot("level") or 1.0)
+    declined = list(tracker.get_slot("declined") or [])
     goal = goal_concept(tracker.get_slot("goals"))
     if goal is not None:
-        path = graph.learning_path(goal.id, known, doubtful=doubtful)
+        path = [n for n in graph.learning_path(goal.id, known, doubtful=doubtful) if n.id not in declined]
         if path:
             return path[0], f"it is the first step you haven't mastered on the way to {goal.name}"
     recommender, profile = services().recommender, learner_profile(tracker)
     found = recommender.recommend(tracker.sender_id, k=1, kind="lesson", profile=profile,
-                                  max_grade=level + LEVEL_REACH)
-    found = found or recommender.recommend(tracker.sender_id, k=1, kind="lesson", profile=profile)
+                                  max_grade=level + LEVEL_REACH, exclude=declined)
+    found = found or recommender.recommend(tracker.sender_id, k=1, kind="lesson", profile=profile,
+                                           exclude=declined)
     concept = node(found[0].item) if found else None
     if concept is None:
         return None, "you have mastered the whole curriculum"
@@ -341,7 +343,11 @@ class ActionDeclineOffer(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         dispatcher.utter_message(text="No problem. What would you like to do instead?")
-        return [SlotSet("offer", None)]
+        offer = tracker.get_slot("offer")
+        events: Events = [SlotSet("offer", None)]
+        if isinstance(offer, dict) and offer.get("concept"):  # not offered again this session
+            events.append(SlotSet("declined", remember(tracker, "declined", str(offer["concept"]))))
+        return events
 
 
 class ActionHelp(Action):

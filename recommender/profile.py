@@ -46,6 +46,9 @@ class Profile:
     likes: tuple[str, ...] = ()  # stated favourites: people, genres, eras, works
     asked: tuple[str, ...] = ()  # what they asked about (people, genres, eras, works), newest last
     known: tuple[str, ...] = ()  # concepts they have shown they master
+    # concepts below their working grade, taken as known without evidence: left out of lessons
+    # like the known ones, but never a reason ("you mastered ...")
+    assumed: tuple[str, ...] = ()
     studied: tuple[str, ...] = ()  # concepts and works of this conversation, newest last
 
 

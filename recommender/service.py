@@ -320,7 +320,7 @@ class RecommenderService:
             return []
         profile = profile or Profile()
         history = self.history(learner, profile)
-        known = self.prerequisites.known(profile.known)
+        known = self.prerequisites.known([*profile.known, *profile.assumed])
         engaged = {e.item for e in history if e.engaged}
         blocked = set(exclude)
         instrument = profile.instrument

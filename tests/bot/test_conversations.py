@@ -428,6 +428,31 @@ def test_next_lesson_then_yes_explains_the_offered_concept(chat: Chat, nlu: Scri
     assert name.lower() in chat.text("yes").lower()
 
 
+def test_an_intermediate_player_is_not_sent_back_to_grade_one(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("i play piano", "inform_profile", ("instrument", "piano"))
+    nlu.says("intermediate", "inform_profile", ("skill_level", "intermediate"))
+    nlu.says("reading jazz lead sheets", "inform_profile")
+    nlu.says("what should I learn next?", "next_lesson")
+    nlu.says("path to tritone substitution", "learning_path", ("concept", "tritone substitution"))
+    for said in ("i play piano", "intermediate", "reading jazz lead sheets"):
+        chat(said)
+    offer = chat.text("what should I learn next?")
+    grade = int(re.search(r"\(grade (\d)\)", offer).group(1))
+    assert grade >= 3, offer
+    path = chat.text("path to tritone substitution")
+    assert "pitch (grade 1)" not in path and "below your grade (3)" in path
+
+
+def test_something_else_after_turning_a_lesson_down_offers_another(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what should I learn next?", "next_lesson")
+    nlu.says("no", "deny")
+    nlu.says("something else", "next_lesson")
+    first = re.search(r"\*\*(.+?)\*\*", chat.text("what should I learn next?")).group(1)
+    chat("no")
+    second = re.search(r"\*\*(.+?)\*\*", chat.text("something else")).group(1)
+    assert second != first
+
+
 # -- sessions, ordering, storage -----------------------------------------------------------------
 def test_a_new_session_keeps_the_profile_but_not_the_context(nlu: ScriptedNLU, tutor_home) -> None:
     later = [0.0]
