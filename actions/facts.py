@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import mentioned, names, node, remember, subject
 from actions.explain import ActionExplainConcept, theory_answer
-from actions.groups import era_names, members_sentences, played_instrument
+from actions.groups import describe, era_names, members_sentences, played_instrument
 from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import PERSON, WORK, Node
@@ -169,7 +169,8 @@ class ActionMusicFact(Action):
         if groups and not (mentioned(tracker, "person") or mentioned(tracker, "work")):
             # "who are some Romantic composers?": about the era, not the work of the conversation
             asks = [key for pattern, key in ASKS if pattern.search(text)]
-            dispatcher.utter_message(text=" ".join(s for g in groups[:2] for s in members_sentences(g, asks)))
+            said = " ".join(s for g in groups[:2] for s in members_sentences(g, asks))
+            dispatcher.utter_message(text=said or describe(groups[0]))  # nobody in it: what it is
             interests = tracker.get_slot("interests") or []
             for g in groups[:2]:
                 interests = [*(i for i in interests if i != g.id), g.id][-20:]
@@ -180,7 +181,7 @@ class ActionMusicFact(Action):
             return ActionExplainConcept().run(dispatcher, tracker, domain)
         instrument = played_instrument(text) if item is None else None
         if instrument is not None:  # "who is a famous violinist?"
-            dispatcher.utter_message(text=" ".join(members_sentences(instrument)))
+            dispatcher.utter_message(text=" ".join(members_sentences(instrument)) or describe(instrument))
             return [SlotSet("interests", remember(tracker, "interests", instrument.id))]
         if item is None:
             dispatcher.utter_message(text="Which composer, performer or work do you mean?")

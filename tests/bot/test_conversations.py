@@ -75,6 +75,13 @@ def test_a_question_about_players_of_an_instrument_lists_them(chat: Chat, nlu: S
     assert text.startswith("Players of the violin in my graph include")
 
 
+def test_players_of_an_instrument_nobody_in_the_graph_plays_get_what_it_is(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("name a famous oud player", "music_fact")
+    assert chat.text("name a famous oud player").startswith("**Oud**: A short-necked fretless lute")
+
+
 def test_a_music_fact_about_nobody_still_asks_whom_it_is_about(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("when was he born", "music_fact")
     assert chat.text("when was he born") == "Which composer, performer or work do you mean?"
