@@ -99,7 +99,13 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
             if infd := _list(facts, "influenced"):
                 out.append(f"{item.name} influenced {names(infd)}.")
         elif ask == "instruments" and (inst := _list(facts, "instruments")):
-            out.append(f"{item.name} played the {names(inst)}.")
+            played = [i for i in inst if i.name.lower() != "voice"]  # one plays an instrument, sings
+            sang = len(played) < len(inst)
+            if played:
+                also = (", and sang" if len(played) > 1 else " and sang") if sang else ""
+                out.append(f"{item.name} played the {names(played)}{also}.")
+            else:
+                out.append(f"{item.name} sang.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
             out.append(f"{item.name} belongs to the {era_names(eras)}.")
         elif ask == "works":

@@ -168,6 +168,12 @@ def test_a_works_key_is_spelled_with_signs_and_its_date_said_once(chat: Chat, nl
     assert dated.count("1801") == 1, dated
 
 
+def test_a_singer_sang_rather_than_played_the_voice(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what instrument did jimi hendrix play", "music_fact", ("person", "jimi hendrix"))
+    text = chat.text("what instrument did jimi hendrix play")
+    assert "Jimi Hendrix played the electric guitar and sang." in text and "played the voice" not in text
+
+
 def test_a_name_ending_in_a_full_stop_ends_the_sentence_with_one(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who performed Juicy?", "music_fact", ("work", "Juicy"))
     text = chat.text("who performed Juicy?")
