@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from music21 import harmony, interval, key, pitch, roman, scale
+from music21 import duration, harmony, interval, key, meter, pitch, roman, scale
 
 from music.spelling import display, display_all, name_from_match, note_pattern
 
@@ -710,9 +711,69 @@ def _find_substitute(text: str) -> TheoryAnswer | None:
     )
 
 
+# ------------------------------------------------------------------------------- note lengths
+_NOTE_VALUES = {
+    "whole": "whole", "semibreve": "whole", "half": "half", "minim": "half", "quarter": "quarter",
+    "crotchet": "quarter", "eighth": "eighth", "quaver": "eighth", "sixteenth": "16th",
+    "semiquaver": "16th", "thirty-second": "32nd", "demisemiquaver": "32nd",
+}
+_BRITISH = ("semibreve", "minim", "crotchet", "quaver", "semiquaver", "demisemiquaver")
+_LENGTH_RE = re.compile(  # "half note", "half rest", "crotchet"; never "half step"
+    r"\bhow\s+(?:many|long)\b.*?\b(?:(?P<dots>double[\s-]dotted|dotted)\s+)?"
+    r"(?:(?P<value>" + "|".join(v for v in _NOTE_VALUES if v not in _BRITISH) + r")[\s-]+(?P<noun>note|rest)"
+    r"|(?P<british>" + "|".join(_BRITISH) + r"))s?\b",
+    re.IGNORECASE,
+)
+_METER_RE = re.compile(r"\b(?P<meter>[1-9]\d?/(?:1|2|4|8|16))\b")
+_DOT_WORDS = {None: 0, "dotted": 1}
+
+
+_PARTS = {Fraction(1, 2): "half a beat", Fraction(1, 4): "a quarter of a beat",
+          Fraction(1, 3): "a third of a beat", Fraction(2, 3): "two thirds of a beat",
+          Fraction(3, 4): "three quarters of a beat", Fraction(1, 8): "an eighth of a beat"}
+
+
+def _beats(count: Fraction) -> str:
+    """'3 beats', '1 beat', 'half a beat', '3½ beats'."""
+    whole, part = divmod(count, 1)
+    if not part:
+        return f"{whole} beat{'' if whole == 1 else 's'}"
+    if not whole and part in _PARTS:
+        return _PARTS[part]
+    if part == Fraction(1, 2):
+        return f"{whole}½ beats"
+    return f"{count.numerator}/{count.denominator} beats"
+
+
+def _find_length(text: str) -> TheoryAnswer | None:
+    """'how many beats in a dotted half note': its length in beats, the quarter note being the
+    beat unless the message names a meter ('in 6/8': the dotted quarter)."""
+    match = _LENGTH_RE.search(text)
+    if not match or not re.search(r"\b(beats?|counts?|long|last)\b", text, re.IGNORECASE):
+        return None
+    dots = 2 if match.group("dots") and match.group("dots").lower().startswith("double") else (
+        1 if match.group("dots") else 0)
+    word = (match.group("value") or match.group("british")).lower()
+    length = duration.Duration(type=_NOTE_VALUES[word], dots=dots).quarterLength
+    noun = f" {match.group('noun').lower()}" if match.group("value") else ""
+    dotted = f"{match.group('dots')} " if match.group("dots") else ""
+    named = re.sub(r"\s+", " ", dotted + word).lower() + noun
+    found = _METER_RE.search(text)
+    signature = meter.TimeSignature(found.group("meter") if found else "4/4")
+    unit = signature.beatDuration.quarterLength
+    beats = Fraction(length) / Fraction(unit)
+    beat_name = signature.beatDuration.fullName.lower() + " note"
+    facts = [f"In {signature.ratioString}, where the beat is a {beat_name}, {article(named)} {named} "
+             f"lasts {_beats(beats)}."]
+    if dots:
+        facts.append("A dot adds half the note's value" + (", and a second dot half of that." if dots == 2
+                                                           else "."))
+    return TheoryAnswer(kind="note_length", title=f"length of a {named}", facts=facts)
+
+
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
     _find_transposition, _find_signature, _find_relation, _find_roman, _find_degree, _find_neapolitan,
-    _find_substitute, _find_between, _find_chord, _find_scale,
+    _find_substitute, _find_length, _find_between, _find_chord, _find_scale,
 )
 
 

@@ -59,6 +59,12 @@ def test_how_many_semitones_is_a_tritone_explains_the_tritone_not_the_semitone(
     assert chat.slots["concept"] == "concept:tritone"
 
 
+def test_the_length_of_a_note_value_is_counted_in_beats(chat: Chat, nlu: ScriptedNLU) -> None:
+    said = "how many beats in a dotted half note"
+    nlu.says(said, "explain_concept", ("concept", "beats"), ("concept", "dotted half note"))
+    assert "a dotted half note lasts 3 beats" in chat.text(said)
+
+
 def test_a_key_signature_question_taken_for_a_music_fact_is_answered_from_theory(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:

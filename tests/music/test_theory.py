@@ -82,6 +82,16 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
          "bass, and leads to the dominant."),
         ("what's a tritone sub for G7", "The tritone substitute for G7 is D♭7: D♭ F A♭ C♭."),
         ("tritone substitution for E7", "The tritone substitute for E7 is B♭7: B♭ D F A♭."),
+        ("how many beats in a dotted half note", "In 4/4, where the beat is a quarter note, a dotted "
+         "half note lasts 3 beats."),
+        ("how long is a quarter note in 6/8", "In 6/8, where the beat is a dotted quarter note, a "
+         "quarter note lasts two thirds of a beat."),
+        ("how many beats does an eighth note get", "In 4/4, where the beat is a quarter note, an "
+         "eighth note lasts half a beat."),
+        ("how many counts is a double dotted half note", "In 4/4, where the beat is a quarter note, a "
+         "double dotted half note lasts 3½ beats."),
+        ("how many beats is a dotted minim", "In 4/4, where the beat is a quarter note, a dotted minim "
+         "lasts 3 beats."),
     ],
 )
 def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
@@ -104,7 +114,8 @@ def test_every_fact_is_a_whole_sentence(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["what is a scale?", "what is a major scale?", "tell me about Bach", "Am I right?", "", "how are you",
-     "what is the dominant", "the dominant seventh chord", "subtonic of C major"],
+     "what is the dominant", "the dominant seventh chord", "subtonic of C major", "how long is a half step",
+     "how many half steps in a major third"],
 )
 def test_nothing_concrete_means_no_answer(text: str) -> None:
     assert answer(text) is None
