@@ -601,8 +601,12 @@ _DEGREES: dict[str, tuple[int, str, str]] = {
     "subdominant": (4, "IV", "iv"), "dominant": (5, "V", "V"), "submediant": (6, "vi", "VI"),
     "leading tone": (7, "viio", "viio"), "subtonic": (7, "", "VII"),
 }
+_ORDINAL_WORDS = {"1st": 1, "first": 1, "2nd": 2, "second": 2, "3rd": 3, "third": 3, "4th": 4, "fourth": 4,
+             "5th": 5, "fifth": 5, "6th": 6, "sixth": 6, "7th": 7, "seventh": 7}
+_DEGREE_NAMES = ("tonic", "supertonic", "mediant", "subdominant", "dominant", "submediant", "leading tone")
 _DEGREE_RE = re.compile(
-    r"\b(?P<degree>supertonic|subdominant|submediant|subtonic|tonic|mediant|dominant|leading[\s-]tone)"
+    r"\b(?:(?P<degree>supertonic|subdominant|submediant|subtonic|tonic|mediant|dominant|leading[\s-]tone)"
+    r"|(?P<ordinal>" + "|".join(_ORDINAL_WORDS) + r")\s+(?:scale\s+)?degree)"
     r"(?:\s+(?:note|chord|triad))?\s+(?:of|in)\s+(?:the\s+key\s+of\s+)?(?=\S)"
 )
 
@@ -618,7 +622,10 @@ def _find_degree(text: str) -> TheoryAnswer | None:
         return None
     name, mode = keys[0]
     home = _make_key(name, mode or "major")
-    degree_name = re.sub(r"[\s-]+", " ", match.group("degree"))
+    if match.group("ordinal"):  # "the 3rd degree of D major": the mediant
+        degree_name = _DEGREE_NAMES[_ORDINAL_WORDS[match.group("ordinal")] - 1]
+    else:
+        degree_name = re.sub(r"[\s-]+", " ", match.group("degree"))
     number, in_major, in_minor = _DEGREES[degree_name]
     figure = in_major if home.mode == "major" else in_minor
     if not figure:
@@ -648,6 +655,35 @@ _NEAPOLITAN_RE = re.compile(
     r"\bneapolitan(?:\s+(?:sixth|6th|chord|triad))*\s+(?:of|in|for)\s+(?:the\s+key\s+of\s+)?(?=\S)",
     re.IGNORECASE,
 )
+
+
+_COUNT_WORDS = {"no": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "seven": 7}
+_WHICH_KEY_RE = re.compile(
+    r"\b(?:what|which)\s+(?:major\s+|minor\s+)?keys?\s+(?:has|have|with|uses?|is\s+written\s+with)\s+"
+    r"(?P<count>[0-7]|no|zero|one|two|three|four|five|six|seven)\s+(?P<sign>sharps?|flats?)\b",
+    re.IGNORECASE,
+)
+
+
+def _find_key_of_signature(text: str) -> TheoryAnswer | None:
+    """'what key has 4 sharps': the major key and its relative minor with that signature."""
+    match = _WHICH_KEY_RE.search(text)
+    if not match:
+        return None
+    raw = match.group("count").lower()
+    count = int(raw) if raw.isdigit() else _COUNT_WORDS[raw]
+    sharps = count if match.group("sign").lower().startswith("sharp") else -count
+    major = key.KeySignature(sharps).asKey("major")
+    minor = major.relative
+    return TheoryAnswer(
+        kind="key_of_signature",
+        title=f"keys with {count} {match.group('sign').lower()}",
+        facts=[f"{_key_label(major)} and its relative minor, {_key_label(minor)}, are written with that "
+               "key signature.", _signature_sentence(major)],
+        notes=[display(p) for p in major.alteredPitches],
+        example=_key_example(major),
+    )
 
 
 def _find_neapolitan(text: str) -> TheoryAnswer | None:
@@ -772,7 +808,8 @@ def _find_length(text: str) -> TheoryAnswer | None:
 
 
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_transposition, _find_signature, _find_relation, _find_roman, _find_degree, _find_neapolitan,
+    _find_transposition, _find_key_of_signature, _find_signature, _find_relation, _find_roman, _find_degree,
+    _find_neapolitan,
     _find_substitute, _find_length, _find_between, _find_chord, _find_scale,
 )
 

@@ -82,6 +82,12 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
          "bass, and leads to the dominant."),
         ("what's a tritone sub for G7", "The tritone substitute for G7 is D♭7: D♭ F A♭ C♭."),
         ("tritone substitution for E7", "The tritone substitute for E7 is B♭7: B♭ D F A♭."),
+        ("what's the 3rd degree of D major", "In D major, the mediant is F♯, the 3rd degree."),
+        ("the mediant of C minor", "In C minor, the mediant is E♭, the 3rd degree."),
+        ("what key has 4 sharps", "E major and its relative minor, C♯ minor, are written with that key "
+         "signature."),
+        ("which key has no sharps or flats", "C major has no sharps or flats in its key signature."),
+        ("what major key has three flats", "E♭ major has 3 flats: B♭, E♭, A♭."),
         ("how many beats in a dotted half note", "In 4/4, where the beat is a quarter note, a dotted "
          "half note lasts 3 beats."),
         ("how long is a quarter note in 6/8", "In 6/8, where the beat is a dotted quarter note, a "
