@@ -236,6 +236,14 @@ CHORD_KINDS: dict[str, str] = {
     "sus2": "suspended-second", "suspended second": "suspended-second",
     "sus4": "suspended-fourth", "sus": "suspended-fourth", "suspended fourth": "suspended-fourth",
     "5": "power", "power": "power",
+    # spoken with digits ("F# diminished 7", "A minor 7 flat 5"): never read as the bare triad
+    "diminished 7": "diminished-seventh", "dim 7": "diminished-seventh",
+    "minor 7": "minor-seventh", "min 7": "minor-seventh", "major 7": "major-seventh",
+    "maj 7": "major-seventh", "augmented 7": "augmented-seventh", "major 9": "major-ninth",
+    "minor 9": "minor-ninth", "half diminished 7": "half-diminished-seventh",
+    "half-diminished 7": "half-diminished-seventh", "minor 7 flat 5": "half-diminished-seventh",
+    "minor 7th flat 5": "half-diminished-seventh", "minor seventh flat five": "half-diminished-seventh",
+    "minor seven flat five": "half-diminished-seventh", "minor 7 b5": "half-diminished-seventh",
 }
 # Written symbols attach to an uppercase root ("Bbmaj7"); spoken qualities follow a note ("B flat major").
 _SYMBOLS = sorted((k for k in CHORD_KINDS if not re.fullmatch(r"[a-z -]{4,}", k)), key=len, reverse=True)
@@ -247,7 +255,7 @@ _SYMBOL_RE = re.compile(
 )
 _SPOKEN_RE = re.compile(
     rf"(?<![\w]){note_pattern('r')}\s+(?P<q>{'|'.join(re.escape(w) for w in _WORDS)})"
-    r"(?:\s+(?P<noun>chord|triad))?\b(?!\s+(?:scale|mode|key|pentatonic|blues))",
+    r"(?:\s+(?P<noun>chord|triad))?\b(?!\s+(?:scale|mode|key|pentatonic|blues))(?!\s*\d)",
     re.IGNORECASE,
 )
 _CHORD_CONTEXT = re.compile(r"\b(chords?|triads?|arpeggio)\b", re.IGNORECASE)
@@ -411,6 +419,48 @@ def _transposition(start: str, names: list[str], below: bool) -> TheoryAnswer:
 
 _SPECIAL_INTERVALS = {"tritone": ["A4", "d5"], "wholestep": ["M2"], "wholetone": ["M2"], "halfstep": ["m2"],
                       "semitone": ["m2"], "octave": ["P8"], "unison": ["P1"]}
+
+
+_TRANSPOSE_RE = re.compile(
+    r"\btranspose\s+(?P<notes>.+?)\s+(?P<dir>up|down)\s+(?:by\s+)?(?:an?\s+)?"
+    rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{'|'.join(_NUMBER)})|(?P<special>tritone|whole[\s-]?step|"
+    r"whole[\s-]?tone|half[\s-]?step|semitone|octave))\b",
+    re.IGNORECASE,
+)
+_NOTE_RE = re.compile(rf"(?<![\w]){note_pattern('x')}(?![\w#♯♭])", re.IGNORECASE)
+
+
+def _find_transposed_notes(text: str) -> TheoryAnswer | None:
+    """'transpose C E G up a major second': each note moved by the interval, spelled by music21."""
+    match = _TRANSPOSE_RE.search(text)
+    if not match:
+        return None
+    start = match.start("notes")
+    names = [name for m in _NOTE_RE.finditer(text, start, match.end("notes"))
+             if (name := _note(text, m, "x")) is not None]
+    if not names:
+        return None
+    if match.group("special"):
+        step = _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", match.group("special").lower())][0]
+    else:
+        step = _QUALITY[match.group("q").lower()] + str(_NUMBER[match.group("n").lower()])
+    try:
+        moved_by = interval.Interval(step)
+    except interval.IntervalException:
+        return None
+    down = match.group("dir").lower() == "down"
+    pitches = _stack_upwards(names, _start_octave(names[0]))
+    moved = [moved_by.transposePitch(p, reverse=down) for p in pitches]
+    before, after = " ".join(display(p) for p in pitches), " ".join(display(p) for p in moved)
+    way = "down" if down else "up"
+    return TheoryAnswer(
+        kind="transposition",
+        title=f"{before} transposed {way} {article(moved_by.niceName)} {moved_by.niceName.lower()}",
+        facts=[f"{before} moved {way} {article(moved_by.niceName)} {moved_by.niceName.lower()} is {after}."]
+        + (["Every interval between the notes stays the same."] if len(names) > 1 else []),
+        notes=[display(p) for p in moved],
+        example={"type": "scale", "pitches": " ".join(p.nameWithOctave for p in moved)},
+    )
 
 
 def _find_transposition(text: str) -> TheoryAnswer | None:
@@ -808,9 +858,9 @@ def _find_length(text: str) -> TheoryAnswer | None:
 
 
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_transposition, _find_key_of_signature, _find_signature, _find_relation, _find_roman, _find_degree,
-    _find_neapolitan,
-    _find_substitute, _find_length, _find_between, _find_chord, _find_scale,
+    _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
+    _find_relation, _find_roman, _find_degree, _find_neapolitan, _find_substitute, _find_length,
+    _find_between, _find_chord, _find_scale,
 )
 
 

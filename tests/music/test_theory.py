@@ -82,6 +82,10 @@ def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -
          "bass, and leads to the dominant."),
         ("what's a tritone sub for G7", "The tritone substitute for G7 is D♭7: D♭ F A♭ C♭."),
         ("tritone substitution for E7", "The tritone substitute for E7 is B♭7: B♭ D F A♭."),
+        ("what notes are in F# diminished 7", "The F♯ diminished seventh chord is F♯ A C E♭."),
+        ("what is an A minor 7 flat 5", "The A half-diminished seventh chord is A C E♭ G."),
+        ("transpose C E G up a major second", "C E G moved up a major second is D F♯ A."),
+        ("transpose F A C down a minor third", "F A C moved down a minor third is D F♯ A."),
         ("what's the 3rd degree of D major", "In D major, the mediant is F♯, the 3rd degree."),
         ("the mediant of C minor", "In C minor, the mediant is E♭, the 3rd degree."),
         ("what key has 4 sharps", "E major and its relative minor, C♯ minor, are written with that key "
@@ -109,12 +113,27 @@ def test_facts_are_short_true_sentences(text: str, fact: str) -> None:
     "text",
     ["relative minor of E flat major", "relative major of A minor", "parallel major of C minor",
      "key signature of C# major", "interval from C to G", "Bb major triad", "D dorian", "V7 in G",
-     "dominant of C minor", "leading tone of B minor", "neapolitan of E minor", "tritone sub for A7"],
+     "dominant of C minor", "leading tone of B minor", "neapolitan of E minor", "tritone sub for A7",
+     "transpose G B D up a perfect fourth"],
 )
 def test_every_fact_is_a_whole_sentence(text: str) -> None:
     found = answer(text)
     assert found is not None
     assert [f for f in found.facts if not (f[:1].isupper() and f.endswith("."))] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["transpose C E G up a major second", "neapolitan of E minor", "tritone sub for A7",
+     "dominant of A major", "what key has 4 sharps", "relative minor of C major", "F# diminished 7",
+     "D dorian", "V7 in G", "interval from C to G", "minor ninth above D"],
+)
+def test_every_answer_with_an_example_can_be_played(text: str) -> None:
+    from kg.curriculum import realize_example
+
+    found = answer(text)
+    assert found is not None and found.example is not None
+    assert realize_example(found.example) is not None  # raises on a type music21 cannot realise
 
 
 @pytest.mark.parametrize(
