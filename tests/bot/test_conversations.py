@@ -59,6 +59,11 @@ def test_how_many_semitones_is_a_tritone_explains_the_tritone_not_the_semitone(
     assert chat.slots["concept"] == "concept:tritone"
 
 
+def test_the_pentatonic_scale_unqualified_is_the_major_pentatonic(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is the pentatonic scale", "explain_concept", ("concept", "pentatonic scale"))
+    assert chat.text("what is the pentatonic scale").startswith("**Major pentatonic scale**")
+
+
 def test_the_length_of_a_note_value_is_counted_in_beats(chat: Chat, nlu: ScriptedNLU) -> None:
     said = "how many beats in a dotted half note"
     nlu.says(said, "explain_concept", ("concept", "beats"), ("concept", "dotted half note"))
