@@ -258,7 +258,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def remember(tracker: Tracker, slot: str, item_id: str, limit: int = 20) -> list[str]:
-    """The list slot with `item_id` moved to the end (newest), bounded."""
-    values = [v for v in tracker.get_slot(slot) or [] if v != item_id]
-    return [*values, item_id][-limit:]
+def remember(tracker: Tracker, slot: str, *item_ids: str, limit: int = 20) -> list[str]:
+    """The list slot with each of `item_ids` moved to the end (newest, in the order given), bounded."""
+    values = [v for v in tracker.get_slot(slot) or [] if v not in item_ids]
+    return [*values, *dict.fromkeys(item_ids)][-limit:]

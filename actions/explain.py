@@ -310,8 +310,8 @@ class ActionLearningPath(Action):
         )
         more = f"\n… and {len(path) - 12} more steps." if len(path) > 12 else ""
         left_out = len(services().graph.learning_path(goal.id, [], doubtful=doubtful)) - len(path)
-        below = f" or that lie below your grade ({int(float(tracker.get_slot('level') or 1))})" \
-            if float(tracker.get_slot("level") or 1) >= 2 else ""
+        level = int(float(tracker.get_slot("level") or 1))
+        below = f" or that lie below your grade ({level})" if level >= 2 else ""
         skipped = f" I skipped {plural(left_out, 'concept')} you already know{below}." if left_out else ""
         first = path[0]
         dispatcher.utter_message(

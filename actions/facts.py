@@ -177,10 +177,7 @@ class ActionMusicFact(Action):
             asks = [key for pattern, key in ASKS if pattern.search(text)]
             said = " ".join(s for g in groups[:2] for s in members_sentences(g, asks))
             dispatcher.utter_message(text=said or describe(groups[0]))  # nobody in it: what it is
-            interests = tracker.get_slot("interests") or []
-            for g in groups[:2]:
-                interests = [*(i for i in interests if i != g.id), g.id][-20:]
-            return [SlotSet("interests", interests)]
+            return [SlotSet("interests", remember(tracker, "interests", *(g.id for g in groups[:2])))]
         item = subject(tracker)
         if item is None and not text.startswith("/") and theory_answer(text) is not None:
             # "how many sharps does D major have": a theory question about no person or work
@@ -249,11 +246,8 @@ class ActionRecommendMusic(Action):
         if artists:
             lines.append("Artists to explore: " + "; ".join(f"{a.name} ({why})" for a, why in artists) + ".")
         dispatcher.utter_message(text="You might enjoy:\n" + "\n".join(lines))
-        interests = tracker.get_slot("interests") or []
-        for item in asked:
-            interests = [i for i in interests if i != item.id] + [item.id]
         return [
-            SlotSet("interests", interests[-20:]),
+            SlotSet("interests", remember(tracker, "interests", *(n.id for n in asked))),
             SlotSet(
                 "last_outcome",
                 {

@@ -28,8 +28,7 @@ STOP = re.compile(
 )
 GIVE_UP = re.compile(r"^\s*(i don'?t know|dunno|no idea|skip|pass|give up|i give up|tell me)\b", re.I)
 # Intents an answer is often taken for ("yes", "no", "quiz me", a stray "C" read as out of scope),
-# so never read as a digression;
-# hints and difficulty are left to the form's slot mapping, which rejects them already.
+# so never read as a digression; hints and difficulty the form's slot mapping rejects already.
 ANSWER_LIKE = {
     "affirm", "deny", "start_quiz", "nlu_fallback", "out_of_scope", "request_hint", "too_easy", "too_hard",
 }

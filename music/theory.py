@@ -10,7 +10,7 @@ caller falls back to the knowledge graph.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -56,6 +56,11 @@ def article(phrase: str) -> str:
 
 def _semitones(count: int) -> str:
     return f"{count} semitone" + ("" if count == 1 else "s")
+
+
+def _example(kind: str, pitches: Iterable[pitch.Pitch]) -> dict[str, Any]:
+    """A curriculum-style example of `kind` (chord, interval, scale) that music.synth can play."""
+    return {"type": kind, "pitches": " ".join(p.nameWithOctave for p in pitches)}
 
 
 def _with_octave(name: str, octave: int = 4) -> pitch.Pitch:
@@ -303,7 +308,7 @@ def _chord_answer(root: str, kind: str) -> TheoryAnswer:
         title=title,
         facts=facts,
         notes=[display(n) for n in names],
-        example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in placed)},
+        example=_example("chord", placed),
     )
 
 
@@ -388,7 +393,7 @@ def _interval_between(low_name: str, high_name: str, descending: bool) -> Theory
         title=f"{display(first)} to {display(second)}: {name}",
         facts=facts,
         notes=[display(first), display(second)],
-        example={"type": "interval", "pitches": f"{first.nameWithOctave} {second.nameWithOctave}"},
+        example=_example("interval", (first, second)),
     )
 
 
@@ -413,7 +418,7 @@ def _transposition(start: str, names: list[str], below: bool) -> TheoryAnswer:
         title=f"{ivl.niceName.lower()} {way} {display(origin)}",
         facts=facts,
         notes=[display(t) for _, t in results],
-        example={"type": "interval", "pitches": " ".join(p.nameWithOctave for p in pair)},
+        example=_example("interval", pair),
     )
 
 
@@ -459,7 +464,7 @@ def _find_transposed_notes(text: str) -> TheoryAnswer | None:
         facts=[f"{before} moved {way} {article(moved_by.niceName)} {moved_by.niceName.lower()} is {after}."]
         + (["Every interval between the notes stays the same."] if len(names) > 1 else []),
         notes=[display(p) for p in moved],
-        example={"type": "scale", "pitches": " ".join(p.nameWithOctave for p in moved)},
+        example=_example("scale", moved),
     )
 
 
@@ -638,7 +643,7 @@ def _find_roman(text: str) -> TheoryAnswer | None:
             title=f"{numeral}{match.group('fig') or ''} in {_key_label(home)}",
             facts=facts,
             notes=notes,
-            example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in chord_.pitches)},
+            example=_example("chord", chord_.pitches),
         )
     return None
 
@@ -696,7 +701,7 @@ def _find_degree(text: str) -> TheoryAnswer | None:
         title=f"{degree_name} of {_key_label(home)}",
         facts=facts,
         notes=triad,
-        example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in chord_.pitches)},
+        example=_example("chord", chord_.pitches),
     )
 
 
@@ -793,7 +798,7 @@ def _find_substitute(text: str) -> TheoryAnswer | None:
             f"{' and '.join(named)} (the third and seventh of one are the seventh and third of the other).",
         ],
         notes=notes,
-        example={"type": "chord", "pitches": " ".join(p.nameWithOctave for p in second.pitches)},
+        example=_example("chord", second.pitches),
     )
 
 
