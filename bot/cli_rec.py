@@ -74,6 +74,7 @@ def rec_eval(
     as_json: JsonOpt = False,
 ) -> None:
     """Train and test a recommender on a benchmark protocol; one JSON object with the metrics."""
+    from recommender.distributed import launch
     from recommender.experiment import RunSpec, run
     from recommender.models import MAIN, MODELS
     from recommender.tuned import tuned_config
@@ -96,12 +97,18 @@ def rec_eval(
     data = _load_dataset(dataset, data_dir)
     if not defaults:  # what the benchmark chose on validation rows, under any --config
         overrides = {**tuned_config(dataset, name, protocol), **(overrides or {})} or None
-    spec = RunSpec(name, protocol, overrides, fraction, device)  # type: ignore[arg-type]
     try:
-        report = run(data, spec, list(range(seed, seed + (seeds or 1))), split_dir, progress=True,
-                     on_run=lambda r: stderr.print(f"seed {r['seed']}: fitted in {r['fit_seconds']} s"))
-    except (ValueError, FileNotFoundError) as exc:
+        with launch(device) as job:  # under torchrun: one rank of the job, on its own device
+            spec = RunSpec(name, protocol, overrides, fraction, job.device)  # type: ignore[arg-type]
+            report = run(data, spec, list(range(seed, seed + (seeds or 1))), split_dir, progress=True,
+                         on_run=lambda r: job.reports and stderr.print(
+                             f"seed {r['seed']}: fitted in {r['fit_seconds']} s"))
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
         raise _fail(str(exc)) from exc
+    if job.world > 1:
+        report["ranks"] = job.world
+    if not job.reports:
+        return
     if as_json:
         sys.stdout.write(json.dumps(report, default=float) + "\n")
     else:
@@ -134,6 +141,7 @@ def rec_train(
 ) -> None:
     """Train the platform's recommender on the stored behaviour, check it on held-out behaviour,
     save a new version and activate it unless the active one is better (or --rollback)."""
+    from recommender.distributed import launch
     from recommender.publish import rollback as rollback_rec
     from recommender.publish import train_version
 
@@ -150,10 +158,13 @@ def rec_train(
     overrides = _overrides(config, epochs)
     data, order = _platform(settings, works, media)
     try:
-        result = train_version(data, settings.home, order, config=overrides, seed=seed, force=force,
-                               tolerance=tolerance, device=device, progress=True)
-    except ValueError as exc:
+        with launch(device) as job:  # under torchrun every rank trains; rank 0 saves and gates
+            result = train_version(data, settings.home, order, config=overrides, seed=seed, force=force,
+                                   tolerance=tolerance, device=job.device, progress=True)
+    except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from exc
+    if not job.reports:
+        return
     state = "activated" if result["activated"] else "not activated"
     _report(result, as_json, f"recommender {result['version']}: {state} ({result['reason']})")
 

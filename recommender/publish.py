@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch.distributed as dist
 
 from recommender.base import Recommender, TrainingSet
 from recommender.behaviour import positive_item
@@ -173,6 +174,10 @@ def train_version(
     model = create(MAIN, data, {**SERVING_DEFAULTS, **(config or {})})
     result = fit(model, data, split, seed=seed, device=device, progress=progress, on_epoch=on_epoch)
     model.to("cpu")
+    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+        # one of several torchrun ranks: all hold the same weights, and rank 0 saves and gates them
+        return {"version": None, "activated": False, "reason": f"rank {dist.get_rank()}: rank 0 saves",
+                "best_epoch": result.best_epoch}
 
     versions = rec_versions(home)
     version = versions.new_version()
@@ -241,6 +246,7 @@ def train_version(
         "metrics": metrics,
         "active_metrics": old,
         "split": meta["split"],
+        "best_epoch": result.best_epoch,
         "seconds": meta["seconds"],
     }
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,20 @@ def test_every_tuned_setting_is_one_its_model_accepts():
     for settings in SETTINGS.values():
         for (name, _protocol), config in settings.items():
             assert create(name, data, config).config.items() >= config.items()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_eval_under_torchrun_trains_on_every_rank_and_prints_once(lastfm_dir, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "-m", "bot.cli", "rec", "eval", "--model", "bprmf", "--protocol", "ctr", "--data", str(lastfm_dir),
+         "--split-dir", str(lastfm_dir / "splits"), "--config", '{"epochs": 2}', "--json"],
+        env=env, capture_output=True, text=True, timeout=280, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1  # rank 0 alone reports
+    report = json.loads(lines[0])
+    assert report["ranks"] == 2 and report["model"] == "bprmf"
+    assert 0.7 < report["test"]["auc"] < 0.85
