@@ -38,6 +38,7 @@ from rich.table import Table  # noqa: E402
 from nlu.data import Example, load_nlu  # noqa: E402
 
 REPORTS = ROOT / "bench" / "reports"
+CONFIG = ROOT / "config.yml"
 CLINC = ROOT.parent / "shared" / "data" / "clinc150" / "data_full.json"
 PAPER = [
     ("BERT-large, OOS as a class", 96.9, 40.3),
@@ -82,7 +83,10 @@ def clinc(
     seed: int = 13,
     save_probs: Path | None = None,
 ) -> dict[str, Any]:
+    from nlu.data import component, load_config
+    from nlu.lexical import best_temperature
     from nlu.model import JointModel
+    from nlu.train import LEXICAL, add_lexical
 
     raw = json.loads(CLINC.read_text(encoding="utf-8"))
 
@@ -106,14 +110,25 @@ def clinc(
             train, epochs=epochs, batch_size=batch_size, lr=1e-4, head_lr=2e-3, seed=seed, progress=update
         )
     train_seconds = time.perf_counter() - started
-    model.fit_temperature(val_in + val_oos)
+    # the engine's lexical intent model too (config.yml), its weight chosen on val's NLL; the
+    # encoder's logits are computed once per list and mixed (or not, `alone`) afterwards
+    val = val_in + val_oos
+    lexical = add_lexical(model, train, val, component(load_config(CONFIG), LEXICAL))
+    model.fit_temperature(val)
+    encoded: dict[int, np.ndarray] = {}
 
-    def probs(items: list[Example]) -> np.ndarray:
-        z = model.logits([e.text for e in items], batch_size=128) / model.temperature
+    def probs(items: list[Example], alone: bool = False) -> np.ndarray:
+        texts = [e.text for e in items]
+        if id(items) not in encoded:
+            encoded[id(items)] = model.encoder_logits(texts, batch_size=128)
+        z = encoded[id(items)] / alone_temperature if alone else (
+            model.with_lexical(texts, encoded[id(items)]) / model.temperature)
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
+    labels = np.array([intents.index(e.intent) for e in val])
+    alone_temperature = best_temperature(model.encoder_logits([e.text for e in val], 128), labels)[0]
     oos = intents.index("oos")
 
     def predict(p: np.ndarray, threshold: float) -> list[str]:
@@ -143,6 +158,7 @@ def clinc(
             test_oos=pt_oos,
         )
     acc0, rec0 = scores(pt_in, test_in, pt_oos, 0.0)
+    alone = scores(probs(test_in, alone=True), test_in, probs(test_oos, alone=True), 0.0)
     acc, rec = scores(pt_in, test_in, pt_oos, tuned)
     acc1, rec1 = scores(pt_in, test_in, pt_oos, conservative)
     sweep = {
@@ -159,7 +175,10 @@ def clinc(
         "temperature": round(model.temperature, 3),
         "threshold": tuned,
         "threshold_rule": "maximises in-scope accuracy + OOS recall on val + oos_val",
+        "lexical": lexical,
         "oos_as_class": {"in_scope_accuracy": round(100 * acc0, 2), "oos_recall": round(100 * rec0, 2)},
+        "encoder_alone_oos_as_class": {"in_scope_accuracy": round(100 * alone[0], 2),
+                                       "oos_recall": round(100 * alone[1], 2)},
         "oos_class_and_threshold": {
             "in_scope_accuracy": round(100 * acc, 2),
             "oos_recall": round(100 * rec, 2),

@@ -31,6 +31,7 @@ from torch import nn
 
 from kg.embeddings import model_path
 from nlu.data import Example, article_length
+from nlu.lexical import LexicalIntents, best_temperature
 from nlu.lookups import Gazetteer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -268,6 +269,9 @@ class JointModel:
         self.temperature = temperature
         self.device = device or device_auto()
         self.net.to(self.device)
+        # spelled cues beside the encoder (nlu/lexical.py): logits = (1 - w)·encoder + w·lexical
+        self.lexical: LexicalIntents | None = None
+        self.lexical_weight = 0.0
 
     # construction ----------------------------------------------------------------------------
 
@@ -309,6 +313,8 @@ class JointModel:
                 json.dumps(self.gazetteer.tables, ensure_ascii=False), encoding="utf-8"
             )
         torch.save(heads, directory / "heads.pt")
+        if self.lexical is not None:
+            self.lexical.save(directory)
         (directory / "labels.json").write_text(
             json.dumps(
                 {
@@ -317,6 +323,7 @@ class JointModel:
                     "tags": self.tags,
                     "max_length": self.max_length,
                     "temperature": self.temperature,
+                    "lexical_weight": self.lexical_weight if self.lexical is not None else 0.0,
                 },
                 indent=2,
             ),
@@ -362,6 +369,8 @@ class JointModel:
             device,
             gazetteer,
         )
+        model.lexical = LexicalIntents.load(directory)
+        model.lexical_weight = float(meta.get("lexical_weight", 0.0)) if model.lexical is not None else 0.0
         model.net.eval()
         if lean:
             model.serve(quantize)
@@ -551,22 +560,26 @@ class JointModel:
         if not known:
             self.temperature = 1.0
             return self.temperature
-        logits = self.logits([e.text for e in known])
         labels = np.array([self.intents.index(e.intent) for e in known])
-        best, best_nll = 1.0, float("inf")
-        for t in np.exp(np.linspace(np.log(0.2), np.log(10.0), 80)):
-            z = logits / t
-            z = z - z.max(axis=1, keepdims=True)
-            nll = float(-(z[np.arange(len(z)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
-            if nll < best_nll:
-                best, best_nll = float(t), nll
-        self.temperature = best
-        return best
+        self.temperature = best_temperature(self.logits([e.text for e in known]), labels)[0]
+        return self.temperature
+
+    def with_lexical(self, texts: Sequence[str], encoder_logits: np.ndarray) -> np.ndarray:
+        """The intent logits the engine decides on: the encoder's, mixed with the lexical model's
+        log-probabilities where there is one."""
+        if self.lexical is None or self.lexical_weight <= 0:
+            return encoder_logits
+        w = self.lexical_weight
+        return (1.0 - w) * encoder_logits + w * self.lexical.log_probs(texts)
 
     # prediction ------------------------------------------------------------------------------
 
-    @torch.inference_mode()
     def logits(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Intent logits before the temperature: the encoder's and the lexical model's together."""
+        return self.with_lexical(texts, self.encoder_logits(texts, batch_size))
+
+    @torch.inference_mode()
+    def encoder_logits(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         out = []
         for b in range(0, len(texts), batch_size):
             enc, _ = self._encode(texts[b : b + batch_size])
@@ -589,7 +602,8 @@ class JointModel:
                     np.stack([self._gazetteer_rows(t, o) for t, o in zip(chunk, offsets, strict=True)])
                 ).to(self.device)
             intent_logits, tag_logits = self.net(ids, mask, gaz)
-            probs = torch.softmax(intent_logits.float() / self.temperature, dim=-1).cpu().numpy()
+            mixed = self.with_lexical(chunk, intent_logits.float().cpu().numpy())
+            probs = torch.softmax(torch.from_numpy(mixed) / self.temperature, dim=-1).numpy()
             tag_probs = torch.softmax(tag_logits.float(), dim=-1).cpu().numpy()
             lengths = mask.sum(1).tolist()
             for j, text in enumerate(chunk):

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nlu.contrast import load_off_topic, off_topic_copies
 from nlu.data import Example, NLUData, component, load_config, load_nlu
 from nlu.evaluate import evaluate, score
@@ -28,6 +30,7 @@ from nlu.versions import VersionDir
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LEXICAL = "LexicalIntentClassifier"
 MODEL = "JointTransformerClassifier"
 
 
@@ -96,6 +99,30 @@ def _open_graph(home: Path):
     except Exception as exc:
         log.warning("no knowledge graph for lookup tables (%s)", exc)
         return None
+
+
+def add_lexical(model: JointModel, train: list[Example], val: list[Example],
+                settings: dict[str, Any]) -> dict[str, Any] | None:
+    """Train the lexical intent model on the training split (the authored examples, not their
+    generated copies) and give it the weight with the lowest validation NLL; None when the
+    pipeline has no LexicalIntentClassifier. What it chose and why goes in the metadata."""
+    if not settings:
+        return None
+    from nlu.lexical import LexicalIntents, choose_weight
+
+    ngrams = settings.get("ngram_range", [2, 5])
+    lexical = LexicalIntents.fit([e.text for e in train], [e.intent for e in train], model.intents,
+                                 (int(ngrams[0]), int(ngrams[1])), float(settings.get("C", 30.0)))
+    known = [e for e in val if e.intent in model.intents]
+    labels = np.array([model.intents.index(e.intent) for e in known], dtype=np.int64)
+    texts = [e.text for e in known]
+    weight, nll = choose_weight(model.encoder_logits(texts), lexical.log_probs(texts), labels,
+                                [float(w) for w in settings.get("weights", [0.0, 0.2, 0.4])])
+    model.lexical, model.lexical_weight = lexical, weight
+    log.info("lexical intent model: weight %.2f (validation NLL %s)", weight,
+             ", ".join(f"{w:g}: {v:.3f}" for w, v in nll.items()))
+    return {"weight": weight, "validation_nll": {str(w): round(v, 4) for w, v in nll.items()},
+            "ngrams": len(lexical.vectorizer.vocabulary_)}
 
 
 def contrast_copies(
@@ -211,6 +238,7 @@ def train_nlu(
         )
     report("evaluating", 0, 1)
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served
+    lexical = add_lexical(model, train, val, component(cfg, LEXICAL))
     temperature = model.fit_temperature(val)
     nlu = NLU(
         model,
@@ -246,6 +274,7 @@ def train_nlu(
         "lookup_tables": {k: len(v) for k, v in tables.items()},
         "losses": [round(x, 4) for x in losses],
         "temperature": temperature,
+        "lexical": lexical,
         "metrics": summary,
         "score": round(score(metrics), 4),
         "versions": _versions(),
