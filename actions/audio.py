@@ -8,8 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from music21.exceptions21 import Music21Exception
+
 from actions.services import services
 from kg.schema import Node
+from music.theory import progression_chords
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,13 @@ def describe(example: dict[str, Any]) -> str:
     if kind == "chord":
         return f"the chord {example.get('pitches')}"
     if kind == "progression":
-        return f"the progression {example.get('numerals')} in {_key_name(str(example.get('key')))}"
+        numerals, tonality = str(example.get("numerals")), str(example.get("key"))
+        try:
+            chords = progression_chords(numerals, tonality)
+        except (ValueError, TypeError, Music21Exception):
+            return f"the progression {numerals} in {_key_name(tonality)}"
+        return (f"the progression {' '.join(n for n, _ in chords)} in {_key_name(tonality)} "
+                f"({', '.join(c for _, c in chords)})")
     if kind in ("rhythm", "notation"):
         meter = f" in {example['meter']}" if example.get("meter") else ""
         return f"a short passage{meter}"

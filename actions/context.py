@@ -60,6 +60,11 @@ PERSON_WORDS = re.compile(
 QUALITY = re.compile(r"\b(" + "|".join(re.escape(q) for q in QUALITIES) + r")\b", re.IGNORECASE)
 
 
+# words that point back at the conversation's topic when the tagger marks them as a concept
+PRONOUNS = frozenset({"it", "that", "this", "them", "those", "these", "one", "the one", "that one",
+                      "this one"})
+
+
 def entities(tracker: Tracker, kind: str) -> list[dict[str, Any]]:
     return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == kind]
 
@@ -211,6 +216,8 @@ def concepts(tracker: Tracker, allow_context: bool = True) -> list[Node]:
                 return []  # "the minor one" of something that has none: not the current concept again
     if named:
         return named
+    if any(str(e.get("value", "")).strip().lower() not in PRONOUNS for e in entities(tracker, "concept")):
+        return []  # something was named and is not known: never answer about the previous topic instead
     return [current] if current is not None else []
 
 

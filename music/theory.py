@@ -159,6 +159,13 @@ _SCALE_RE = re.compile(
     re.IGNORECASE,
 )
 _NAMED_MODE_OR_SCALE = {"major", "natural minor", "minor"}  # these alone might mean a key or a chord
+# "the pentatonic scale in G", "a dorian mode starting on D": the tonic named after the scale
+_SCALE_ON_RE = re.compile(
+    rf"(?<![\w])(?P<stype>{'|'.join(re.escape(w) for w in _SCALE_WORDS)})\s+(?P<noun>scale|mode)\s+"
+    rf"(?:in|on|from|starting\s+(?:on|from)|built\s+on|beginning\s+on)\s+(?:the\s+key\s+of\s+)?"
+    rf"{note_pattern('t')}(?![\w#♯♭])",
+    re.IGNORECASE,
+)
 
 
 def _step_names(pitches: list[pitch.Pitch]) -> str:
@@ -171,7 +178,7 @@ def _step_names(pitches: list[pitch.Pitch]) -> str:
 
 def _scale_answer(tonic: str, stype: str) -> TheoryAnswer:
     pitches = _SCALE_BUILDERS[stype](tonic)
-    label = f"{display(tonic)} {stype}"
+    label = f"{display(tonic)} {stype.capitalize() if stype in _MODES else stype}"
     title = f"{label} mode" if stype in _MODES and stype != "aeolian" else f"{label} scale"
     placed = _stack_upwards([p.name for p in pitches] + [tonic], _start_octave(tonic))
     facts = [f"The {title} is {display_all([*pitches, pitches[0]])}."]
@@ -591,10 +598,25 @@ def _find_relation(text: str) -> TheoryAnswer | None:
     )
 
 
+def _generic_article(text: str, match: re.Match[str]) -> bool:
+    """"notes in a chromatic scale", "the steps of a major scale": a lowercase "a" before a scale
+    named as such is the article of a general question, not the note A ("the a minor scale" is)."""
+    bare = not (match.group("t_word") or match.group("t_sign"))
+    before = text[: match.start("t_letter")].split()
+    return (match.group("t_letter") == "a" and bare and bool(match.group("noun"))
+            and (not before or before[-1].lower() != "the"))
+
+
 def _find_scale(text: str) -> TheoryAnswer | None:
+    for match in _SCALE_ON_RE.finditer(text):
+        raw = re.sub(r"\s+", " ", match.group("stype").lower())
+        # "in a major key" names no tonic; "on A" (capital, or a sign) does
+        if match.group("t_letter") == "a" and not (match.group("t_word") or match.group("t_sign")):
+            continue
+        return _scale_answer(name_from_match(match, "t"), _SCALE_ALIASES.get(raw, raw))
     for match in _SCALE_RE.finditer(text):
         tonic = _note(text, match, "t")
-        if tonic is None:
+        if tonic is None or _generic_article(text, match):
             continue
         raw = re.sub(r"\s+", " ", match.group("stype").lower())
         stype = _SCALE_ALIASES.get(raw, raw)
@@ -879,3 +901,42 @@ def answer(text: str) -> TheoryAnswer | None:
         if found is not None:
             return found
     return None
+
+
+# ------------------------------------------------------------------------------ progressions
+_NO_SYMBOL = "Chord Symbol Cannot Be Identified"
+
+
+def progression_chords(numerals: str, key_name: str) -> list[tuple[str, str]]:
+    """(numeral, chord name) per chord of a curriculum progression, as a musician writes them.
+
+    The curriculum stores music21 figures: "I7" is the diatonic seventh (in major a major seventh,
+    written Imaj7), "bIId7" a dominant seventh on the lowered second (written ♭II7). The chord name
+    comes from the pitches music21 realises ("D♭7"); a chord no symbol names (an augmented sixth)
+    is spelled out instead.
+    """
+    tonality = key.Key(key_name)
+    out = []
+    for figure in numerals.split():
+        rn = roman.RomanNumeral(figure, tonality)
+        symbol = harmony.chordSymbolFigureFromChord(rn)
+        if not symbol or symbol == _NO_SYMBOL:
+            name = "–".join(display(p) for p in rn.pitches)
+        else:
+            name = re.sub(r"(?<=[A-G])-", "♭", symbol).replace("#", "♯")
+            name = re.sub(r"^([A-G][♭♯]*)o", r"\1°", name)
+        out.append((_numeral_display(figure, symbol), name))
+    return out
+
+
+def _numeral_display(figure: str, symbol: str) -> str:
+    """A music21 figure in the usual analysis spelling: ♭/♯ signs, ° and ø, d7 as 7, maj7 where the
+    diatonic seventh is a major seventh."""
+    shown = figure.replace("d7", "7").replace("/o7", "ø7")
+    shown = re.sub(r"^b", "♭", shown)
+    shown = re.sub(r"(?<=/)b", "♭", shown)
+    shown = shown.replace("#", "♯")
+    shown = re.sub(r"(?<=[iIvV])o", "°", shown)
+    if figure.endswith("7") and "d7" not in figure and "/" not in figure and symbol.endswith("maj7"):
+        shown = shown[:-1] + "maj7"
+    return shown

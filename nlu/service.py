@@ -198,16 +198,25 @@ class NLU:
         return result
 
     def _entity(self, text: str, span) -> dict[str, Any]:
-        surface = text[span.start : span.end]
+        start, end = span.start, span.end
+        surface = text[start:end]
         canonical = self.synonyms.get(surface.lower())
         entity_id, name = self._link(canonical or surface, span.entity)
         if entity_id is None and canonical:
             entity_id, name = self._link(surface, span.entity)
+        if entity_id is None:
+            # a misspelt name is often tagged in part ("perfct" of "perfct fith"): the span
+            # widened by a neighbouring word may name something the part alone does not
+            for wider_start, wider_end in widened(text, start, end):
+                entity_id, name = self._link(text[wider_start:wider_end], span.entity)
+                if entity_id is not None:
+                    start, end, surface = wider_start, wider_end, text[wider_start:wider_end]
+                    break
         return {
             "entity": span.entity,
             "value": name or canonical or surface,
-            "start": span.start,
-            "end": span.end,
+            "start": start,
+            "end": end,
             "confidence": round(span.confidence, 4),
             "id": entity_id,
         }
@@ -236,6 +245,31 @@ class NLU:
                 self._link_cache.clear()
             self._link_cache[key] = answer
         return answer
+
+
+_WORD = re.compile(r"[\w'’#♯♭-]+")
+_STOP = frozenset({"a", "an", "the", "is", "are", "what", "whats", "what's", "of", "in", "on", "me",
+                   "about", "and", "or", "to", "for", "my", "it", "this", "that", "how", "wat"})
+
+
+def widened(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span [start, end) grown by the next word, by the previous one, and by both: words only,
+    within the same clause (no punctuation crossed), never onto a function word."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    after = next(((s, e) for s, e in words if s >= end), None)
+    before = next(((s, e) for s, e in reversed(words) if e <= start), None)
+    if after is not None and (text[end:after[0]].strip() or text[after[0]:after[1]].lower() in _STOP):
+        after = None
+    if before is not None and (text[before[1]:start].strip() or text[before[0]:before[1]].lower() in _STOP):
+        before = None
+    out = []
+    if after is not None:
+        out.append((start, after[1]))
+    if before is not None:
+        out.append((before[0], end))
+    if after is not None and before is not None:
+        out.append((before[0], after[1]))
+    return out
 
 
 def ensure_model(

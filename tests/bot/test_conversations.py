@@ -228,6 +228,16 @@ def test_follow_ups_resolve_against_the_current_concept(chat: Chat, nlu: Scripte
     assert chat.slots["concept"] == "concept:minor_seventh_chord"
 
 
+def test_an_unknown_name_is_said_to_be_unknown_never_answered_with_the_previous_topic(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what is the pentatonic scale", "explain_concept", ("concept", "pentatonic scale"))
+    nlu.says("wat is a flurbl", "explain_concept", ("concept", "flurbl"))
+    chat("what is the pentatonic scale")
+    text = chat.text("wat is a flurbl")
+    assert '"flurbl"' in text and "pentatonic" not in text.lower()
+
+
 def test_compare_takes_the_concept_of_the_conversation_as_the_second_one(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:

@@ -42,6 +42,11 @@ def m21(name: str) -> str:
         ("key signature of Eb major", "B♭ E♭ A♭"),
         ("relative minor of C major", "A"),
         ("parallel minor of G", "G"),
+        ("show me the pentatonic scale in G", "G A B D E"),
+        ("the dorian mode starting on D", "D E F G A B C"),
+        ("play the blues scale in E flat", "E♭ G♭ A♭ B♭♭ B♭ D♭"),
+        ("the major scale in the key of F#", "F♯ G♯ A♯ B C♯ D♯ E♯"),
+        ("the a minor scale", "A B C D E F G"),
     ],
 )
 def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -> None:
@@ -140,7 +145,8 @@ def test_every_answer_with_an_example_can_be_played(text: str) -> None:
     "text",
     ["what is a scale?", "what is a major scale?", "tell me about Bach", "Am I right?", "", "how are you",
      "what is the dominant", "the dominant seventh chord", "subtonic of C major", "how long is a half step",
-     "how many half steps in a major third"],
+     "how many half steps in a major third", "how many notes in a chromatic scale",
+     "what notes are in a minor scale", "the steps of a major scale", "the major scale in a minute"],
 )
 def test_nothing_concrete_means_no_answer(text: str) -> None:
     assert answer(text) is None
@@ -253,3 +259,32 @@ def test_roman_numerals_match_music21(tonic: str, mode: str, numeral: str) -> No
     home = key.Key(tonic.replace("b", "-") if mode == "major" else tonic.replace("b", "-").lower())
     expected = [display(p) for p in roman.RomanNumeral(numeral, home).pitches]
     assert found.notes == expected
+
+
+@pytest.mark.parametrize(
+    ("numerals", "tonic", "shown"),
+    [
+        ("ii7 bIId7 I7", "C", [("ii7", "Dm7"), ("♭II7", "D♭7"), ("Imaj7", "Cmaj7")]),
+        ("Id7 IVd7 Vd7", "C", [("I7", "C7"), ("IV7", "F7"), ("V7", "G7")]),
+        ("iiø7 V7 i", "c", [("iiø7", "Dø7"), ("V7", "G7"), ("i", "Cm")]),
+        ("I viio7/V V I", "G", [("I", "G"), ("vii°7/V", "C♯°7"), ("V", "D"), ("I", "G")]),
+        ("i It+6 V i", "a", [("i", "Am"), ("It+6", "F–A–D♯"), ("V", "E"), ("i", "Am")]),
+    ],
+)
+def test_a_progression_is_shown_with_usual_numerals_and_its_chord_names(numerals, tonic, shown) -> None:
+    from music.theory import progression_chords
+
+    assert progression_chords(numerals, tonic) == shown
+
+
+def test_every_curriculum_progression_is_named_chord_by_chord() -> None:
+    from kg.curriculum import load_curriculum
+    from music.theory import progression_chords
+
+    examples = [c.example for c in load_curriculum() if c.example]
+    progressions = [e for e in examples if e.get("type") == "progression"]
+    assert len(progressions) > 20
+    for example in progressions:
+        chords = progression_chords(example["numerals"], example["key"])
+        assert len(chords) == len(example["numerals"].split())
+        assert all(name and "Cannot" not in name and "d7" not in numeral for numeral, name in chords)

@@ -60,6 +60,25 @@ def test_an_entity_the_graph_does_not_know_keeps_its_text_and_a_null_id(nlu):
     assert parse["entities"][0]["value"] == "zorblax cadence"
 
 
+def test_a_misspelt_name_tagged_in_part_is_widened_to_the_words_that_link(nlu):
+    text = "wat is a perfct fith?"
+    parse = nlu._result(text, Prediction([("explain_concept", 0.9)], [Span(9, 15, "concept", 0.8)]))
+    [entity] = parse["entities"]
+    assert entity["id"] == "concept:perfect_fifth"
+    assert text[entity["start"]:entity["end"]] == "perfct fith"
+
+
+def test_widening_takes_neighbouring_words_of_the_clause_never_function_words_or_punctuation():
+    from nlu.service import widened
+
+    text = "is the domnant sevnth, a chord?"
+    start = text.index("sevnth")
+    assert [text[a:b] for a, b in widened(text, start, start + 6)] == ["domnant sevnth"]
+    assert widened("what is it", 8, 10) == []
+    start = text.index("domnant")
+    assert [text[a:b] for a, b in widened(text, start, start + 7)] == ["domnant sevnth"]
+
+
 def test_a_skill_level_synonym_gives_the_canonical_value_without_a_graph_id(nlu):
     nlu.synonyms.setdefault("newbie", "beginner")
     parse = nlu._result(
