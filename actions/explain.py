@@ -43,8 +43,11 @@ def _famous_example(item: Node) -> str | None:
     if not works:
         return None
     work = works[0]
-    composers = _direct(work, "COMPOSED_BY", "out") or _direct(work, "PERFORMED_BY", "out")
-    by = f" by {names(composers, 2)}" if composers else ""
+    # a band's song goes by the band ("Smells Like Teen Spirit by Nirvana"), other works by their
+    # composers, all of them when there are three or fewer (never "Dave Grohl and 1 more")
+    bands = [p for p in _direct(work, "PERFORMED_BY", "out") if p.props.get("kind") == "band"]
+    authors = bands or _direct(work, "COMPOSED_BY", "out") or _direct(work, "PERFORMED_BY", "out")
+    by = f" by {names(sorted(authors, key=lambda n: n.name), 3)}" if authors else ""
     return f"A famous example: {work.name}{by}."
 
 

@@ -30,6 +30,17 @@ def test_a_perfect_fifth_is_explained_with_its_seven_semitones(chat: Chat, nlu: 
     assert chat.slots["concept"] == "concept:perfect_fifth"
 
 
+def test_a_bands_song_as_a_famous_example_goes_by_the_band(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a power chord", "explain_concept", ("concept", "power chord"))
+    assert "A famous example: Smells Like Teen Spirit by Nirvana." in chat.text("what is a power chord")
+
+
+def test_a_progression_example_names_its_chords(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a tritone substitution", "explain_concept", ("concept", "tritone substitution"))
+    text = chat.text("what is a tritone substitution")
+    assert "Listen: the progression ii7 ♭II7 Imaj7 in C major (Dm7, D♭7, Cmaj7)." in text
+
+
 def test_the_c_major_scale_is_spelled_out(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what notes are in the C major scale?", "explain_concept", ("concept", "C major scale"))
     text = chat.text("what notes are in the C major scale?")
