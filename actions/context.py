@@ -244,6 +244,16 @@ def subject(tracker: Tracker) -> Node | None:
     return None
 
 
+def credited(work_id: str) -> list[Node]:
+    """Who a work goes by in a list of works: a band's song by the band ("Smells Like Teen Spirit
+    by Nirvana"), other works by their composers, else their performers; in name order."""
+    graph = services().graph
+    performers = {n.id: n for _, n in graph.neighbours(work_id, "PERFORMED_BY", "out")}
+    bands = [n for n in performers.values() if n.props.get("kind") == "band"]
+    composers = {n.id: n for _, n in graph.neighbours(work_id, "COMPOSED_BY", "out")}
+    return sorted(bands or list(composers.values()) or list(performers.values()), key=lambda n: n.name)
+
+
 def bare_id(concept_id: str) -> str:
     return concept_id.split(":", 1)[1] if ":" in concept_id else concept_id
 

@@ -15,7 +15,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import QUALITY, bare_id, concepts, link, mentioned, names, node, plural, remember
+from actions.context import (
+    QUALITY,
+    bare_id,
+    concepts,
+    credited,
+    link,
+    mentioned,
+    names,
+    node,
+    plural,
+    remember,
+)
 from actions.groups import describe
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
@@ -43,11 +54,8 @@ def _famous_example(item: Node) -> str | None:
     if not works:
         return None
     work = works[0]
-    # a band's song goes by the band ("Smells Like Teen Spirit by Nirvana"), other works by their
-    # composers, all of them when there are three or fewer (never "Dave Grohl and 1 more")
-    bands = [p for p in _direct(work, "PERFORMED_BY", "out") if p.props.get("kind") == "band"]
-    authors = bands or _direct(work, "COMPOSED_BY", "out") or _direct(work, "PERFORMED_BY", "out")
-    by = f" by {names(sorted(authors, key=lambda n: n.name), 3)}" if authors else ""
+    authors = credited(work.id)  # all of them up to three: never "Dave Grohl and 1 more"
+    by = f" by {names(authors, 3)}" if authors else ""
     return f"A famous example: {work.name}{by}."
 
 

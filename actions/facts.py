@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import mentioned, names, node, remember, subject
+from actions.context import credited, mentioned, names, node, remember, subject
 from actions.explain import ActionExplainConcept, theory_answer
 from actions.groups import describe, era_names, members_sentences, played_instrument
 from actions.learner import because, learner_profile
@@ -221,7 +221,6 @@ class ActionRecommendMusic(Action):
         return "action_recommend_music"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        graph = services().graph
         asked = (mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
                  + mentioned(tracker, "instrument"))
         seeds = asked or [n for n in (node(i) for i in reversed(tracker.get_slot("interests") or [])) if n]
@@ -235,12 +234,10 @@ class ActionRecommendMusic(Action):
             return []
         lines = []
         for pick in picks:
-            by = [n for _, n in graph.neighbours(pick.item, "COMPOSED_BY", "out")] or [
-                n for _, n in graph.neighbours(pick.item, "PERFORMED_BY", "out")
-            ]
-            clause = because(pick, {n.id for n in by[:2]})
+            by = credited(pick.item)
+            clause = because(pick, {n.id for n in by[:3]})
             reason = f"because {clause}" if clause else _listening_reason(pick.item)
-            title = f"• {pick.name}{' by ' + names(by, 2) if by else ''}"
+            title = f"• {pick.name}{' by ' + names(by, 3) if by else ''}"
             lines.append(f"{title}: {reason}." if reason else f"{title}.")
         artists = related_artists(seeds[:3])
         if artists:

@@ -280,6 +280,26 @@ def render(path: Path, nodes: dict[str, Node]) -> str:
     return capitalized(sentence + ".")
 
 
+def shared(path: Path, nodes: dict[str, Node]) -> str | None:
+    """What the two ends of a two-hop path through one shared neighbour have in common, without
+    naming them: "both are famous examples of arpeggio", "both were composed by Ludwig van
+    Beethoven"; None for any other path. A recommendation that already names the item and the
+    learner's anchor says this instead of repeating both long titles."""
+    if len(path.steps) != 2:
+        return None
+    first, second = path.steps
+    same_way = first.rel == second.rel and first.forward and not second.forward
+    if not same_way or first.target != second.target:
+        return None
+    target = display_name(nodes[first.target]) if first.target in nodes else first.target
+    words = first.rel.removeprefix("FB_").lower().replace("_", " ")
+    template = BOTH.get(first.rel, "both have " + words + " {t}")
+    for verb in ("are", "were"):  # "are both famous examples of" -> "both are famous examples of"
+        if template.startswith(f"{verb} both "):
+            template = f"both {verb} " + template.removeprefix(f"{verb} both ")
+    return template.format(t=target)
+
+
 def explain(store: GraphStore, a: str, b: str, k: int = 3, max_len: int = 4) -> list[Explanation]:
     if a == b:
         return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kg.paths import Explanation, PathCache, display_name
+from kg.paths import Explanation, PathCache, display_name, shared
 from kg.schema import Path
 
 
@@ -66,6 +66,12 @@ def reasons(paths: PathCache, item: str, anchors: list[Anchor], k: int = 3, max_
             if key not in best or best[key][0] < score:
                 best[key] = (score, anchor, explanation)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
-    return [Reason(anchor.id, anchor.verb, e.path, e.score, score,
-                   f"Because {anchor.verb} {display_name(names[anchor.id])}", e.sentence)
-            for _, (score, anchor, e) in ranked]
+    out = []
+    for _, (score, anchor, e) in ranked:
+        # the item and the anchor are named already (the reply's item, the lead's anchor): a
+        # neighbour they share reads "both are famous examples of arpeggio", not both titles again
+        common = shared(e.path, e.names(e.path.nodes)) if e.path.nodes[0] == item else None
+        out.append(Reason(anchor.id, anchor.verb, e.path, e.score, score,
+                          f"Because {anchor.verb} {display_name(names[anchor.id])}",
+                          f"{common}." if common else e.sentence))
+    return out

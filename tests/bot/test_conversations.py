@@ -35,6 +35,13 @@ def test_a_bands_song_as_a_famous_example_goes_by_the_band(chat: Chat, nlu: Scri
     assert "A famous example: Smells Like Teen Spirit by Nirvana." in chat.text("what is a power chord")
 
 
+def test_works_in_lists_go_by_the_band_else_by_their_composers(chat: Chat) -> None:
+    from actions.context import credited
+
+    assert [n.name for n in credited("work:nothing_else_matters")] == ["Metallica"]
+    assert [n.name for n in credited("work:canon_in_d")] == ["Johann Pachelbel"]
+
+
 def test_a_progression_example_names_its_chords(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what is a tritone substitution", "explain_concept", ("concept", "tritone substitution"))
     text = chat.text("what is a tritone substitution")

@@ -151,3 +151,17 @@ def test_paths_of_equal_cost_come_in_one_order_whatever_order_the_edges_were_add
                             for k in (1, 2, 3) for p in find_paths(store, "concept:a", "concept:b", k)])
     assert answers[0] == answers[1]
     assert len(answers[0][0]) == 2  # a ~ c ~ b, with one of the two ties chosen the same way each time
+
+
+def test_what_two_ends_share_reads_without_naming_them_for_a_reply_that_names_both() -> None:
+    from kg.paths import shared
+
+    def two(rel: str, a: str, middle: str, b: str, rel2: str | None = None, forward2: bool = False) -> Path:
+        second = Step(rel2 or rel, b, middle, False) if not forward2 else Step(rel2 or rel, middle, b, True)
+        return Path([a, middle, b], [Step(rel, a, middle, True), second])
+
+    assert shared(two("IN_ERA", "person:p", "era:romantic", "person:q"), NAMES) == \
+        "both belong to the Romantic era"
+    assert shared(two("EXAMPLE_OF", "person:p", "concept:c", "person:q"), NAMES) == \
+        "both are famous examples of triad"
+    assert shared(two("INFLUENCED_BY", "person:q", "person:p", "era:romantic", "IN_ERA", True), NAMES) is None
