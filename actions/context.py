@@ -254,6 +254,13 @@ def credited(work_id: str) -> list[Node]:
     return sorted(bands or list(composers.values()) or list(performers.values()), key=lambda n: n.name)
 
 
+def first_sentences(text: str, n: int = 1) -> str:
+    """The first `n` sentences of a description, ending in a full stop."""
+    parts = [p.strip() for p in text.replace("\n", " ").split(". ") if p.strip()]
+    joined = ". ".join(parts[:n])
+    return joined if joined.endswith((".", "!", "?")) else joined + "."
+
+
 def bare_id(concept_id: str) -> str:
     return concept_id.split(":", 1)[1] if ":" in concept_id else concept_id
 

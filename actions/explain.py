@@ -20,6 +20,7 @@ from actions.context import (
     bare_id,
     concepts,
     credited,
+    first_sentences,
     link,
     mentioned,
     names,
@@ -34,12 +35,6 @@ from kg.schema import Node, capitalized
 from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
-
-
-def _first_sentences(text: str, n: int = 1) -> str:
-    parts = [p.strip() for p in text.replace("\n", " ").split(". ") if p.strip()]
-    joined = ". ".join(parts[:n])
-    return joined if joined.endswith((".", "!", "?")) else joined + "."
 
 
 def _direct(item: Node, rel: str, direction: str) -> list[Node]:
@@ -213,9 +208,9 @@ class ActionCompareConcepts(Action):
         graph = services().graph
         lines = [
             f"**{a.name}** (grade {a.props.get('grade', '?')}): "
-            f"{_first_sentences(str(a.props.get('description', '')))}",
+            f"{first_sentences(str(a.props.get('description', '')))}",
             f"**{b.name}** (grade {b.props.get('grade', '?')}): "
-            f"{_first_sentences(str(b.props.get('description', '')))}",
+            f"{first_sentences(str(b.props.get('description', '')))}",
         ]
         paths = graph.explain(a.id, b.id, k=2, max_len=3)
         if paths:

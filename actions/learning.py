@@ -15,7 +15,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import answered_this_turn, asks_something, link, names, node, remember
+from actions.context import (
+    answered_this_turn,
+    asks_something,
+    first_sentences,
+    link,
+    names,
+    node,
+    remember,
+)
 from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
@@ -310,6 +318,11 @@ class ActionAdjustLevel(Action):
             difficulty = (mastery or mastery_of(tracker)).difficulty(f"concept:{quiz['topic']}", new)
             events.append(SlotSet("quiz", {**quiz, "difficulty": difficulty, "shown": None}))
             text += " The next question will match."
+        elif easier and concept:
+            simpler, offer = _simpler(tracker, concept)
+            text += simpler
+            if offer is not None:
+                events.append(SlotSet("offer", offer))
         dispatcher.utter_message(text=text)
         events.append(
             SlotSet(
@@ -318,6 +331,23 @@ class ActionAdjustLevel(Action):
             )
         )
         return events
+
+
+def _simpler(tracker: Tracker, concept_id: str) -> tuple[str, dict[str, Any] | None]:
+    """"Too hard" about a concept: its gist in one sentence, and the first of its prerequisites the
+    learner has not shown they know, offered as the step to take first."""
+    item = node(concept_id)
+    if item is None:
+        return "", None
+    gist = first_sentences(str(item.props.get("description") or ""))
+    text = f" In short: {gist}" if len(gist) > 1 else ""
+    known, _ = path_knowledge(tracker)
+    before = [n for _, n in services().graph.neighbours(item.id, "REQUIRES", "out") if n.id not in known]
+    if not before:
+        return text, None
+    first = sorted(before, key=lambda n: (float(n.props.get("grade") or 0), n.name))[0]
+    text += f" It builds on {names(before)}: shall I explain {first.name} first?"
+    return text, {"action": "action_explain_concept", "concept": first.id}
 
 
 class ActionAcceptOffer(Action):

@@ -412,6 +412,22 @@ def test_too_hard_during_a_quiz_lowers_the_level_and_resumes(chat: Chat, nlu: Sc
     assert chat.engine.trackers["learner"].active_loop == "quiz_form"
 
 
+def test_too_hard_after_an_explanation_gives_its_gist_and_offers_a_prerequisite_first(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what is sonata form", "explain_concept", ("concept", "sonata form"))
+    nlu.says("explain it more simply", "too_hard")
+    nlu.says("yes", "affirm")
+    chat("what is sonata form")
+    simpler = chat.text("explain it more simply")
+    assert "In short: Sonata form is a three-part plan" in simpler
+    assert "It builds on modulation and rounded binary form: shall I explain" in simpler
+    offered = chat.slots["offer"]["concept"]
+    assert offered in ("concept:modulation", "concept:rounded_binary_form")
+    assert chat.text("yes").startswith("**" + ("Modulation" if offered.endswith("modulation") else
+                                               "Rounded binary form"))
+
+
 # -- onboarding ----------------------------------------------------------------------------------
 def test_onboarding_fills_the_profile_and_survives_an_interruption(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("i play guitar", "inform_profile", ("instrument", "guitar"))
