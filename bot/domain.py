@@ -72,6 +72,10 @@ class Form:
     name: str
     required_slots: list[str]
     ignored_intents: list[str] = field(default_factory=list)
+    # Etude's own key (Rasa has none): after this many questions in a row between the form's own
+    # answers the form stops asking, says `utter_<form>_paused` and ends, instead of asking again
+    # after every digression; None asks again every time (a quiz waits for its answer)
+    pause_after_interruptions: int | None = None
 
 
 @dataclass
@@ -123,6 +127,7 @@ class Domain:
                 name,
                 list((spec or {}).get("required_slots") or []),
                 list((spec or {}).get("ignored_intents") or []),
+                (spec or {}).get("pause_after_interruptions"),
             )
             for name, spec in (raw.get("forms") or {}).items()
         }
@@ -181,6 +186,11 @@ class Domain:
             for intent in form.ignored_intents:
                 if intent not in self.intents:
                     problems.append(f"form {form.name!r} ignores unknown intent {intent!r}")
+            pause = form.pause_after_interruptions
+            if pause is not None and (not isinstance(pause, int) or isinstance(pause, bool) or pause < 1):
+                problems.append(f"form {form.name!r}: pause_after_interruptions must be a whole number ≥ 1")
+            elif pause is not None and f"utter_{form.name}_paused" not in self.responses:
+                problems.append(f"form {form.name!r} pauses but has no utter_{form.name}_paused response")
         for name in self.actions:
             if name in self.forms:
                 problems.append(f"{name!r} is both a form and an action")

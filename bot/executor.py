@@ -155,6 +155,13 @@ class Executor:
         activating = tracker.active_loop != name
         events: Events = [event("active_loop", name=name)] if activating else []
         user_spoke = not [e for e in tracker.turn_events() if e.get("event") == "action"]
+        pause = form.pause_after_interruptions
+        if not user_spoke and not activating and pause and interruptions(tracker, name) >= pause:
+            # the learner keeps asking other things: answered, and the form stops asking for now
+            paused = _clean(self.domain.response(f"utter_{name}_paused", dict(tracker.slots), self.rng),
+                            tracker.sender_id)
+            return Outcome([event("slot", name=REQUESTED_SLOT, value=None), event("active_loop", name=None)],
+                           [paused])
         candidates: Events = []
         if user_spoke:
             requested = None if activating else tracker.slots.get(REQUESTED_SLOT)
@@ -233,6 +240,23 @@ class Executor:
             elif kind == "from_intent" and slot == requested:
                 return mapping.get("value")
         return None
+
+
+def interruptions(tracker: Tracker, form: str) -> int:
+    """How many of the latest user turns in a row the form rejected (a question asked between its
+    own questions, then answered), back to the last turn in which it took an answer or began."""
+    count, rejected = 0, False
+    for item in reversed(tracker.events):
+        kind = item.get("event")
+        if kind == "action_execution_rejected" and item.get("name") == form:
+            rejected = True
+        elif kind == "active_loop" and item.get("name") == form:
+            break  # the form began here
+        elif kind == "user":
+            if not rejected:
+                break  # a turn the form took as an answer
+            count, rejected = count + 1, False
+    return count
 
 
 def _names(value: Any) -> set[str]:

@@ -443,6 +443,27 @@ def test_onboarding_fills_the_profile_and_survives_an_interruption(chat: Chat, n
     assert chat.slots["level"] == 3.0 and chat.slots["goals"] == "playing by ear"
 
 
+def test_onboarding_stops_asking_after_two_questions_in_a_row_and_keeps_what_it_has(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("i'm a beginner on guitar", "inform_profile", ("skill_level", "beginner"),
+             ("instrument", "guitar"))
+    nlu.says("what is a power chord", "explain_concept", ("concept", "power chord"))
+    nlu.says("what is the circle of fifths", "explain_concept", ("concept", "circle of fifths"))
+    nlu.says("what is a perfect fifth?", "explain_concept", ("concept", "perfect fifth"))
+    assert "get better at" in chat.text("i'm a beginner on guitar")
+    first = chat("what is a power chord")
+    assert "get better at" in first[-1]["text"]  # one question between: asked again
+    second = [m["text"] for m in chat("what is the circle of fifths")]
+    assert "Circle of fifths" in second[0]
+    assert any("rest of your profile for later" in t for t in second)
+    assert not any("get better at" in t for t in second)
+    assert chat.engine.trackers["learner"].active_loop is None
+    assert chat.slots["skill_level"] == "beginner" and chat.slots["level"] == 1.0  # kept
+    later = chat.text("what is a perfect fifth?")
+    assert "seven semitones" in later and "get better at" not in later
+
+
 def test_a_request_while_onboarding_asks_for_goals_is_answered_not_taken_for_the_goal(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:

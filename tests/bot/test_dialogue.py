@@ -90,6 +90,14 @@ def test_a_broken_domain_is_refused_listing_every_problem() -> None:
     assert "no utter_ask_instrument response" in message
 
 
+@pytest.mark.parametrize(("pause", "complaint"), [(0, "whole number"), ("two", "whole number"),
+                                                  (2, "no utter_profile_form_paused response")])
+def test_a_form_that_pauses_needs_a_count_and_a_response_to_say_so(pause, complaint) -> None:
+    forms = {"profile_form": {"required_slots": ["instrument"], "pause_after_interruptions": pause}}
+    with pytest.raises(DomainError, match=complaint):
+        Domain.from_dict(_domain(forms=forms))
+
+
 def test_rules_and_stories_may_only_name_what_the_domain_has(tmp_path: Path) -> None:
     domain = Domain.from_dict(_domain())
     rules = tmp_path / "rules.yml"
