@@ -56,7 +56,34 @@ def _famous_example(item: Node) -> str | None:
 
 def _theory(tracker: Tracker) -> Any:
     text = tracker.latest_message.get("text") or ""
-    return theory_answer(text) if text and not text.startswith("/") else None
+    if not text or text.startswith("/"):
+        return None
+    return theory_answer(text) or _concrete_variant(tracker, text)
+
+
+def _concrete_variant(tracker: Tracker, text: str) -> Any:
+    """"now a minor one" after the C major triad: the C minor triad, not the minor triad in
+    general. The last concrete subject with the message's quality word in place of its own,
+    computed again; None when the message names something else or the result means nothing."""
+    subject = tracker.get_slot("theory_subject")
+    words = [m.group(1).lower() for m in QUALITY.finditer(text)]
+    if not subject or not words:
+        return None
+    named = [str(e.get("value", "")).strip() for e in tracker.latest_message.get("entities") or []
+             if e.get("entity") == "concept"]
+    if any(not QUALITY.fullmatch(value) for value in named):
+        return None  # "what about the dorian mode": a new subject, not a variant of the last
+    for word in words:
+        if word in subject.lower().split():
+            continue
+        found = QUALITY.search(subject)
+        replaced = (subject[: found.start()] + word + subject[found.end():]) if found else None
+        if replaced is None:  # "C7 chord" has no quality word: the root keeps, the kind is the word's
+            replaced = f"{subject.split()[0]} {word} {subject.split()[-1]}"
+        result = theory_answer(replaced)
+        if result is not None:
+            return result
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -92,11 +119,14 @@ def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) ->
     return []
 
 
-def _context(item: Node, tracker: Tracker) -> list[dict[str, Any]]:
-    return [
-        SlotSet("concept", item.id),
-        SlotSet("concepts_seen", remember(tracker, "concepts_seen", item.id)),
-    ]
+def _context(item: Node | None, tracker: Tracker, subject: str | None = None) -> list[dict[str, Any]]:
+    """The conversation's topic after an answer: the concept, and the concrete thing a theory
+    answer was about ("C major triad", for "now a minor one"), cleared by any other answer."""
+    events: list[dict[str, Any]] = [SlotSet("theory_subject", subject)]
+    if item is not None:
+        seen = remember(tracker, "concepts_seen", item.id)
+        events += [SlotSet("concept", item.id), SlotSet("concepts_seen", seen)]
+    return events
 
 
 def _not_a_concept(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
@@ -139,7 +169,7 @@ class ActionExplainConcept(Action):
             if buttons:
                 message["buttons"] = buttons
             dispatcher.utter_message(**message)
-            events = _context(general, tracker) if general is not None else []
+            events = _context(general, tracker, result.title)
             return [
                 *events,
                 SlotSet(
@@ -238,8 +268,7 @@ class ActionGiveExample(Action):
             dispatcher.utter_message(text=text, attachment=sound) if sound else dispatcher.utter_message(
                 text=text
             )
-            general = _concept_for_theory(result)
-            return _context(general, tracker) if general is not None else []
+            return _context(_concept_for_theory(result), tracker, result.title)
         found = concepts(tracker)
         if not found:
             return _not_found(dispatcher, tracker, "play an example of")

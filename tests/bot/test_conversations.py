@@ -256,6 +256,20 @@ def test_an_unknown_name_is_said_to_be_unknown_never_answered_with_the_previous_
     assert '"flurbl"' in text and "pentatonic" not in text.lower()
 
 
+def test_a_quality_word_after_a_concrete_chord_keeps_its_root(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("play me a C major chord", "ask_example", ("concept", "C major chord"))
+    nlu.says("now a minor one", "explain_concept", ("concept", "minor"))
+    nlu.says("what about diminished", "ask_example", ("concept", "diminished"))
+    nlu.says("what is sonata form", "explain_concept", ("concept", "sonata form"))
+    nlu.says("and the minor one?", "explain_concept", ("concept", "minor"))
+    assert "C E G" in chat.text("play me a C major chord")
+    minor = chat.text("now a minor one")
+    assert minor.startswith("C minor triad: The C minor triad is C E♭ G.")
+    assert "Here is C diminished triad: C E♭ G♭." in chat.text("what about diminished")
+    chat("what is sonata form")  # another topic: the chord is forgotten
+    assert "C minor" not in chat.text("and the minor one?")
+
+
 def test_compare_takes_the_concept_of_the_conversation_as_the_second_one(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
