@@ -338,6 +338,7 @@ def main() -> None:
             "split": meta["split"],
             "train_seconds": meta["seconds"],
             "device": meta.get("device"),
+            "lexical": meta.get("lexical"),
         }
         test = load_nlu(ROOT / "data" / "nlu_test.yml").examples
         if not args.no_quality:
@@ -469,6 +470,9 @@ def render(report: dict[str, Any]) -> list[str]:
             f"Model {model['version']}: split {model['split']}, trained in {model['train_seconds']} s "
             f"on {model.get('device')}.",
         ]
+        if model.get("lexical"):
+            lines += ["", f"Lexical intent model weight {model['lexical']['weight']}, chosen on validation "
+                      f"NLL: {model['lexical']['validation_nll']}."]
     if lat and "load_average_1m_before" in lat:
         lines += [
             "",
@@ -530,7 +534,17 @@ def render(report: dict[str, Any]) -> list[str]:
                 f"| Etude joint MiniLM, OOS class + threshold {cl['conservative_threshold']} (cautious) | "
                 f"{cons['in_scope_accuracy']} | {cons['oos_recall']} |"
             )
+        if "encoder_alone_oos_as_class" in cl:
+            alone = cl["encoder_alone_oos_as_class"]
+            lines.append(
+                f"| the encoder alone (no lexical model), OOS as a class | {alone['in_scope_accuracy']} | "
+                f"{alone['oos_recall']} |"
+            )
         lines += [f"| {name} (paper) | {a} | {b} |" for name, a, b in PAPER]
+        if cl.get("lexical"):
+            lines += ["", f"Lexical model weight {cl['lexical']['weight']} (validation NLL per weight: "
+                      f"{cl['lexical']['validation_nll']}); the Etude rows but the last are the mixed "
+                      "engine's."]
         if cl.get("note"):
             lines += ["", cl["note"]]
     elif cl:
