@@ -76,6 +76,14 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["quiz me on intervals", "who composed the four seasons"], ["Vivaldi", "Back to the quiz"]),
     (["what should I learn next?"], ["Next up"]),
     (["help"], ["quiz"]),
+    # found by a manual probe on 2026-11-26
+    (["how many notes in a chromatic scale"], ["twelve"]),
+    (["show me the pentatonic scale in G"], ["G A B D E"]),
+    (["wat is a perfct fith"], ["seven semitones"]),
+    (["play me a C major chord", "now a minor one"], ["C E♭ G"]),
+    (["what is a tritone substitution"], ["Dm7, D♭7, Cmaj7"]),
+    (["what is a power chord"], ["by Nirvana"]),
+    (["set up my profile"], ["Which instrument"]),
 ]
 
 
