@@ -84,6 +84,8 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["what is a tritone substitution"], ["Dm7, D♭7, Cmaj7"]),
     (["what is a power chord"], ["by Nirvana"]),
     (["set up my profile"], ["Which instrument"]),
+    (["whats the 5th of A major"], ["the dominant is E"]),
+    (["how do i find the relative minor of a key"], ["Relative minor"]),
 ]
 
 

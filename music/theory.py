@@ -35,6 +35,8 @@ class TheoryAnswer:
 
 # ---------------------------------------------------------------------------------------- notes
 _ARTICLE_OK_BEFORE = {"the", "of", "in", "from", "to", "and", "above", "below", "on"}
+_NOUNS_AFTER_ARTICLE = {"key", "scale", "chord", "triad", "note", "song", "piece", "tune", "melody",
+                        "given", "certain", "particular", "different", "new"}
 
 
 def _note(text: str, match: re.Match[str], tag: str) -> str | None:
@@ -46,6 +48,9 @@ def _note(text: str, match: re.Match[str], tag: str) -> str | None:
         before = text[:start].split()
         if not before or before[-1].lower() not in _ARTICLE_OK_BEFORE:
             return None
+        after = text[start + 1:].split()
+        if after and after[0].lower().strip("?.!,") in _NOUNS_AFTER_ARTICLE:
+            return None  # "the relative minor of a key": the article, whatever came before
     return name_from_match(match, tag)
 
 
@@ -683,9 +688,16 @@ _ORDINAL_WORDS = {"1st": 1, "first": 1, "2nd": 2, "second": 2, "3rd": 3, "third"
 _DEGREE_NAMES = ("tonic", "supertonic", "mediant", "subdominant", "dominant", "submediant", "leading tone")
 _DEGREE_RE = re.compile(
     r"\b(?:(?P<degree>supertonic|subdominant|submediant|subtonic|tonic|mediant|dominant|leading[\s-]tone)"
-    r"|(?P<ordinal>" + "|".join(_ORDINAL_WORDS) + r")\s+(?:scale\s+)?degree)"
+    r"|(?P<ordinal>" + "|".join(_ORDINAL_WORDS) + r")\s+(?:scale\s+)?degree"
+    r"|(?P<bare>" + "|".join(_ORDINAL_WORDS) + r"))"
     r"(?:\s+(?:note|chord|triad))?\s+(?:of|in)\s+(?:the\s+key\s+of\s+)?(?=\S)"
 )
+_NOT_A_DEGREE = {"neapolitan", "italian", "german", "french", "augmented", "diminished", "major", "minor",
+                 "perfect", "added", "flat", "sharp", "flattened", "raised", "lowered"}
+# after a bare ordinal ("the 5th of A major") the key must follow at once and say its mode or
+# "scale"/"key": "the seventh of G7" is a chord member, not the leading tone of G major
+_BARE_KEY_RE = re.compile(r"(?:the\s+)?[A-Ga-g](?:[#♯b♭]|\s*(?:sharp|flat))?\s*(?:major|minor|scale|key)\b",
+                          re.IGNORECASE)
 
 
 def _find_degree(text: str) -> TheoryAnswer | None:
@@ -694,13 +706,18 @@ def _find_degree(text: str) -> TheoryAnswer | None:
     match = _DEGREE_RE.search(text.lower())
     if not match:
         return None
+    if match.group("bare"):
+        before = text[: match.start()].split()
+        if not _BARE_KEY_RE.match(text, match.end()) or (before and before[-1].lower() in _NOT_A_DEGREE):
+            return None  # "the Neapolitan sixth of A minor", "a major third of ...": not a degree
     keys = _keys_in(text, match.end())  # the whole text: "of a minor" is the key of A minor
     if not keys:
         return None
     name, mode = keys[0]
     home = _make_key(name, mode or "major")
-    if match.group("ordinal"):  # "the 3rd degree of D major": the mediant
-        degree_name = _DEGREE_NAMES[_ORDINAL_WORDS[match.group("ordinal")] - 1]
+    ordinal = match.group("ordinal") or match.group("bare")
+    if ordinal:  # "the 3rd degree of D major": the mediant
+        degree_name = _DEGREE_NAMES[_ORDINAL_WORDS[ordinal] - 1]
     else:
         degree_name = re.sub(r"[\s-]+", " ", match.group("degree"))
     number, in_major, in_minor = _DEGREES[degree_name]

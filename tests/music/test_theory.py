@@ -47,6 +47,8 @@ def m21(name: str) -> str:
         ("play the blues scale in E flat", "E♭ G♭ A♭ B♭♭ B♭ D♭"),
         ("the major scale in the key of F#", "F♯ G♯ A♯ B C♯ D♯ E♯"),
         ("the a minor scale", "A B C D E F G"),
+        ("whats the 5th of A major", "E G♯ B"),
+        ("what is the 3rd of C minor", "E♭ G B♭"),
     ],
 )
 def test_concrete_questions_get_correctly_spelled_notes(text: str, notes: str) -> None:
@@ -146,7 +148,8 @@ def test_every_answer_with_an_example_can_be_played(text: str) -> None:
     ["what is a scale?", "what is a major scale?", "tell me about Bach", "Am I right?", "", "how are you",
      "what is the dominant", "the dominant seventh chord", "subtonic of C major", "how long is a half step",
      "how many half steps in a major third", "how many notes in a chromatic scale",
-     "what notes are in a minor scale", "the steps of a major scale", "the major scale in a minute"],
+     "what notes are in a minor scale", "the steps of a major scale", "the major scale in a minute",
+     "how do i find the relative minor of a key", "what is the dominant of a key", "the 5th of G"],
 )
 def test_nothing_concrete_means_no_answer(text: str) -> None:
     assert answer(text) is None
