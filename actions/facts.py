@@ -24,12 +24,17 @@ ASKS = (
     (re.compile(r"\b(influence[sd]?|inspired)\b", re.I), "influences"),
     (re.compile(r"\b(born|birth|died|death|die|lived?|how old|when was)\b", re.I), "life"),
     (re.compile(r"\b(instruments?|play(ed|s)? what|what did .* play)\b", re.I), "instruments"),
+    (re.compile(r"\b(genres?|kind of music|type of music|style of music|what music)\b", re.I), "genres"),
     (re.compile(r"\b(era|period|century|style)\b", re.I), "eras"),
     (re.compile(r"\b(when|what year|which year|date)\b", re.I), "year"),
     (re.compile(r"\b(key)\b", re.I), "key"),
     (re.compile(r"\b(works?|pieces?|compositions?|wrote|famous for|songs?|albums?)\b", re.I), "works"),
-    (re.compile(r"\b(band|group|members?)\b", re.I), "bands"),
+    (re.compile(r"\b(band|group|members?)\b|\bwho(?:'s|\s+is|\s+are|\s+was|\s+were)?\s+(?:in|part\s+of)\b",
+                re.I), "bands"),
 )
+
+
+PERSON_ASKS = ["life", "eras", "instruments", "teachers", "works"]  # what "who was X?" is told
 
 
 def _title(item: Node) -> str:
@@ -108,6 +113,11 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
                 out.append(f"{item.name} sang.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
             out.append(f"{item.name} belongs to the {era_names(eras)}.")
+        elif ask == "genres" and (genres := _list(facts, "genres")):
+            # genre names are common nouns mid-sentence ("cool jazz"), acronyms stay ("R&B")
+            plain = [Node(g.id, g.label, {"name": g.name[:1].lower() + g.name[1:]
+                                          if g.name[1:2].islower() else g.name}) for g in genres]
+            out.append(f"{item.name}'s music is {names(plain)}.")
         elif ask == "works":
             works = _list(facts, "composed") or _list(facts, "performed")
             if works:
@@ -193,7 +203,9 @@ class ActionMusicFact(Action):
         if item.label == WORK:
             sentences = work_sentences(item, asks or ["composers"])
         else:
-            sentences = person_sentences(item, asks or ["life", "eras", "instruments", "teachers", "works"])
+            band = item.props.get("kind") == "band"  # a band has members, not teachers
+            default = ["bands", "life", "eras", "works"] if band else PERSON_ASKS
+            sentences = person_sentences(item, asks or default)
             if not sentences:
                 sentences = person_sentences(item, ["life", "eras", "works"])
         if not sentences:

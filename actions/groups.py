@@ -14,17 +14,16 @@ from collections.abc import Sequence
 from actions.context import names
 from actions.services import services
 from kg.extract.gazetteer import player_nouns
+from kg.paths import display_name
 from kg.schema import ERA, GENRE, INSTRUMENT, PERSON, WORK, Node, capitalized
 
 _MEMBERSHIP = {ERA: "IN_ERA", GENRE: "IN_GENRE", INSTRUMENT: "PLAYS"}
 
 
 def era_names(eras: list[Node]) -> str:
-    """'the Romantic era' for one-word era names; 'the Classical period', 'the 20th century' as they are."""
-    named = [
-        Node(e.id, e.label, {"name": f"{e.name} era" if len(e.name.split()) == 1 else e.name}) for e in eras
-    ]
-    return names(named)
+    """'Romantic era', 'Modern jazz era'; 'Classical period', '20th century' as they are (the
+    caller puts "the" before them)."""
+    return names([Node(e.id, e.label, {"name": display_name(e)}) for e in eras])
 
 
 def _where(group: Node) -> str:

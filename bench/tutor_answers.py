@@ -86,6 +86,8 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["set up my profile"], ["Which instrument"]),
     (["whats the 5th of A major"], ["the dominant is E"]),
     (["how do i find the relative minor of a key"], ["Relative minor"]),
+    (["who is in the beatles"], ["John Lennon", "Paul McCartney", "George Harrison", "Ringo Starr"]),
+    (["what genre is miles davis"], ["cool jazz", "modal jazz"]),
 ]
 
 

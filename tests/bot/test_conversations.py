@@ -165,6 +165,24 @@ def test_a_word_of_a_technique_with_its_instrument_names_the_technique(
     assert chat.text(said).startswith(technique)
 
 
+def test_who_is_in_a_band_names_its_members_and_a_band_has_no_teachers(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who is in the beatles", "music_fact", ("person", "the beatles"))
+    nlu.says("tell me about nirvana", "music_fact", ("person", "nirvana"))
+    assert chat.text("who is in the beatles") == (
+        "The members of The Beatles include George Harrison, John Lennon, Paul McCartney and Ringo Starr.")
+    about = chat.text("tell me about nirvana")
+    assert "The members of Nirvana include Dave Grohl, Krist Novoselic and Kurt Cobain." in about
+    assert "teachers" not in about
+
+
+def test_a_musicians_genres_and_era_read_as_a_sentence(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what genre is miles davis", "music_fact", ("person", "miles davis"))
+    nlu.says("what era is miles davis", "music_fact", ("person", "miles davis"))
+    assert chat.text("what genre is miles davis") == (
+        "Miles Davis's music is bebop, cool jazz, jazz, jazz fusion and modal jazz.")
+    assert chat.text("what era is miles davis") == "Miles Davis belongs to the Modern jazz era."
+
+
 def test_who_composed_the_moonlight_sonata_is_beethoven(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     text = chat.text("who composed the Moonlight Sonata?")
