@@ -141,6 +141,8 @@ class ActionSetProfile(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         instrument, level = tracker.get_slot("instrument"), tracker.get_slot("skill_level")
         goals = tracker.get_slot("goals")
+        if not (instrument or level or goals):
+            return []  # onboarding paused before any answer: nothing to confirm
         grade = LEVELS.get(level or "", tracker.get_slot("level") or 1.0)
         text = f"Great: {level or 'a'} {instrument or 'musician'}"
         text += f', working towards "{goals}".' if goals else "."

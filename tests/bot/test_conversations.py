@@ -496,6 +496,18 @@ def test_onboarding_stops_asking_after_two_questions_in_a_row_and_keeps_what_it_
     assert "seven semitones" in later and "get better at" not in later
 
 
+def test_onboarding_paused_before_any_answer_confirms_no_empty_profile(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("set up my profile", "inform_profile")
+    nlu.says("where do i start", "help")
+    nlu.says("thanks!", "thank")
+    assert "Which instrument" in chat.text("set up my profile")
+    chat("where do i start")
+    replies = [m["text"] for m in chat("thanks!")]
+    assert any("rest of your profile for later" in t for t in replies)
+    assert not any(t.startswith("Great:") for t in replies)
+    assert chat.engine.trackers["learner"].active_loop is None
+
+
 def test_a_request_while_onboarding_asks_for_goals_is_answered_not_taken_for_the_goal(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
