@@ -254,11 +254,22 @@ def _days(days: float) -> str:
     return "a day" if whole == 1 else f"{whole} days"
 
 
+# a progress question is about the learner; without these words it may be a misread theory question
+ABOUT_ME = re.compile(r"\b(i|i'm|im|me|my|mine|myself|am i|have i|did i)\b", re.IGNORECASE)
+
+
 class ActionProgress(Action):
     def name(self) -> str:
         return "action_progress"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        text = str(tracker.latest_message.get("text") or "")
+        if not text.startswith("/") and not ABOUT_ME.search(text):
+            from actions.explain import ActionExplainConcept, theory_answer
+
+            if theory_answer(text) is not None:
+                # "how many sharps does D major have" taken for a progress question: a theory answer
+                return ActionExplainConcept().run(dispatcher, tracker, domain)
         summary = mastery_of(tracker).summary(time.time())
         level = int(tracker.get_slot("level") or 1)
         profile = " ".join(p for p in (tracker.get_slot("skill_level"), tracker.get_slot("instrument")) if p)

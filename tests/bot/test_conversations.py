@@ -88,6 +88,15 @@ def test_the_length_of_a_note_value_is_counted_in_beats(chat: Chat, nlu: Scripte
     assert "a dotted half note lasts 3 beats" in chat.text(said)
 
 
+def test_a_key_signature_question_taken_for_a_progress_question_is_answered_from_theory(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("how many sharps does D major have", "my_progress")
+    nlu.says("how many have i mastered", "my_progress")
+    assert "D major has 2 sharps: F♯, C♯." in chat.text("how many sharps does D major have")
+    assert chat.text("how many have i mastered").startswith("You're working at grade")
+
+
 def test_a_key_signature_question_taken_for_a_music_fact_is_answered_from_theory(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
