@@ -73,12 +73,13 @@ def _concrete_variant(tracker: Tracker, text: str) -> Any:
              if e.get("entity") == "concept"]
     if any(not QUALITY.fullmatch(value) for value in named):
         return None  # "what about the dorian mode": a new subject, not a variant of the last
+    found = QUALITY.search(subject)
     for word in words:
         if word in subject.lower().split():
             continue
-        found = QUALITY.search(subject)
-        replaced = (subject[: found.start()] + word + subject[found.end():]) if found else None
-        if replaced is None:  # "C7 chord" has no quality word: the root keeps, the kind is the word's
+        if found:
+            replaced = subject[: found.start()] + word + subject[found.end():]
+        else:  # "C7 chord" has no quality word: the root keeps, the kind is the word's
             replaced = f"{subject.split()[0]} {word} {subject.split()[-1]}"
         result = theory_answer(replaced)
         if result is not None:

@@ -113,8 +113,9 @@ def clinc(
     # the engine's lexical intent model too (config.yml), its weight chosen on val's NLL; the
     # encoder's logits are computed once per list and mixed (or not, `alone`) afterwards
     val = val_in + val_oos
-    lexical = add_lexical(model, train, val, component(load_config(CONFIG), LEXICAL))
-    model.fit_temperature(val)
+    lexical = add_lexical(model, train, val, component(load_config(CONFIG), LEXICAL))  # and temperature
+    if not lexical:
+        model.fit_temperature(val)
     encoded: dict[int, np.ndarray] = {}
 
     def probs(items: list[Example], alone: bool = False) -> np.ndarray:

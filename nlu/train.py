@@ -104,11 +104,12 @@ def _open_graph(home: Path):
 def add_lexical(model: JointModel, train: list[Example], val: list[Example],
                 settings: dict[str, Any]) -> dict[str, Any] | None:
     """Train the lexical intent model on the training split (the authored examples, not their
-    generated copies) and give it the weight with the lowest validation NLL; None when the
-    pipeline has no LexicalIntentClassifier. What it chose and why goes in the metadata."""
+    generated copies), give it the weight with the lowest validation NLL and fit the mix's
+    temperature; None when the pipeline has no LexicalIntentClassifier. What it chose and why goes
+    in the metadata."""
     if not settings:
         return None
-    from nlu.lexical import LexicalIntents, choose_weight
+    from nlu.lexical import LexicalIntents, best_temperature, choose_weight
 
     ngrams = settings.get("ngram_range", [2, 5])
     lexical = LexicalIntents.fit([e.text for e in train], [e.intent for e in train], model.intents,
@@ -116,9 +117,13 @@ def add_lexical(model: JointModel, train: list[Example], val: list[Example],
     known = [e for e in val if e.intent in model.intents]
     labels = np.array([model.intents.index(e.intent) for e in known], dtype=np.int64)
     texts = [e.text for e in known]
-    weight, nll = choose_weight(model.encoder_logits(texts), lexical.log_probs(texts), labels,
+    encoder, spelled = model.encoder_logits(texts), lexical.log_probs(texts)
+    weight, nll = choose_weight(encoder, spelled, labels,
                                 [float(w) for w in settings.get("weights", [0.0, 0.2, 0.4])])
     model.lexical, model.lexical_weight = lexical, weight
+    if len(labels):  # the mix's temperature, from the logits at hand (fit_temperature would run the
+        # encoder over the validation split again)
+        model.temperature = best_temperature((1.0 - weight) * encoder + weight * spelled, labels)[0]
     log.info("lexical intent model: weight %.2f (validation NLL %s)", weight,
              ", ".join(f"{w:g}: {v:.3f}" for w, v in nll.items()))
     return {"weight": weight, "validation_nll": {str(w): round(v, 4) for w, v in nll.items()},
@@ -238,8 +243,8 @@ def train_nlu(
         )
     report("evaluating", 0, 1)
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served
-    lexical = add_lexical(model, train, val, component(cfg, LEXICAL))
-    temperature = model.fit_temperature(val)
+    lexical = add_lexical(model, train, val, component(cfg, LEXICAL))  # fits the mix's temperature
+    temperature = model.temperature if lexical else model.fit_temperature(val)
     nlu = NLU(
         model,
         {"threshold": component(cfg, "FallbackClassifier").get("threshold", 0.45)},
