@@ -84,6 +84,28 @@ def _start(tracker: Tracker) -> dict[str, Any]:
     }
 
 
+def said(tracker: Tracker, kind: str) -> list[str]:
+    """The words of the latest message that the NLU tagged as `kind` (values are normalised to
+    the graph's names: "intervals" becomes "interval")."""
+    text = str(tracker.latest_message.get("text") or "")
+    out = []
+    for e in entities(tracker, kind):
+        start, end = e.get("start"), e.get("end")
+        words = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+        out.append(words or str(e.get("value") or ""))
+    return out
+
+
+def topic_label(name: str, mentions: list[str]) -> str:
+    """The quiz's topic as the learner named it when that is the plural of its name ("questions
+    on intervals" for the concept interval), else its name."""
+    for mention in mentions:
+        plural = mention.strip().lower()
+        if plural in (f"{name.lower()}s", f"{name.lower()}es"):
+            return plural
+    return name
+
+
 def digression(tracker: Tracker, quiz: dict[str, Any]) -> bool:
     """A question or request between answers ("who wrote the Four Seasons?", a button of an
     earlier reply): the NLU is sure it means something else, and it cannot be read as an answer
@@ -111,8 +133,9 @@ class ValidateQuizForm(FormValidationAction):
             quiz = _start(tracker)
             found = question(quiz)
             target = node(f"concept:{found.concept_id}")
-            label = target.name if target else found.concept_id.replace("_", " ")
             asked_for = [e.get("value") for e in entities(tracker, "concept")]
+            label = topic_label(target.name if target else found.concept_id.replace("_", " "),
+                                said(tracker, "concept"))
             wanted = node(f"concept:{quiz['topic']}")
             unknown = ""
             if asked_for and not concepts(tracker, allow_context=False):
@@ -122,6 +145,7 @@ class ValidateQuizForm(FormValidationAction):
                 # and name it the same at the start and in the summary
                 unknown = f"I have no quiz questions on {wanted.name} yet, so here is one on {label}. "
                 quiz = {**quiz, "topic": found.concept_id}
+            quiz = {**quiz, "label": label}
             dispatcher.utter_message(
                 text=f"{unknown}Quiz time: {quiz['total']} questions on {label}. "
                 'Say "hint" for a hint or "stop" to finish early.'
@@ -253,7 +277,7 @@ class ActionQuizSummary(Action):
         quiz = tracker.get_slot("quiz") or {}
         answered, score = int(quiz.get("answered", 0)), int(quiz.get("score", 0))
         topic = node(f"concept:{quiz.get('topic')}")
-        label = topic.name if topic else str(quiz.get("topic", "the topic"))
+        label = quiz.get("label") or (topic.name if topic else str(quiz.get("topic", "the topic")))
         if answered == 0:
             text = "Quiz stopped. Come back any time!"
         else:

@@ -31,6 +31,7 @@ class TheoryAnswer:
     facts: list[str]
     notes: list[str] = field(default_factory=list)  # display spellings, e.g. ["B♭", "D", "F"]
     example: dict[str, Any] | None = None
+    chord: tuple[str, str] | None = None  # (root, music21 kind) of a chord answer
 
 
 # ---------------------------------------------------------------------------------------- notes
@@ -321,6 +322,7 @@ def _chord_answer(root: str, kind: str) -> TheoryAnswer:
         facts=facts,
         notes=[display(n) for n in names],
         example=_example("chord", placed),
+        chord=(root, kind),
     )
 
 
@@ -916,8 +918,26 @@ def answer(text: str) -> TheoryAnswer | None:
     for finder in _FINDERS:
         found = finder(text)
         if found is not None:
-            return found
+            return _with_guitar_shape(found) if _GUITAR.search(text) else found
     return None
+
+
+_GUITAR = re.compile(r"\b(guitars?|fret(board)?s?|tabs?|fingering)\b", re.IGNORECASE)
+
+
+def _with_guitar_shape(found: TheoryAnswer) -> TheoryAnswer:
+    """A chord asked about on the guitar also gets its frets (music.fretboard checks them)."""
+    from dataclasses import replace
+
+    from music.fretboard import guitar_shape
+
+    if found.chord is None:
+        return found
+    shape = guitar_shape(*found.chord)
+    if shape is None:
+        return replace(found, facts=[*found.facts, "I have no checked guitar shape for this "
+                                     "chord; its notes are above."])
+    return replace(found, facts=[*found.facts, shape.describe()])
 
 
 # ------------------------------------------------------------------------------ progressions

@@ -449,7 +449,7 @@ class Extractor:
         return mention
 
     def extract(self, text: str) -> list[ExtractedTriple]:
-        """Triples stated in `text`, one per sentence and pair of entities, best first per sentence."""
+        """Triples stated in `text`, each at most once per sentence, best first per sentence."""
         if self.net is None:
             raise RuntimeError("the extractor is not trained: call train() or load()")
         results: list[ExtractedTriple] = []
@@ -481,9 +481,15 @@ class Extractor:
                 top = readings[0][1]
                 if key not in best or top > best[key][0]:
                     best[key] = (top, i, j, readings)
+            stated: set[tuple[str, str, str]] = set()
             for _top, i, j, readings in sorted(best.values(), key=lambda x: -x[0]):
                 a, b = mentions[i], mentions[j]
                 for relation, p in readings:
+                    # a fact is stated once per sentence however often its entities are named
+                    # ("the guitarist ... the guitar"): the best-scored mention pair gives it
+                    if (a.id, relation, b.id) in stated:
+                        continue
+                    stated.add((a.id, relation, b.id))
                     results.append(ExtractedTriple(
                         a.id or "", a.name or a.text, a.label, relation, b.id or "",
                         b.name or b.text, b.label, p, sent.text, (a.start, a.end),

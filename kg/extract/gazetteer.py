@@ -2,11 +2,13 @@
 
 Matching is case-insensitive and accent-insensitive over words (`kg.extract.text.tokenize`), takes
 the longest match at each place, and resolves overlaps and ambiguity by preferring, in order:
-longer spans, exact-cased matches, names over aliases, and better-connected nodes. Two guards keep
-ordinary words from becoming entities: a capitalised one-word name ("Queen", "Cream", "Yes") is
-not matched by the same word in lower case (people and works only; "jazz" is the genre Jazz)
-unless the whole text is in lower case (a chat message
-typed without capitals), and entries made only of function words are dropped.
+longer spans, exact-cased matches, names over aliases, and better-connected nodes. Three guards
+keep ordinary words from becoming entities: a capitalised one-word name ("Queen", "Cream", "Yes")
+is not matched by the same word in lower case, nor a title by its capitalised function words in
+lower case ("in C minor" is not Riley's In C) (people and works only; "jazz" is the genre Jazz),
+unless the whole text is in lower case (a chat message typed without capitals); a word that is
+only part of a hyphenated compound is not matched ("the 21-string harp-lute"); and entries made
+only of function words are dropped.
 
 Besides names and aliases, instruments get their player nouns ("pianist", "violinist",
 "drummer"), because prose names an instrument that way far more often than by its name; such a
@@ -170,14 +172,15 @@ class Gazetteer:
                 bucket = self._index.get(key)
                 if not bucket:
                     continue
+                if _in_compound(tokens, i, i + length):
+                    continue  # "the 21-string harp-lute": neither 21 nor the harp
                 written = [t.text for t in tokens[i : i + length]]
                 best: tuple[tuple[int, int, int, int, int], Entry, bool] | None = None
                 for entry in bucket:
                     exact = _cased_words(entry.form) == [_unquote(w) for w in written]
                     if (entry.cased and entry.type in _PROPER and not exact and not lower_text
-                            and length == 1
-                            and all(w.islower() for w in written if w.isalpha())):
-                        continue  # "queen" is not the band Queen
+                            and _common_words(entry.form, written)):
+                        continue  # "queen" is not the band Queen, "in C minor" not Riley's In C
                     score = (length, int(exact), int(entry.is_name), int(not entry.derived),
                              entry.rank)
                     if best is None or score > best[0]:
@@ -205,6 +208,32 @@ class Gazetteer:
                 chosen[-1].method += "alias"
         chosen.sort(key=lambda m: m.start)
         return chosen
+
+
+def _in_compound(tokens: list[Any], i: int, j: int) -> bool:
+    """Whether words i..j are only part of a hyphenated compound with a common word ("21-string",
+    "harp-lute", "Bach-inspired"); two names joined ("Lennon-McCartney") are still two names."""
+    def glued(a: int, other: int) -> bool:  # tokens a-1, a ("-") and a+1 written without spaces
+        return (0 < a < len(tokens) - 1 and tokens[a].text == "-"
+                and tokens[a - 1].end == tokens[a].start and tokens[a].end == tokens[a + 1].start
+                and tokens[a + 1].text[:1].isalnum() and tokens[a - 1].text[-1:].isalnum()
+                and not tokens[other].text[:1].isupper())
+    return glued(j, j + 1) or glued(i - 1, i - 2)
+
+
+def _common_words(form: str, written: list[str]) -> bool:
+    """Whether a proper name's capitals are written as ordinary words: a one-word name in lower
+    case ("queen"), or a capitalised function word of a title in lower case ("in C" for In C).
+    A leading article is left alone: prose writes "the Girl from Ipanema"."""
+    words = _cased_words(form)
+    if len(words) == 1:
+        return all(w.islower() for w in written if w.isalpha())
+    for k, (word, seen) in enumerate(zip(words, written, strict=False)):
+        if k == 0 and fold(word) in ("the", "a", "an"):
+            continue
+        if fold(word) in _STOPWORDS and word[:1].isupper() and seen[:1].islower():
+            return True
+    return False
 
 
 def form_key(form: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from kg.build import build_graph
 from kg.embedded import EmbeddedStore
 from kg.graph import KnowledgeGraph
 
-Entity = tuple[str, str]  # (entity type, the words naming it in the text)
+Entity = tuple[str, ...]  # (entity type, the words naming it in the text[, the value the NLU gives])
 
 
 def build_test_graph(home: Path) -> KnowledgeGraph:
@@ -62,11 +62,12 @@ class ScriptedNLU:
         self.calls.append(text)
         intent, entities, confidence = self.script.get(text, ("nlu_fallback", [], 0.3))
         found = []
-        for kind, words in entities:
+        for kind, words, *normalised in entities:  # (kind, words) or (kind, words, value)
             start = text.find(words)
             assert start >= 0, f"{words!r} is not in {text!r}"
+            value = normalised[0] if normalised else words
             found.append(
-                {"entity": kind, "value": words, "start": start, "end": start + len(words), "confidence": 0.9}
+                {"entity": kind, "value": value, "start": start, "end": start + len(words), "confidence": 0.9}
             )
         ranking = [{"name": intent, "confidence": confidence}]
         if intent == "nlu_fallback":

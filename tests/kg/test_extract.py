@@ -20,7 +20,7 @@ from kg.extract.evaluate import load_heldout
 from kg.extract.relation import PairInput, PieceEncoder, marker_index
 from kg.extract.tagger import TaggedSentence, Tagger, spans_to_tags
 from kg.extract.text import split_sentences, tokenize
-from kg.extract.types import RELATIONS, ExtractedTriple
+from kg.extract.types import CLASSES, RELATIONS, ExtractedTriple, Mention
 from kg.graph import KnowledgeGraph
 from kg.schema import Node, Triple
 
@@ -141,6 +141,34 @@ def test_gazetteer_prefers_the_longest_match_and_links_player_nouns() -> None:
     assert by_text["Miles Davis"].type == "PERSON"
 
 
+def test_gazetteer_does_not_read_ordinary_words_or_parts_of_compounds_as_names() -> None:
+    gaz = Gazetteer.from_nodes([
+        Node("work:in_c", "Work", {"name": "In C"}),
+        Node("work:21", "Work", {"name": "21"}),
+        Node("instrument:harp", "Instrument", {"name": "harp"}),
+        Node("instrument:lute", "Instrument", {"name": "lute"}),
+        person("john_lennon", "John Lennon", aliases=["Lennon"]),
+        person("paul_mccartney", "Paul McCartney", aliases=["McCartney"]),
+        Node("work:the_girl_from_ipanema", "Work", {"name": "The Girl from Ipanema"}),
+    ])
+
+    def ids(text: str) -> list[str | None]:
+        return [m.id for m in gaz.find(text)]
+
+    # a title's capitalised function word written in lower case is an ordinary word
+    assert ids("Bach's Passacaglia and Fugue in C minor.") == []
+    assert ids("Terry Riley's In C has 53 phrases.") == ["work:in_c"]
+    assert ids("in c, every player repeats the phrases") == ["work:in_c"]  # a chat in lower case
+    # part of a hyphenated compound with a common word: not the entity
+    assert ids("The kora is a 21-string harp-lute.") == []
+    assert ids("Adele released 21 in 2011; she plays no harp.") == ["work:21", "instrument:harp"]
+    # two names joined by a hyphen are still two names
+    assert ids("Yesterday is credited to Lennon-McCartney.") == [
+        "person:john_lennon", "person:paul_mccartney"]
+    # prose writes a leading article in lower case
+    assert ids("Astrud Gilberto sang the Girl from Ipanema.") == ["work:the_girl_from_ipanema"]
+
+
 def test_sentences_split_after_full_stops_but_not_after_initials_or_abbreviations() -> None:
     text = "J. S. Bach wrote fugues. Symphony No. 9 is by Dvořák! It was finished c. 1893."
     assert [s.text for s in split_sentences(text)] == [
@@ -215,6 +243,31 @@ def test_unrelated_entities_in_one_sentence_give_no_relation(trained) -> None:
     ])[0]
     assert int(probs.argmax()) == 0  # NONE
     assert abs(float(probs.sum()) - 1.0) < 1e-5
+
+
+def test_a_fact_named_twice_in_a_sentence_is_extracted_once(trained, monkeypatch) -> None:
+    extractor, _ = trained
+    text = "Andres Segovia, the Spanish guitarist, made the guitar a concert instrument."
+    mentions = [
+        Mention(0, 14, "Andres Segovia", "PERSON", "person:andres_segovia", "Andres Segovia"),
+        Mention(28, 37, "guitarist", "INSTRUMENT", "instrument:guitar", "guitar", True),
+        Mention(48, 54, "guitar", "INSTRUMENT", "instrument:guitar", "guitar", True),
+    ]
+    monkeypatch.setattr(extractor, "mentions", lambda sentence, offset=0: list(mentions))
+    plays = CLASSES.index("PLAYS")
+
+    def probabilities(inputs):
+        rows = torch.full((len(inputs), len(CLASSES)), 0.01)
+        for k, pair in enumerate(inputs):
+            if pair.head_type == "PERSON":  # the nearer naming reads a little surer
+                rows[k, plays] = 0.97 if pair.tail[0] == 28 else 0.9
+        return rows / rows.sum(dim=1, keepdim=True)
+
+    monkeypatch.setattr(extractor, "probabilities", probabilities)
+    triples = extractor.extract(text)
+    assert [(t.head_id, t.relation, t.tail_id) for t in triples] == [
+        ("person:andres_segovia", "PLAYS", "instrument:guitar")]
+    assert triples[0].tail_span == (28, 37)  # from the better-read naming
 
 
 def test_relation_signatures_are_respected(trained) -> None:
