@@ -95,8 +95,27 @@ def theory_answer(text: str) -> Any:
     return answer(text)
 
 
+_NOT_PLURAL = {"blues", "species", "series"}
+
+
+def what_is(name: str) -> str:
+    """The question that asks for a concept: "What is a major triad?", "What are diatonic triads
+    in major?" (a head noun in the plural)."""
+    head = re.split(r"\s+(?:in|of|on|for)\s+", name, maxsplit=1)[0].split()
+    last = head[-1].lower() if head else ""
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")) and last not in _NOT_PLURAL:
+        return f"What are {name}?"
+    return f"What is {article(name)} {name}?"
+
+
 def _concept_for_theory(result: Any) -> Node | None:
     """The general curriculum concept a concrete answer is an instance of (C major scale → major scale)."""
+    if result.kind == "diatonic_chords":
+        return node("concept:diatonic_chords_minor" if result.title.endswith("minor")
+                    else "concept:diatonic_chords")
+    if result.kind == "progression":
+        return node("concept:ii_v_i" if result.title.lower().startswith("ii v i ")
+                    else "concept:chord_progression")
     title = str(result.title)
     words = title.split()
     for start in range(1, len(words)):
@@ -163,7 +182,7 @@ class ActionExplainConcept(Action):
             if general is not None:
                 buttons.append(
                     {
-                        "title": f"What is {article(general.name)} {general.name}?",
+                        "title": what_is(general.name),
                         "payload": f'/explain_concept{{"concept": "{general.id}"}}',
                     }
                 )
@@ -390,7 +409,22 @@ def compared_pair(text: str) -> list[Node]:
         if first is not None and second is not None and first.id != second.id:
             found = [first, second]
             break
+    if not found and len(left.split()) == len(right.split()) == 1:
+        found = _qualities(left, right)
     return found
+
+
+def _qualities(left: str, right: str) -> list[Node]:
+    """Two bare qualities ("major and minor", "augmented vs diminished"): the scales when both
+    name one, else the triads. A concept counts only when its name keeps the learner's word, so
+    "diminished" never becomes the octatonic scale that some call the diminished scale."""
+    for head in ("scale", "triad"):
+        pair = [link(f"{word} {head}", "concept") for word in (left, right)]
+        kept = [n for n, word in zip(pair, (left, right), strict=True)
+                if n is not None and word.lower() in n.name.lower()]
+        if len(kept) == 2 and kept[0].id != kept[1].id:
+            return kept
+    return []
 
 
 def quiz_topic(item: Node) -> str:

@@ -52,11 +52,17 @@ def _note(text: str, match: re.Match[str], tag: str) -> str | None:
         after = text[start + 1:].split()
         if after and after[0].lower().strip("?.!,") in _NOUNS_AFTER_ARTICLE:
             return None  # "the relative minor of a key": the article, whatever came before
+        if len(after) > 1 and after[0].lower() in ("major", "minor") and \
+                after[1].lower().strip("?.!,") in ("key", "keys"):
+            return None  # "a melody in a minor key": any minor key, not A minor
     return name_from_match(match, tag)
 
 
 def article(phrase: str) -> str:
-    """ "a" or "an" before a phrase, by its first sound as far as spelling tells."""
+    """ "a" or "an" before a phrase, by its first sound as far as spelling tells; a Roman numeral
+    is read as its number ("a ii-V-I", "a IV chord")."""
+    if re.match(r"[ivIV]+[-\s°ø7]", phrase):
+        return "a"
     return "an" if phrase[:1].lower() in "aeio" else "a"
 
 
@@ -903,10 +909,107 @@ def _find_length(text: str) -> TheoryAnswer | None:
     return TheoryAnswer(kind="note_length", title=f"length of a {named}", facts=facts)
 
 
+# ------------------------------------------------------------------ chords of a key, progressions
+_DIATONIC_RE = re.compile(
+    r"\b(?:diatonic\s+)?(?:chords|triads|harmonies)\b(?P<between>[\w\s']{0,30}?)\s+(?:in|of|for|from)\s+"
+    r"(?:the\s+)?(?:key\s+of\s+)?(?=[A-Ga-g])", re.IGNORECASE)
+_TRIADS = {"major": "I ii iii IV V vi viio", "minor": "i iio III iv v VI VII"}
+_SEVENTHS = {"major": "I7 ii7 iii7 IV7 V7 vi7 vii/o7", "minor": "i7 ii/o7 III7 iv7 v7 VI7 VII7"}
+
+
+def _key_after(text: str, position: int) -> key.Key | None:
+    """The key named right at `position` ("G", "F# minor"); major when no mode is said."""
+    keys = _keys_in(text, position)
+    if not keys or text[position:].lstrip()[:1].upper() != keys[0][0][0]:
+        return None
+    return _make_key(keys[0][0], keys[0][1] or "major")
+
+
+def _listed(pairs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{numeral} {name}" for numeral, name in pairs)
+
+
+def _find_diatonic(text: str) -> TheoryAnswer | None:
+    """'what chords are in the key of G', 'diatonic chords of D major', 'triads in F# minor': the
+    chord on each degree, computed by music21; a key without a mode is major."""
+    match = _DIATONIC_RE.search(text)
+    if not match:
+        return None
+    home = _key_after(text, match.end())
+    if home is None:
+        return None
+    mode = home.mode
+    triads = progression_chords(_TRIADS[mode], home.tonicPitchNameWithCase)
+    sevenths = progression_chords(_SEVENTHS[mode], home.tonicPitchNameWithCase)
+    label = _key_label(home)
+    if mode == "major":
+        primary = [name for numeral, name in triads if numeral in ("I", "IV", "V")]
+        facts = [
+            f"The chords of {label}, one on each degree of its scale: {_listed(triads)}.",
+            f"As seventh chords: {_listed(sevenths)}.",
+            f"The primary triads I, IV and V ({primary[0]}, {primary[1]} and {primary[2]}) "
+            "harmonise most simple melodies in the key.",
+        ]
+    else:
+        raised = progression_chords("V viio V7", home.tonicPitchNameWithCase)
+        facts = [
+            f"The chords of {label} from its natural minor scale: {_listed(triads)}.",
+            f"As seventh chords: {_listed(sevenths)}.",
+            "With the raised seventh of the harmonic minor, as cadences usually have it, the "
+            f"dominant becomes {raised[0][0]} {raised[0][1]} (or {raised[2][0]} {raised[2][1]}) and "
+            f"the leading-tone triad {raised[1][0]} {raised[1][1]}.",
+        ]
+    home_numeral = "I" if mode == "major" else "i"
+    example = {"type": "progression", "key": home.tonicPitchNameWithCase,
+               "numerals": f"{_TRIADS[mode]} {home_numeral}"}
+    return TheoryAnswer(kind="diatonic_chords", title=f"Chords in {label}", facts=facts,
+                        notes=[name for _, name in triads], example=example)
+
+
+_NUMERAL = r"[b♭#♯]?(?:VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(?:maj7|ø7|°7|o7|7|°|o)?"
+_PROGRESSION_RE = re.compile(
+    rf"(?<![\w/])(?P<seq>{_NUMERAL}(?:(?:\s*[-–—,]\s*|\s+){_NUMERAL}){{1,7}})(?:\s+(?:progression|cadence))?"
+    r"\s+(?:in|of)\s+(?:the\s+key\s+of\s+)?(?=[A-Ga-g])")
+_NUMERAL_RE = re.compile(_NUMERAL + r"(?![\w°ø])")
+
+
+def _find_progression(text: str) -> TheoryAnswer | None:
+    """'ii V I in Bb', 'I-IV-V in D', 'i iv V7 in A minor': every chord of a progression in a key.
+    A bare ii-V-I also gets its jazz form with sevenths, which is what players mean by it."""
+    match = _PROGRESSION_RE.search(text)
+    if not match:
+        return None
+    home = _key_after(text, match.end())
+    if home is None:
+        return None
+    written = _NUMERAL_RE.findall(match.group("seq"))
+    mode = home.mode
+    figures = []
+    for numeral in written:
+        figure = numeral.replace("♭", "b").replace("♯", "#").replace("ø7", "/o7").replace("°", "o")
+        if figure.endswith("maj7"):
+            figure = figure[:-4] + "7"  # music21's diatonic seventh: a major seventh on I and IV
+        figures.append(figure)
+    try:
+        chords = progression_chords(" ".join(figures), home.tonicPitchNameWithCase)
+    except Exception:  # a figure music21 cannot read: not a progression after all
+        return None
+    label = _key_label(home)
+    shown = " ".join(numeral for numeral, _ in chords)
+    facts = [f"In {label}, {shown} is {', '.join(name for _, name in chords)}."]
+    if [n.lower() for n in written] == ["ii", "v", "i"] and mode == "major":
+        jazz = progression_chords("ii7 V7 I7", home.tonicPitchNameWithCase)
+        facts.append(f"With sevenths, as jazz players mean it: {' '.join(n for n, _ in jazz)}, that is "
+                     f"{', '.join(name for _, name in jazz)}.")
+    example = {"type": "progression", "key": home.tonicPitchNameWithCase, "numerals": " ".join(figures)}
+    return TheoryAnswer(kind="progression", title=f"{shown} in {label}", facts=facts,
+                        notes=[name for _, name in chords], example=example)
+
+
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
     _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
-    _find_relation, _find_roman, _find_degree, _find_neapolitan, _find_substitute, _find_length,
-    _find_between, _find_chord, _find_scale,
+    _find_relation, _find_diatonic, _find_progression, _find_roman, _find_degree, _find_neapolitan,
+    _find_substitute, _find_length, _find_between, _find_chord, _find_scale,
 )
 
 

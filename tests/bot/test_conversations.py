@@ -54,6 +54,27 @@ def test_the_c_major_scale_is_spelled_out(chat: Chat, nlu: ScriptedNLU) -> None:
     assert "C D E F G A B" in text
 
 
+def test_the_chords_of_a_key_and_a_progression_in_a_key_are_spelled_with_their_concept(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what chords are in the key of G", "explain_concept")
+    reply = chat("what chords are in the key of G")[0]
+    assert reply["text"].startswith("Chords in G major: The chords of G major, one on each degree")
+    assert reply["buttons"][0]["title"] == "What are diatonic triads in major?"
+    assert reply["buttons"][0]["payload"] == '/explain_concept{"concept": "concept:diatonic_chords"}'
+    assert reply.get("attachment")  # the seven chords, played
+    nlu.says("whats a ii V I in Bb", "explain_concept", ("concept", "ii V I"))
+    reply = chat("whats a ii V I in Bb")[0]
+    assert "Cm7, F7, B♭maj7" in reply["text"]
+    assert reply["buttons"][0]["title"] == "What is a ii-V-I progression?"
+
+
+def test_a_chord_asked_about_on_the_guitar_comes_with_its_frets(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "how do i play a B minor chord on guitar"
+    nlu.says(text, "explain_concept", ("concept", "B minor chord"), ("instrument", "guitar"))
+    assert "x 2 4 4 3 2, a barre chord with the root at the 2nd fret of the A string" in chat.text(text)
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
@@ -717,6 +738,18 @@ def test_x_and_y_compares_both_with_a_shared_noun_distributed(chat: Chat, nlu: S
     assert "W W H W W W H" in answer
     connect = answer.split("How they connect: ", 1)[1].split("\n", 1)[0]
     assert connect.endswith(".") and ".." not in connect and ".;" not in connect
+
+
+def test_two_bare_qualities_compare_the_scales_or_else_the_triads(chat: Chat, nlu: ScriptedNLU) -> None:
+    scales = "what's the difference between major and minor"
+    nlu.says(scales, "compare_concepts", ("concept", "major"), ("concept", "minor"))
+    answer = chat.text(scales)
+    assert answer.startswith("**major scale**") and "**natural minor scale**" in answer
+    triads = "augmented vs diminished?"
+    nlu.says(triads, "compare_concepts", ("concept", "augmented"), ("concept", "diminished"))
+    answer = chat.text(triads)
+    # not the octatonic scale, which some call the diminished scale
+    assert answer.startswith("**augmented triad**") and "**diminished triad**" in answer
 
 
 def test_eras_and_works_read_naturally_without_repeating(chat: Chat, nlu: ScriptedNLU) -> None:

@@ -291,3 +291,54 @@ def test_every_curriculum_progression_is_named_chord_by_chord() -> None:
         chords = progression_chords(example["numerals"], example["key"])
         assert len(chords) == len(example["numerals"].split())
         assert all(name and "Cannot" not in name and "d7" not in numeral for numeral, name in chords)
+
+
+# ------------------------------------------------------------------ chords of a key, progressions
+
+
+def test_the_chords_of_a_major_key_are_listed_by_degree_with_their_sevenths() -> None:
+    found = answer("what chords are in the key of G")
+    assert found.kind == "diatonic_chords" and found.title == "Chords in G major"
+    assert found.facts[0] == ("The chords of G major, one on each degree of its scale: I G, ii Am, "
+                              "iii Bm, IV C, V D, vi Em, vii° F♯dim.")
+    assert found.facts[1].startswith("As seventh chords: Imaj7 Gmaj7, ii7 Am7, iii7 Bm7, IVmaj7 Cmaj7, V7 D7")
+    assert "(G, C and D)" in found.facts[2]
+    assert found.example == {"type": "progression", "key": "G", "numerals": "I ii iii IV V vi viio I"}
+    assert answer("what are the diatonic chords of D major").notes == [
+        "D", "Em", "F♯m", "G", "A", "Bm", "C♯dim"]
+
+
+def test_the_chords_of_a_minor_key_add_the_harmonic_minors_dominant() -> None:
+    found = answer("which triads are in F# minor")
+    assert found.facts[0] == ("The chords of F♯ minor from its natural minor scale: i F♯m, ii° G♯dim, "
+                              "III A, iv Bm, v C♯m, VI D, VII E.")
+    assert "the dominant becomes V C♯ (or V7 C♯7) and the leading-tone triad vii° E♯dim" in found.facts[2]
+    # "chords in A minor" asks for the key's chords, not for the A minor triad
+    assert answer("chords in A minor").kind == "diatonic_chords"
+    assert answer("the A minor chord").kind == "chord"
+
+
+def test_a_minor_key_with_the_article_is_any_minor_key() -> None:
+    assert answer("what chords go with a melody in a minor key") is None
+    assert answer("chords in A minor key").title == "Chords in A minor"
+
+
+def test_a_progression_is_spelled_in_the_key_asked_for() -> None:
+    found = answer("whats a ii V I in Bb")
+    assert found.kind == "progression" and found.title == "ii V I in B♭ major"
+    assert found.facts == ["In B♭ major, ii V I is Cm, F, B♭.",
+                           "With sevenths, as jazz players mean it: ii7 V7 Imaj7, that is Cm7, F7, B♭maj7."]
+    assert answer("play I-vi-IV-V in C").facts == ["In C major, I vi IV V is C, Am, F, G."]
+    assert answer("i iv V7 in A minor").facts == ["In A minor, i iv V7 is Am, Dm, E7."]
+    assert answer("ii-V-I in F").example == {"type": "progression", "key": "F", "numerals": "ii V I"}
+    # one numeral is still the chord it names
+    assert answer("what is V7 in E flat major").kind == "roman_numeral"
+
+
+def test_the_article_reads_a_roman_numeral_as_its_number() -> None:
+    from music.theory import article
+
+    assert article("ii-V-I progression") == "a"  # "a two-five-one"
+    assert article("IV chord") == "a"
+    assert article("Ionian mode") == "an" and article("interval") == "an"
+    assert article("augmented sixth") == "an" and article("major triad") == "a"
