@@ -88,6 +88,14 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["how do i find the relative minor of a key"], ["Relative minor"]),
     (["who is in the beatles"], ["John Lennon", "Paul McCartney", "George Harrison", "Ringo Starr"]),
     (["what genre is miles davis"], ["cool jazz", "modal jazz"]),
+    # added after a manual probe on 2026-11-26 (second session)
+    (["how do i play an E minor chord on guitar"], ["0 2 2 0 0 0"]),
+    (["how do i play F major on the guitar"], ["1 3 3 2 1 1", "barre"]),
+    (["what chords are in the key of G"], ["ii Am", "vii° F♯dim"]),
+    (["whats a ii V I in Bb"], ["Cm7, F7, B♭maj7"]),
+    (["what's the difference between major and minor"], ["major scale", "natural minor scale"]),
+    (["teach me the circle of fifths"], ["Circle of fifths"]),
+    (["quiz me on intervals"], ["questions on intervals"]),
 ]
 
 

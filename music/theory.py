@@ -346,7 +346,8 @@ def _find_chord(text: str) -> TheoryAnswer | None:
         if root is None or quality not in CHORD_KINDS:
             continue
         plain = CHORD_KINDS[quality] in ("major", "minor")
-        if match.group("noun") or not plain or _CHORD_CONTEXT.search(text):
+        # "play F major on the guitar": on a guitar a bare key name is its chord
+        if match.group("noun") or not plain or _CHORD_CONTEXT.search(text) or _GUITAR.search(text):
             return _chord_answer(root, CHORD_KINDS[quality])
     for match in _SYMBOL_RE.finditer(text):
         acc = match.group("r_acc") or ""
@@ -356,7 +357,8 @@ def _find_chord(text: str) -> TheoryAnswer | None:
         after = text[match.end():].lstrip().lower()
         named_chord = after.startswith(("chord", "triad"))
         distinctive = sym is not None and sym not in ("m", "5", "6", "9")
-        if named_chord or distinctive or (sym == "m" and _SYMBOL_CONTEXT.search(text)):
+        minor_chord = sym == "m" and (_SYMBOL_CONTEXT.search(text) or _GUITAR.search(text))
+        if named_chord or distinctive or minor_chord:
             return _chord_answer(root, kind)
     return None
 

@@ -71,3 +71,11 @@ def test_frets_are_given_only_when_the_guitar_is_named() -> None:
     assert not any("guitar" in fact for fact in answer("what notes are in a C major chord").facts)
     scale = answer("C major scale on guitar")  # not a chord: no shape
     assert not any("guitar" in fact for fact in scale.facts)
+
+
+def test_on_the_guitar_a_bare_key_name_or_minor_symbol_is_the_chord() -> None:
+    assert answer("how do i play F major on the guitar").facts[-1].startswith(
+        "On the guitar (standard tuning, strings from low E to high E): 1 3 3 2 1 1")
+    assert "x 0 2 2 1 0" in answer("Am on guitar").facts[-1]
+    assert answer("F major scale on guitar").kind == "scale"  # a scale stays a scale
+    assert answer("what is F major") is None or answer("what is F major").kind != "chord"
