@@ -235,10 +235,24 @@ class ActionRecommendMusic(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         asked = (mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
                  + mentioned(tracker, "instrument"))
+        topics = mentioned(tracker, "concept")  # "a song to practise syncopation": works showing it
         seeds = asked or [n for n in (node(i) for i in reversed(tracker.get_slot("interests") or [])) if n]
-        profile = learner_profile(tracker, also_asked=[n.id for n in asked])
-        picks = services().recommender.recommend(
-            tracker.sender_id, k=5, kind="work", profile=profile, related_to=[n.id for n in asked])
+        profile = learner_profile(tracker, also_asked=[n.id for n in asked + topics])
+        recommender = services().recommender
+        intro = "You might enjoy:"
+        picks = []
+        if topics:  # only the works the graph holds as examples of it, in the model's order
+            graph = services().graph
+            shown = {w.id for t in topics for _, w in graph.neighbours(t.id, "EXAMPLE_OF", "in")}
+            picks = [p for p in recommender.recommend(
+                tracker.sender_id, k=50, kind="work", profile=profile,
+                related_to=[n.id for n in asked + topics]) if p.item in shown][:5]
+            if not picks:
+                intro = (f"I don't know pieces that show {names(topics, 2)} yet. "
+                         "Here is music for you instead:")
+        if not picks:
+            picks = recommender.recommend(tracker.sender_id, k=5, kind="work", profile=profile,
+                                          related_to=[n.id for n in asked])
         if not picks:
             dispatcher.utter_message(
                 text="Tell me a composer, artist or genre you like and I'll suggest music linked to it."
@@ -254,7 +268,7 @@ class ActionRecommendMusic(Action):
         artists = related_artists(seeds[:3])
         if artists:
             lines.append("Artists to explore: " + "; ".join(f"{a.name} ({why})" for a, why in artists) + ".")
-        dispatcher.utter_message(text="You might enjoy:\n" + "\n".join(lines))
+        dispatcher.utter_message(text=f"{intro}\n" + "\n".join(lines))
         return [
             SlotSet("interests", remember(tracker, "interests", *(n.id for n in asked))),
             SlotSet(

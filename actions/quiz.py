@@ -26,7 +26,12 @@ QUESTIONS = 5
 STOP = re.compile(
     r"^\s*(stop|quit|exit|end|cancel|enough|no more|stop the quiz|end the quiz|i'?m done)\b", re.I
 )
-GIVE_UP = re.compile(r"^\s*(i don'?t know|dunno|no idea|skip|pass|give up|i give up|tell me)\b", re.I)
+GIVE_UP = re.compile(r"^\s*(i don'?t know|idk|dunno|no idea|skip|pass|give up|i give up|tell me)\b", re.I)
+# A message that asks something ("how do i tune my guitar"): when it cannot be read as an answer it
+# is a question between answers, however unsure the NLU is about what it asks.
+QUESTION = re.compile(
+    r"^\s*(how|what|what'?s|who|why|when|where|which|can|could|should|would|do|does|is|are|tell|"
+    r"explain|teach|show)\b\S*(\s+\S+){2,}", re.I)
 # Intents an answer is often taken for ("yes", "no", "quiz me", a stray "C" read as out of scope),
 # so never read as a digression; hints and difficulty the form's slot mapping rejects already.
 ANSWER_LIKE = {
@@ -116,11 +121,12 @@ def digression(tracker: Tracker, quiz: dict[str, Any]) -> bool:
     message = tracker.latest_message
     intent = message.get("intent") or {}
     text = str(message.get("text") or "").strip()
-    if intent.get("name") in ANSWER_LIKE or float(intent.get("confidence") or 0.0) < DIGRESSION_CONFIDENCE:
+    if intent.get("name") in ANSWER_LIKE or not text or STOP.match(text) or GIVE_UP.match(text):
         return False
-    if not text or STOP.match(text) or GIVE_UP.match(text):
-        return False
-    return check(text, question(quiz).expected).normalized == ""
+    unreadable = check(text, question(quiz).expected).normalized == ""
+    if float(intent.get("confidence") or 0.0) < DIGRESSION_CONFIDENCE:
+        return unreadable and QUESTION.match(text) is not None
+    return unreadable
 
 
 class ValidateQuizForm(FormValidationAction):
@@ -173,6 +179,13 @@ class ValidateQuizForm(FormValidationAction):
         else:
             verdict = check(text, current.expected)
             correct, feedback = verdict.correct, verdict.feedback
+            if not correct and not verdict.normalized:
+                # not an answer of the kind asked for ("asdf", "the blue one"): say what is wanted
+                # and ask again; a mistyped message is not a wrong answer and is not recorded
+                dispatcher.utter_message(text=f"I couldn't read that as an answer. {feedback or ''} "
+                                         'Say "hint" for a hint, "skip" to see the answer or "stop" '
+                                         "to finish.".replace("  ", " "))
+                return {"quiz": quiz, "quiz_answer": None}
         if correct:
             quiz["score"] += 1
             reply = "✅ Correct!" + (f" {feedback}" if feedback else "")

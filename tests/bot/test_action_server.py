@@ -200,7 +200,7 @@ def test_the_engine_runs_a_conversation_and_a_quiz_form_through_the_action_serve
         try:
             return [
                 await engine.handle(UserMessage("ada", text))
-                for text in (QUESTION, '/start_quiz{"concept": "concept:perfect_fifth"}', "C")
+                for text in (QUESTION, '/start_quiz{"concept": "concept:perfect_fifth"}', "7")
             ]
         finally:
             await remote.client.aclose()

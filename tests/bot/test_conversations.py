@@ -435,6 +435,33 @@ def test_a_question_between_quiz_answers_is_answered_and_the_quiz_asks_again(
     assert "Correct" in chat.text(_expected_answer(chat))
 
 
+def test_an_unsure_question_between_quiz_answers_is_not_graded(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    # the NLU is unsure what it asks, but it is plainly a question and no answer
+    nlu.says("how do i tune my guitar", "explain_concept", ("instrument", "guitar"), confidence=0.47)
+    chat("quiz me on intervals")
+    asked = chat.slots["quiz"]["index"]
+    replies = [r.get("text", "") for r in chat("how do i tune my guitar")]
+    assert not any("Not quite" in r or "couldn't read" in r for r in replies)
+    assert replies[-1].startswith(f"Back to the quiz. Question {asked}/5:")
+    assert chat.slots["quiz"]["answered"] == 0
+
+
+def test_a_reply_that_is_no_answer_of_the_kind_asked_is_asked_again_not_graded(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    chat("quiz me on intervals")
+    asked = chat.slots["quiz"]["index"]
+    reply = chat.text("the blue one")  # the NLU falls back on it; it names no note, interval or number
+    assert reply.startswith("I couldn't read that as an answer.")
+    assert '"skip" to see the answer' in reply and "Your answer?" in reply
+    quiz = chat.slots["quiz"]
+    assert quiz["index"] == asked and quiz["answered"] == 0 and quiz["score"] == 0
+    assert not chat.slots.get("progress")  # nothing recorded against the learner
+    assert "Correct" in chat.text(_expected_answer(chat))
+
+
 def test_a_wrong_answer_the_nlu_takes_for_a_question_is_still_graded(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
     chat("quiz me on intervals")
@@ -719,6 +746,22 @@ def test_music_recommended_for_an_instrument_is_by_people_who_play_it(chat: Chat
     picks = [line for line in text.splitlines() if line.startswith("• ")]
     assert picks and all("violin" in line for line in picks)  # each reason leads to the violin
     assert "(violin)" in text.split("Artists to explore: ", 1)[1]
+
+
+def test_music_recommended_to_practise_a_concept_shows_it_or_says_it_has_none(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "what's a good song to practise syncopation"
+    nlu.says(text, "recommend_music", ("concept", "syncopation"))
+    reply = chat.text(text)
+    picks = [line for line in reply.splitlines() if line.startswith("• ")]
+    assert reply.startswith("You might enjoy:") and picks
+    assert "syncopation" in picks[0]  # the best pick is one of its famous examples
+    none = "a song to practise barre chords"  # no work in the catalog is an example of them
+    nlu.says(none, "recommend_music", ("concept", "barre chords"))
+    reply = chat.text(none)
+    assert reply.startswith("I don't know pieces that show barre chords yet. Here is music for you instead:")
+    assert "• " in reply
 
 
 def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
