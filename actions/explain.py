@@ -280,11 +280,9 @@ class ActionGiveExample(Action):
         result = _theory(tracker)
         if result is not None and result.example:
             sound = audio.attachment(result.example, result.title)
-            text = (
-                f"Here is {result.title}: {' '.join(result.notes)}."
-                if result.notes
-                else f"Here is {result.title}."
-            )
+            title = f"the {result.title}" if result.kind in ("scale", "chord") else result.title
+            text = f"Here is {title}: {' '.join(result.notes)}." if result.notes else f"Here is {title}."
+
             dispatcher.utter_message(text=text, attachment=sound) if sound else dispatcher.utter_message(
                 text=text
             )
@@ -297,7 +295,7 @@ class ActionGiveExample(Action):
         sound = audio.attachment(example, item.name)
         famous = _famous_example(item)
         if sound:
-            text = f"Here is {item.name}: {audio.describe(example)}."  # type: ignore[arg-type]
+            text = f"Here is an example of {item.name}: {audio.describe(example)}."  # type: ignore[arg-type]
             if famous:
                 text += f" {famous}"
             dispatcher.utter_message(text=text, attachment=sound)

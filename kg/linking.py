@@ -37,6 +37,8 @@ _ARTICLE = re.compile(r"^(the|a|an)\s+")
 _PUNCT = re.compile(r"[^\w#+\s]")
 
 
+_BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
+
 @dataclass(slots=True, frozen=True)
 class Match:
     id: str
@@ -96,6 +98,11 @@ class Linker:
             names = {str(node.props[k]) for k in ("name", "title") if node.props.get(k)}
             for name in names:
                 self._names[normalize(name)].add(node.id)
+                # "forte (f)", "turn (ornament)": the name without its note in brackets is the
+                # word learners write, an alias of it
+                bare = _BRACKETED.sub("", name).strip()
+                if bare and bare != name.strip():
+                    self._aliases[normalize(bare)].add(node.id)
             for alias in node.props.get("aliases") or []:
                 self._aliases[normalize(str(alias))].add(node.id)
                 self._cased[str(alias).strip()].add(node.id)

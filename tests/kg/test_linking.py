@@ -26,6 +26,9 @@ def linker(tmp_path_factory) -> Linker:
         Node("person:antonin_dvorak", "Person", {
             "name": "Antonín Dvořák", "aliases": ["Dvorak"],
             "description": "Czech composer of the New World Symphony."}),
+        Node("concept:forte", "Concept", {
+            "name": "forte (f)", "aliases": ["f", "loud"],
+            "description": "Forte, abbreviated f, marks a loud dynamic level."}),
         Node("work:canon_in_d", "Work", {
             "name": "Canon in D", "aliases": ["Pachelbel's Canon"],
             "description": "A canon over a ground bass by Johann Pachelbel."}),
@@ -144,3 +147,9 @@ def test_linking_keeps_working_while_another_thread_adds_entities(tmp_path):
         thread.join()
     assert errors == []
     assert len(linker.containing("fifth piece")) == 300
+
+
+def test_a_name_with_a_note_in_brackets_is_found_by_the_word_alone(linker):
+    best = linker.link("forte", semantic=False)[0]
+    assert (best.id, best.method) == ("concept:forte", "alias")
+    assert linker.link("forte (f)")[0].method == "exact"
