@@ -350,6 +350,15 @@ class ActionLearningPath(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         found = concepts(tracker)
+        intro = ""
+        if not found:  # "a plan to learn jazz": toward what the genre's famous works exemplify
+            for genre in mentioned(tracker, "genre"):
+                found = genre_concepts(genre.id)
+                if found:
+                    intro = (f"{genre.name} pieces in my catalogue are most often famous examples of "
+                             f"{names(found)}, so a path into {genre.name.lower()} starts with "
+                             f"{found[0].name}. ")
+                    break
         if not found:
             return _not_found(dispatcher, tracker, "plan a path to")
         goal = found[0]
@@ -368,7 +377,7 @@ class ActionLearningPath(Action):
         skipped = f" I skipped {plural(left_out, 'concept')} you already know{below}." if left_out else ""
         first = path[0]
         dispatcher.utter_message(
-            text=f"Your path to {goal.name} has {plural(len(path), 'step')}:{skipped}\n{steps}{more}\n"
+            text=f"{intro}Your path to {goal.name} has {plural(len(path), 'step')}:{skipped}\n{steps}{more}\n"
             f"Shall we start with {first.name}?",
             buttons=[
                 {"title": f"Explain {first.name}", "payload": f'/explain_concept{{"concept": "{first.id}"}}'}
@@ -378,6 +387,18 @@ class ActionLearningPath(Action):
             SlotSet("concept", goal.id),
             SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
         ]
+
+
+def genre_concepts(genre_id: str, k: int = 3) -> list[Node]:
+    """The concepts a genre's works are most often famous examples of (jazz: twelve-bar blues,
+    the ii-V-I, ...), most first: what the graph says learning that genre is about."""
+    graph = services().graph
+    counts: dict[str, int] = {}
+    for _, work in graph.neighbours(genre_id, "IN_GENRE", "in"):
+        for _, concept in graph.neighbours(work.id, "EXAMPLE_OF", "out"):
+            counts[concept.id] = counts.get(concept.id, 0) + 1
+    ranked = sorted(counts, key=lambda i: (-counts[i], i))[:k]
+    return [n for n in map(node, ranked) if n is not None]
 
 
 _PAIR = re.compile(

@@ -765,6 +765,18 @@ def test_music_recommended_to_practise_a_concept_shows_it_or_says_it_has_none(
     assert "• " in reply
 
 
+def test_a_plan_to_learn_a_genre_heads_for_what_its_famous_works_exemplify(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "make me a plan to learn jazz piano"
+    nlu.says(text, "learning_path", ("genre", "jazz"), ("instrument", "piano"))
+    reply = chat.text(text)
+    assert reply.startswith("Jazz pieces in my catalogue are most often famous examples of "
+                            "twelve-bar blues, ii-V-I progression")
+    assert "so a path into jazz starts with twelve-bar blues. Your path to twelve-bar blues has" in reply
+    assert chat.slots["concept"] == "concept:twelve_bar_blues"
+
+
 def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     nlu.says("when was he born?", "music_fact")
