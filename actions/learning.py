@@ -53,6 +53,10 @@ GOAL_FILLER = re.compile(
     r"understand|get better at|be able to|know)?\b\s*(?:how to\s*)?(?:more about\s*)?",
     re.I,
 )
+# How a goal is introduced ("my goal is to play jazz"): the goal is what follows.
+GOAL_LEAD = re.compile(
+    r"^(?:my (?:main |big )?goals? (?:is|are|would be) (?:to )?|i(?:'d| would)? (?:like|want|wanna|hope) to |"
+    r"i'm (?:trying|hoping) to |i want |i'd like )", re.I)
 # Slots that describe the learner and survive a new session; the rest is conversation context.
 PROFILE_SLOTS = ("instrument", "skill_level", "goals", "level", "known", "progress", "answers", "interests")
 
@@ -109,7 +113,7 @@ class ValidateOnboardingForm(FormValidationAction):
     def validate_goals(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = str(value).strip()
+        text = GOAL_LEAD.sub("", str(value).strip()).strip(" .!") or str(value).strip()
         if len(text) < 2:
             dispatcher.utter_message(text="Tell me in a few words what you'd like to learn.")
             return {"goals": None}
