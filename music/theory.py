@@ -309,7 +309,8 @@ def _chord_answer(root: str, kind: str) -> TheoryAnswer:
     facts = [f"The {title} is {display_all(names)}."]
     steps = []
     for member in symbol.pitches[1:]:
-        ivl = interval.Interval(_with_octave(root), _upward(_with_octave(root), member.name))
+        # music21 stacks the members above the root in their octaves, so a ninth is a ninth
+        ivl = interval.Interval(symbol.root(), member)
         quality = ivl.niceName.lower()
         steps.append(f"{display(member)} is {article(quality)} {quality} above the root")
     facts.append(f"Its root is {display(root)}; " + ", ".join(steps) + ".")

@@ -342,3 +342,10 @@ def test_the_article_reads_a_roman_numeral_as_its_number() -> None:
     assert article("IV chord") == "a"
     assert article("Ionian mode") == "an" and article("interval") == "an"
     assert article("augmented sixth") == "an" and article("major triad") == "a"
+
+
+def test_a_ninth_chords_ninth_is_named_as_a_ninth_not_a_second() -> None:
+    found = answer("what is a Cmaj9")
+    assert found.notes == ["C", "E", "G", "B", "D"]
+    assert "D is a major ninth above the root" in found.facts[1]
+    assert "E is a major ninth above the root" in answer("Dm9").facts[1]
