@@ -65,6 +65,39 @@ PRONOUNS = frozenset({"it", "that", "this", "them", "those", "these", "one", "th
                       "this one"})
 
 
+# Words of follow-ups that ask about the current topic without naming one ("what should I know
+# first?", "explain it more simply", "and its prerequisites?", "quiz me"): a message made of these
+# and at most one other word is about the conversation's concept.
+FOLLOW_UP_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "but", "so", "then", "now", "ok", "okay", "well", "please", "pls",
+    "can", "could", "would", "will", "should", "shall", "do", "does", "did", "is", "are", "was",
+    "were", "be", "it", "its", "it's", "that", "that's", "this", "these", "those", "them", "they",
+    "one", "ones", "what", "what's", "whats", "how", "why", "when", "where", "which", "who", "i",
+    "i'm", "me", "my", "you", "your", "we", "us", "let", "let's", "tell", "explain", "show", "give",
+    "play", "hear", "quiz", "test", "ask", "know", "learn", "understand", "get", "mean", "means",
+    "meaning", "again", "more", "less", "simpler", "simply", "easier", "harder", "deeper", "detail",
+    "details", "example", "examples", "another", "other", "first", "next", "before", "after",
+    "prerequisites", "prerequisite", "need", "needs", "about", "on", "of", "for", "to", "in", "with",
+    "by", "from", "at", "as", "up", "like", "just", "also", "still", "really", "go", "going", "say",
+    "said", "some", "any", "much", "many", "very", "too", "bit", "little", "yes", "no", "not", "don't",
+    "dont", "something", "thing",
+})
+_WORD = re.compile(r"[a-z']+")
+
+
+def refers_back(text: str) -> bool:
+    """Whether a message that names no concept is a follow-up on the current one: it points back
+    ("is it used in jazz?") or says nothing but the follow-up words. "how do I read sheet music"
+    names another topic the tagger did not catch, and is not about the previous one."""
+    words = _WORD.findall(text.lower())
+    if any(w in PRONOUNS or w in ("its", "it's") for w in words):
+        return True
+    rest = _ASKING_ABOUT.sub("", text.strip())
+    if rest != text.strip():  # "what is X", "explain X": about X unless X is only follow-up words
+        return all(w in FOLLOW_UP_WORDS for w in _WORD.findall(rest.lower()))
+    return sum(1 for w in words if w not in FOLLOW_UP_WORDS) <= 1
+
+
 def entities(tracker: Tracker, kind: str) -> list[dict[str, Any]]:
     return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == kind]
 
@@ -218,7 +251,28 @@ def concepts(tracker: Tracker, allow_context: bool = True) -> list[Node]:
         return named
     if any(str(e.get("value", "")).strip().lower() not in PRONOUNS for e in entities(tracker, "concept")):
         return []  # something was named and is not known: never answer about the previous topic instead
-    return [current] if current is not None else []
+    if text.startswith("/"):  # a button: its payload names what it is about, or means the topic
+        return [current] if current is not None else []
+    topic = topic_in(text)
+    if topic is not None:
+        return [topic]
+    return [current] if current is not None and refers_back(text) else []
+
+
+_ASKING_ABOUT = re.compile(
+    r"^(?:(?:can|could|would) you\s+|please\s+)?(?:how (?:do|can|should) (?:i|you|we)|how to|"
+    r"what(?:'s| is| are)|whats|explain|tell me about|teach me(?: about)?|help me (?:with|understand)|"
+    r"i want to learn(?: about)?)"
+    r"\s+(?:the\s+|a\s+|an\s+)?", re.I)
+
+
+def topic_in(text: str) -> Node | None:
+    """A concept the whole question names when the tagger marked nothing: "how do I read sheet
+    music" is the concept whose alias is "read sheet music". Only a close match counts."""
+    rest = _ASKING_ABOUT.sub("", text.strip()).strip(" ?!.")
+    if not rest or rest.lower() == text.strip(" ?!.").lower() or len(rest.split()) > 5:
+        return None
+    return link(rest, "concept", threshold=EXACT)
 
 
 def subject(tracker: Tracker) -> Node | None:

@@ -295,6 +295,24 @@ def test_follow_ups_resolve_against_the_current_concept(chat: Chat, nlu: Scripte
     assert chat.slots["concept"] == "concept:minor_seventh_chord"
 
 
+def test_a_question_the_tagger_missed_is_about_what_it_names_not_the_previous_topic(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what does 3/4 mean", "explain_concept", ("concept", "3/4"))
+    nlu.says("how do i read sheet music", "explain_concept")  # nothing tagged
+    nlu.says("what is flibbertigibbet", "explain_concept")
+    nlu.says("what should i know first?", "ask_prerequisites")
+    assert chat.text("what does 3/4 mean").startswith("**3/4 time**")
+    # the whole question names a concept by an alias: that one, not 3/4 time again
+    assert chat.text("how do i read sheet music").startswith("**Reading sheet music**")
+    assert chat.slots["concept"] == "concept:reading_sheet_music"
+    # a follow-up made of follow-up words still means the conversation's concept
+    assert "Right before reading sheet music" in chat.text("what should i know first?")
+    # a word nothing in the graph names is not taken for the previous topic
+    unknown = chat.text("what is flibbertigibbet")
+    assert "reading sheet music" not in unknown.lower() and "Which concept" in unknown
+
+
 def test_an_unknown_name_is_said_to_be_unknown_never_answered_with_the_previous_topic(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
