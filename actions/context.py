@@ -143,12 +143,29 @@ def mentioned(tracker: Tracker, kind: str) -> list[Node]:
             item = link(str(entity["value"]), kind)
         if item is None and kind == "concept":
             item = technique_named(str(words or entity.get("value") or ""), tracker)
+        if item is None and words:
+            item = _part_named(words, kind)
         if item is not None and item.label == ENTITY_LABELS.get(kind, item.label) \
                 and item not in found and item not in units:
             start = entity.get("start")
             counted = isinstance(start, int) and _COUNTED.search(text[:start]) is not None
             (units if counted else found).append(item)
     return found + [u for u in units if u not in found]
+
+
+def _part_named(words: str, kind: str) -> Node | None:
+    """The longest leading words of a mention that name an entity exactly ("treble clef lines": the
+    treble clef), when the whole mention names none. Only leading words: the words dropped are
+    then what is asked about it ("lines"), where dropping leading ones would drop what makes it
+    something else ("quantum harmony" is no kind of harmony the graph knows)."""
+    tokens = words.split()
+    for size in range(len(tokens) - 1, 0, -1):
+        part = " ".join(tokens[:size])
+        if part.lower() not in FOLLOW_UP_WORDS:
+            found = link(part, kind, threshold=EXACT)
+            if found is not None:
+                return found
+    return None
 
 
 _ASKING = re.compile(

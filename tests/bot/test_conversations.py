@@ -313,6 +313,17 @@ def test_a_question_the_tagger_missed_is_about_what_it_names_not_the_previous_to
     assert "reading sheet music" not in unknown.lower() and "Which concept" in unknown
 
 
+def test_a_mention_that_names_nothing_whole_is_read_by_its_longest_named_part(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "what are the notes on the treble clef lines"
+    nlu.says(text, "explain_concept", ("concept", "treble clef lines"))
+    assert chat.text(text).startswith("**Treble clef**")
+    # only leading words: what makes it something else is not dropped
+    nlu.says("what is quantum harmony", "explain_concept", ("concept", "quantum harmony"))
+    assert 'I don\'t have "quantum harmony"' in chat.text("what is quantum harmony")
+
+
 def test_an_unknown_name_is_said_to_be_unknown_never_answered_with_the_previous_topic(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
