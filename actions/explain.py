@@ -20,6 +20,7 @@ from actions.context import (
     bare_id,
     concepts,
     credited,
+    entities,
     first_sentences,
     link,
     mentioned,
@@ -126,7 +127,8 @@ def _concept_for_theory(result: Any) -> Node | None:
 
 
 def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) -> list[dict[str, Any]]:
-    mention = next((e.get("value") for e in tracker.latest_message.get("entities") or []), None)
+    # only a concept mention can be a concept the graph lacks ("piano" is an instrument it has)
+    mention = next((e.get("value") for e in entities(tracker, "concept")), None)
     current = node(tracker.get_slot("concept"))
     if mention and current is not None and QUALITY.fullmatch(str(mention).strip()):
         dispatcher.utter_message(text=f"I don't know {article(mention)} {mention} kind of {current.name}.")
@@ -351,6 +353,9 @@ class ActionLearningPath(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         found = concepts(tracker)
         intro = ""
+        if not found and not mentioned(tracker, "genre"):
+            for instrument in mentioned(tracker, "instrument"):  # "how do I learn the piano"
+                return _technique_path(dispatcher, tracker, instrument)
         if not found:  # "a plan to learn jazz": toward what the genre's famous works exemplify
             for genre in mentioned(tracker, "genre"):
                 found = genre_concepts(genre.id)
@@ -367,17 +372,14 @@ class ActionLearningPath(Action):
         if not path:
             dispatcher.utter_message(text=f"You already know {goal.name} and everything it builds on.")
             return _context(goal, tracker)
-        steps = "\n".join(
-            f"{i}. {n.name} (grade {n.props.get('grade', '?')})" for i, n in enumerate(path[:12], 1)
-        )
-        more = f"\n… and {len(path) - 12} more steps." if len(path) > 12 else ""
+        steps = numbered(path)
         left_out = len(services().graph.learning_path(goal.id, [], doubtful=doubtful)) - len(path)
         level = int(float(tracker.get_slot("level") or 1))
         below = f" or that lie below your grade ({level})" if level >= 2 else ""
         skipped = f" I skipped {plural(left_out, 'concept')} you already know{below}." if left_out else ""
         first = path[0]
         dispatcher.utter_message(
-            text=f"{intro}Your path to {goal.name} has {plural(len(path), 'step')}:{skipped}\n{steps}{more}\n"
+            text=f"{intro}Your path to {goal.name} has {plural(len(path), 'step')}:{skipped}\n{steps}\n"
             f"Shall we start with {first.name}?",
             buttons=[
                 {"title": f"Explain {first.name}", "payload": f'/explain_concept{{"concept": "{first.id}"}}'}
@@ -387,6 +389,42 @@ class ActionLearningPath(Action):
             SlotSet("concept", goal.id),
             SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
         ]
+
+
+def numbered(steps: list[Node], shown: int = 12) -> str:
+    """A path as a numbered list with grades, the first `shown` steps and a count of the rest."""
+    lines = "\n".join(f"{i}. {n.name} (grade {n.props.get('grade', '?')})"
+                      for i, n in enumerate(steps[:shown], 1))
+    return lines + (f"\n… and {len(steps) - shown} more steps." if len(steps) > shown else "")
+
+
+def _technique_path(dispatcher: CollectingDispatcher, tracker: Tracker, instrument: Node) -> Events:
+    """The instrument's technique lessons the learner has not mastered, each after what it builds
+    on: the curriculum's path on that instrument."""
+    graph = services().graph
+    known, doubtful = path_knowledge(tracker)
+    lessons = sorted((n for _, n in graph.neighbours(instrument.id, "TECHNIQUE_FOR", "in")),
+                     key=lambda n: (float(n.props.get("grade") or 0), n.name))
+    steps: list[Node] = []
+    for lesson in lessons:  # each lesson with its unmet prerequisites first, none twice
+        for step in graph.learning_path(lesson.id, [*known, *(s.id for s in steps)], doubtful=doubtful):
+            if step not in steps:
+                steps.append(step)
+    if not steps:
+        text = (f"I have no technique lessons for the {instrument.name} you don't already know."
+                if lessons else f"I have no technique lessons for the {instrument.name} yet; "
+                "theory lessons work for any instrument.")
+        dispatcher.utter_message(text=text)
+        return []
+    first = steps[0]
+    dispatcher.utter_message(
+        text=f"Your path in {instrument.name} technique has {plural(len(steps), 'step')}, each after "
+        f"what it builds on:\n{numbered(steps)}\nShall we start with {first.name}?",
+        buttons=[{"title": f"Explain {first.name}",
+                  "payload": f'/explain_concept{{"concept": "{first.id}"}}'}],
+    )
+    return [SlotSet("concept", first.id),
+            SlotSet("offer", {"action": "action_explain_concept", "concept": first.id})]
 
 
 def genre_concepts(genre_id: str, k: int = 3) -> list[Node]:

@@ -815,6 +815,18 @@ def test_a_plan_to_learn_a_genre_heads_for_what_its_famous_works_exemplify(
     assert chat.slots["concept"] == "concept:twelve_bar_blues"
 
 
+def test_a_plan_for_an_instrument_is_its_technique_lessons_in_order(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "what is the best way to practise piano"
+    nlu.says(text, "learning_path", ("instrument", "piano"))
+    reply = chat.text(text)
+    assert reply.startswith("Your path in piano technique has ")
+    steps = [line.split(". ", 1)[1].rsplit(" (grade", 1)[0] for line in reply.splitlines()
+             if line[:1].isdigit()]
+    assert steps and "piano posture" in steps
+    assert "I don't have" not in reply  # the piano is an instrument the graph has
+    assert chat.slots["offer"]["action"] == "action_explain_concept"
+
+
 def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     nlu.says("when was he born?", "music_fact")
