@@ -197,6 +197,16 @@ class ActionMusicFact(Action):
             dispatcher.utter_message(text=" ".join(members_sentences(instrument)) or describe(instrument))
             return [SlotSet("interests", remember(tracker, "interests", instrument.id))]
         if item is None:
+            topic = next(iter(mentioned(tracker, "concept")), None)
+            shown = services().graph.neighbours(topic.id, "EXAMPLE_OF", "in") if topic else []
+            if topic is not None and shown:  # "a famous piece in 5/4": the concept's famous examples
+                graph = services().graph  # the best-connected first: the most famous in the graph
+                degree = graph.store.degrees([w.id for _, w in shown])
+                works = sorted((w for _, w in shown), key=lambda w: (-degree.get(w.id, 0), w.name))[:5]
+                listed = "; ".join(f"{w.name} by {names(by, 3)}" if by else w.name
+                                   for w, by in ((w, credited(w.id)) for w in works))
+                dispatcher.utter_message(text=f"Famous examples of {topic.name}: {listed}.")
+                return [SlotSet("concept", topic.id), SlotSet("work", works[0].id)]
             dispatcher.utter_message(text="Which composer, performer or work do you mean?")
             return []
         asks = [key for pattern, key in ASKS if pattern.search(text)]
@@ -308,11 +318,13 @@ def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]
             rel = {"Genre": "IN_GENRE", "Era": "IN_ERA", "Instrument": "PLAYS"}.get(seed.label)
             links = [(rel, "in", f"{seed.name}")] if rel else []
         for rel, direction, why in links:
-            for _, other in graph.neighbours(seed.id, rel, direction):  # type: ignore[arg-type]
-                if other.label == PERSON and other.id not in seen:
-                    seen.add(other.id)
-                    found.append((other, why))
-                    break
+            people = [o for _, o in graph.neighbours(seed.id, rel, direction)  # type: ignore[arg-type]
+                      if o.label == PERSON and o.id not in seen]
+            if people:  # the best-connected: for jazz Miles Davis before a singer who touched it
+                degree = graph.store.degrees([p.id for p in people])
+                other = min(people, key=lambda p: (-degree.get(p.id, 0), p.name))
+                seen.add(other.id)
+                found.append((other, why))
             if len(found) >= limit:
                 return found
     return found

@@ -827,6 +827,22 @@ def test_a_plan_for_an_instrument_is_its_technique_lessons_in_order(chat: Chat, 
     assert chat.slots["offer"]["action"] == "action_explain_concept"
 
 
+def test_the_artist_to_explore_for_a_genre_is_its_best_connected_one(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("recommend me some jazz", "recommend_music", ("genre", "jazz"))
+    assert chat.text("recommend me some jazz").endswith("Artists to explore: Miles Davis (Jazz).")
+
+
+def test_a_famous_piece_asked_for_by_a_concept_is_one_of_its_famous_examples(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "what's a famous piece in 5/4"
+    nlu.says(text, "music_fact", ("concept", "5/4"))
+    reply = chat.text(text)
+    assert reply.startswith("Famous examples of odd meter: ")
+    assert "Take Five by Paul Desmond" in reply
+    assert chat.slots["concept"] == "concept:odd_meter"
+
+
 def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     nlu.says("when was he born?", "music_fact")
