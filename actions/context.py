@@ -154,18 +154,28 @@ def mentioned(tracker: Tracker, kind: str) -> list[Node]:
 
 
 def _part_named(words: str, kind: str) -> Node | None:
-    """The longest leading words of a mention that name an entity exactly ("treble clef lines": the
-    treble clef), when the whole mention names none. Only leading words: the words dropped are
-    then what is asked about it ("lines"), where dropping leading ones would drop what makes it
-    something else ("quantum harmony" is no kind of harmony the graph knows)."""
+    """The leading words of a mention that name an entity exactly when the words after them only
+    say what about it is asked ("treble clef lines": the treble clef), and the whole mention names
+    none. Other words would make it something else: "counterpoint grooves" are no counterpoint,
+    "quantum harmony" no harmony the graph knows."""
     tokens = words.split()
     for size in range(len(tokens) - 1, 0, -1):
         part = " ".join(tokens[:size])
-        if part.lower() not in FOLLOW_UP_WORDS:
-            found = link(part, kind, threshold=EXACT)
-            if found is not None:
-                return found
+        if part.lower() in FOLLOW_UP_WORDS or any(w.lower() not in ASPECT_WORDS for w in tokens[size:]):
+            continue
+        found = link(part, kind, threshold=EXACT)
+        if found is not None:
+            return found
     return None
+
+
+# Words that name an aspect of a concept rather than another thing ("the treble clef lines").
+ASPECT_WORDS = frozenset({
+    "line", "lines", "space", "spaces", "note", "notes", "name", "names", "symbol", "symbols", "sign",
+    "signs", "shape", "shapes", "pattern", "patterns", "sound", "sounds", "rule", "rules", "step",
+    "steps", "degree", "degrees", "position", "positions", "fingering", "fingerings", "chart",
+    "diagram", "meaning", "definition", "formula", "structure", "spelling",
+})
 
 
 _ASKING = re.compile(

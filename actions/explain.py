@@ -234,6 +234,21 @@ class ActionExplainConcept(Action):
         return [*_context(item, tracker), SlotSet("offer", {"action": "quiz_form", "concept": item.id})]
 
 
+class ActionAnswerConcrete(Action):
+    """What the unsure NLU's fallback tries first: a concrete theory question ("how many sharps
+    does D major have") is answered from music21 whatever its intent; anything else gets no reply
+    here, and the fallback asks to rephrase."""
+
+    def name(self) -> str:
+        return "action_answer_concrete"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        text = str(tracker.latest_message.get("text") or "")
+        if text.startswith("/") or theory_answer(text) is None:
+            return []
+        return ActionExplainConcept().run(dispatcher, tracker, domain)
+
+
 class ActionCompareConcepts(Action):
     def name(self) -> str:
         return "action_compare_concepts"

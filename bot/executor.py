@@ -299,8 +299,20 @@ async def _deactivate(executor: Executor, tracker: Tracker) -> Outcome:
     return Outcome([event("slot", name=REQUESTED_SLOT, value=None), event("active_loop", name=None)])
 
 
+# A custom action the fallback tries first: it answers a message whose intent the NLU is unsure of
+# when its content alone says what to answer, and says nothing otherwise.
+FALLBACK_ANSWER = "action_answer_concrete"
+
+
 async def _two_stage_fallback(executor: Executor, tracker: Tracker) -> Outcome:
-    """First ask to rephrase; when the rephrased message is unclear too, offer the likeliest intents."""
+    """First ask to rephrase; when the rephrased message is unclear too, offer the likeliest intents.
+    Before either, the domain's `action_answer_concrete` may answer ("how many sharps does D major
+    have" is a theory question whatever its intent)."""
+    if FALLBACK_ANSWER in executor.domain.actions:
+        answered = await executor.run(FALLBACK_ANSWER, tracker)
+        if answered.messages:  # logged after this action, so a next unclear message is a first one
+            answered.events = [event("action", name=FALLBACK_ANSWER), *answered.events]
+            return answered
     previous = [e for e in tracker.events[:-1] if e.get("event") == "action" and e.get("name") != LISTEN]
     second = bool(previous) and previous[-1].get("name") == "action_two_stage_fallback"
     if not second:

@@ -118,6 +118,15 @@ def test_a_key_signature_question_taken_for_a_progress_question_is_answered_from
     assert chat.text("how many have i mastered").startswith("You're working at grade")
 
 
+def test_a_theory_question_the_nlu_is_unsure_of_is_answered_not_asked_again(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    # nothing scripted: the NLU falls back on both
+    assert "D major has 2 sharps: F♯, C♯." in chat.text("how many sharps does D major have")
+    unclear = chat.text("zxq blorp")  # a first unclear message: asked to rephrase, not offered intents
+    assert "rephrase" in unclear or "another way" in unclear
+
+
 def test_a_key_signature_question_taken_for_a_music_fact_is_answered_from_theory(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
