@@ -229,6 +229,13 @@ def technique_named(word: str, tracker: Tracker) -> Node | None:
     return None
 
 
+def said(tracker: Tracker, kind: str) -> list[str]:
+    """The learner's own words for each entity of `kind` in the latest message (values are
+    normalised to the graph's names: "intervals" becomes "interval")."""
+    text = str(tracker.latest_message.get("text") or "")
+    return [_span(text, e) or str(e.get("value") or "") for e in entities(tracker, kind)]
+
+
 def _span(text: str, entity: dict[str, Any]) -> str | None:
     start, end = entity.get("start"), entity.get("end")
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):

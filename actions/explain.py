@@ -234,19 +234,24 @@ class ActionExplainConcept(Action):
         return [*_context(item, tracker), SlotSet("offer", {"action": "quiz_form", "concept": item.id})]
 
 
+def answer_concrete(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
+    """The explanation of a concrete theory question ("how many sharps does D major have")
+    whatever intent it was taken for; None for any other message, a button's included."""
+    text = str(tracker.latest_message.get("text") or "")
+    if text.startswith("/") or theory_answer(text) is None:
+        return None
+    return ActionExplainConcept().run(dispatcher, tracker, domain)
+
+
 class ActionAnswerConcrete(Action):
-    """What the unsure NLU's fallback tries first: a concrete theory question ("how many sharps
-    does D major have") is answered from music21 whatever its intent; anything else gets no reply
-    here, and the fallback asks to rephrase."""
+    """What the unsure NLU's fallback tries first: a concrete theory question is answered from
+    music21; anything else gets no reply here, and the fallback asks to rephrase."""
 
     def name(self) -> str:
         return "action_answer_concrete"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        text = str(tracker.latest_message.get("text") or "")
-        if text.startswith("/") or theory_answer(text) is None:
-            return []
-        return ActionExplainConcept().run(dispatcher, tracker, domain)
+        return answer_concrete(dispatcher, tracker, domain) or []
 
 
 class ActionCompareConcepts(Action):
@@ -299,7 +304,6 @@ class ActionGiveExample(Action):
             sound = audio.attachment(result.example, result.title)
             title = f"the {result.title}" if result.kind in ("scale", "chord") else result.title
             text = f"Here is {title}: {' '.join(result.notes)}." if result.notes else f"Here is {title}."
-
             dispatcher.utter_message(text=text, attachment=sound) if sound else dispatcher.utter_message(
                 text=text
             )

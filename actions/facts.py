@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import credited, mentioned, names, node, remember, subject
-from actions.explain import ActionExplainConcept, theory_answer
+from actions.explain import answer_concrete
 from actions.groups import describe, era_names, members_sentences, played_instrument
 from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
@@ -189,9 +189,10 @@ class ActionMusicFact(Action):
             dispatcher.utter_message(text=said or describe(groups[0]))  # nobody in it: what it is
             return [SlotSet("interests", remember(tracker, "interests", *(g.id for g in groups[:2])))]
         item = subject(tracker)
-        if item is None and not text.startswith("/") and theory_answer(text) is not None:
-            # "how many sharps does D major have": a theory question about no person or work
-            return ActionExplainConcept().run(dispatcher, tracker, domain)
+        if item is None:  # "how many sharps does D major have": about no person or work
+            theory = answer_concrete(dispatcher, tracker, domain)
+            if theory is not None:
+                return theory
         instrument = played_instrument(text) if item is None else None
         if instrument is not None:  # "who is a famous violinist?"
             dispatcher.utter_message(text=" ".join(members_sentences(instrument)) or describe(instrument))
@@ -200,9 +201,7 @@ class ActionMusicFact(Action):
             topic = next(iter(mentioned(tracker, "concept")), None)
             shown = services().graph.neighbours(topic.id, "EXAMPLE_OF", "in") if topic else []
             if topic is not None and shown:  # "a famous piece in 5/4": the concept's famous examples
-                graph = services().graph  # the best-connected first: the most famous in the graph
-                degree = graph.store.degrees([w.id for _, w in shown])
-                works = sorted((w for _, w in shown), key=lambda w: (-degree.get(w.id, 0), w.name))[:5]
+                works = best_connected([w for _, w in shown])[:5]
                 listed = "; ".join(f"{w.name} by {names(by, 3)}" if by else w.name
                                    for w, by in ((w, credited(w.id)) for w in works))
                 dispatcher.utter_message(text=f"Famous examples of {topic.name}: {listed}.")
@@ -299,6 +298,12 @@ def _listening_reason(work_id: str) -> str | None:
     return f"a famous example of {names([n for _, n in examples], 2)}" if examples else None
 
 
+def best_connected(items: list[Node]) -> list[Node]:
+    """`items` with the most edges in the graph first (then by name): the graph's best-known."""
+    degree = services().graph.store.degrees([n.id for n in items])
+    return sorted(items, key=lambda n: (-degree.get(n.id, 0), n.name))
+
+
 def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]:
     """People linked in the graph to what the learner likes: influences and those influenced for a
     person, teachers and students, and people of a genre or era."""
@@ -321,8 +326,7 @@ def related_artists(seeds: list[Node], limit: int = 3) -> list[tuple[Node, str]]
             people = [o for _, o in graph.neighbours(seed.id, rel, direction)  # type: ignore[arg-type]
                       if o.label == PERSON and o.id not in seen]
             if people:  # the best-connected: for jazz Miles Davis before a singer who touched it
-                degree = graph.store.degrees([p.id for p in people])
-                other = min(people, key=lambda p: (-degree.get(p.id, 0), p.name))
+                other = best_connected(people)[0]
                 seen.add(other.id)
                 found.append((other, why))
             if len(found) >= limit:

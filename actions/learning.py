@@ -24,7 +24,7 @@ from actions.context import (
     node,
     remember,
 )
-from actions.explain import ActionExplainConcept, theory_answer
+from actions.explain import answer_concrete
 from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
@@ -269,9 +269,10 @@ class ActionProgress(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         text = str(tracker.latest_message.get("text") or "")
-        if not text.startswith("/") and not ABOUT_ME.search(text) and theory_answer(text) is not None:
-            # "how many sharps does D major have" taken for a progress question: a theory answer
-            return ActionExplainConcept().run(dispatcher, tracker, domain)
+        if not ABOUT_ME.search(text):  # "how many sharps does D major have" taken for progress
+            theory = answer_concrete(dispatcher, tracker, domain)
+            if theory is not None:
+                return theory
         summary = mastery_of(tracker).summary(time.time())
         level = int(tracker.get_slot("level") or 1)
         profile = " ".join(p for p in (tracker.get_slot("skill_level"), tracker.get_slot("instrument")) if p)

@@ -17,7 +17,7 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import answered_this_turn, bare_id, concepts, entities, node
+from actions.context import answered_this_turn, bare_id, concepts, entities, node, said
 from actions.learner import mastery_of, record_evidence
 from actions.learning import next_concept
 from actions.services import DomainDict, Events, services
@@ -87,18 +87,6 @@ def _start(tracker: Tracker) -> dict[str, Any]:
         "seed": random.randrange(1 << 30),
         "shown": None,
     }
-
-
-def said(tracker: Tracker, kind: str) -> list[str]:
-    """The words of the latest message that the NLU tagged as `kind` (values are normalised to
-    the graph's names: "intervals" becomes "interval")."""
-    text = str(tracker.latest_message.get("text") or "")
-    out = []
-    for e in entities(tracker, kind):
-        start, end = e.get("start"), e.get("end")
-        words = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
-        out.append(words or str(e.get("value") or ""))
-    return out
 
 
 def topic_label(name: str, mentions: list[str]) -> str:

@@ -35,9 +35,8 @@ _ORDINALS = {
 }
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
 _PUNCT = re.compile(r"[^\w#+\s]")
+_BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")  # "forte (f)": a note in brackets after a name
 
-
-_BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
 
 @dataclass(slots=True, frozen=True)
 class Match:
