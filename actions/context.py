@@ -323,6 +323,8 @@ def subject(tracker: Tracker) -> Node | None:
             item = link(str(entity.get("value", "")), kind, threshold=0.9)
             if item is not None:
                 return item
+    if unknown_names(tracker):  # "what key is Wonderwall in": not the work of the last question
+        return None
     text = tracker.latest_message.get("text") or ""
     order = ("person", "work") if PERSON_WORDS.search(text) else ("work", "person")
     for slot in order:
@@ -330,6 +332,22 @@ def subject(tracker: Tracker) -> Node | None:
         if current is not None:
             return current
     return None
+
+
+def unknown_names(tracker: Tracker, kinds: tuple[str, ...] = ("person", "work")) -> list[str]:
+    """The learner's words for the people and works the message names that the graph does not
+    hold (pronouns aside): an answer about someone else would state a wrong fact."""
+    text = str(tracker.latest_message.get("text") or "")
+    out: list[str] = []
+    for kind in kinds:
+        known = mentioned(tracker, kind)
+        for entity in entities(tracker, kind):
+            words = (_span(text, entity) or str(entity.get("value") or "")).strip()
+            if not words or words.lower() in PRONOUNS or known:
+                continue
+            if link(words, "person", threshold=0.9) is None and link(words, "work", threshold=0.9) is None:
+                out.append(words)
+    return list(dict.fromkeys(out))
 
 
 def credited(work_id: str) -> list[Node]:

@@ -114,6 +114,9 @@ def _concept_for_theory(result: Any) -> Node | None:
     if result.kind == "diatonic_chords":
         return node("concept:diatonic_chords_minor" if result.title.endswith("minor")
                     else "concept:diatonic_chords")
+    if result.kind == "modes":  # "Lydian mode" is the Lydian mode, not modes in general
+        general = result.title.startswith("Modes")
+        return node("concept:modes") if general else link(result.title, "concept", 0.9)
     if result.kind == "progression":
         return node("concept:ii_v_i" if result.title.lower().startswith("ii v i ")
                     else "concept:chord_progression")

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import credited, mentioned, names, node, remember, subject
+from actions.context import credited, mentioned, names, node, remember, subject, unknown_names
 from actions.explain import answer_concrete
 from actions.groups import describe, era_names, members_sentences, played_instrument
 from actions.learner import because, learner_profile
@@ -20,7 +20,11 @@ from kg.schema import PERSON, WORK, Node
 ASKS = (
     (re.compile(r"\b(who|which composer)\b.*\b(compose|wrote|write|written|composer)", re.I), "composers"),
     (re.compile(r"\b(who|which)\b.*\b(perform|sang|sing|sung|recorded|record|played)", re.I), "performers"),
-    (re.compile(r"\b(taught|teacher|study|studied|student|learn(ed)? from)\b", re.I), "teachers"),
+    # "who did Bach teach", "Haydn's pupils", "who studied with Haydn": the students
+    (re.compile(r"\b(students?|pupils?|who did .* teach|(?:who|which \w+) (?:studied|learn(?:ed|t)|trained)"
+                r" (?:with|under|from))\b", re.I), "students"),
+    # "who taught Bach", "Bach's teacher", "who did Bach study with": the teachers
+    (re.compile(r"\b(taught|teachers?|learn(ed|t)? from)\b|(?<!who )\b(study|studied)\b", re.I), "teachers"),
     (re.compile(r"\b(influence[sd]?|inspired)\b", re.I), "influences"),
     (re.compile(r"\b(born|birth|died|death|die|lived?|how old|when was)\b", re.I), "life"),
     (re.compile(r"\b(instruments?|play(ed|s)? what|what did .* play)\b", re.I), "instruments"),
@@ -34,7 +38,7 @@ ASKS = (
 )
 
 
-PERSON_ASKS = ["life", "eras", "instruments", "teachers", "works"]  # what "who was X?" is told
+PERSON_ASKS = ["life", "eras", "instruments", "lineage", "works"]  # what "who was X?" is told
 
 
 def _title(item: Node) -> str:
@@ -90,14 +94,8 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
     for ask in asks:
         if ask == "life" and (life := _life(facts, item)):
             out.append(life)
-        elif ask == "teachers":
-            teachers, students = _list(facts, "teachers"), _list(facts, "students")
-            if teachers:
-                out.append(f"{item.name} studied with {names(teachers)}.")
-            if students:
-                out.append(f"{item.name} taught {names(students)}.")
-            if not teachers and not students:
-                out.append(f"My graph records no teachers or students of {item.name}.")
+        elif ask in ("teachers", "students", "lineage"):
+            out += _lineage(item, facts, ask, asks)
         elif ask == "influences":
             if infl := _list(facts, "influences"):
                 out.append(f"{item.name} was influenced by {names(infl)}.")
@@ -128,6 +126,27 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
             if members := _list(facts, "members"):
                 out.append(f"The members of {item.name} include {names(members, 8)}.")
     return _stops(out)
+
+
+def _lineage(item: Node, facts: dict[str, Any], ask: str, asks: list[str]) -> list[str]:
+    """Teachers or students as asked; "who was X?" gets whichever the graph has ("lineage"). Asked
+    for one side the graph lacks, the answer says so before offering the other side: "who was
+    Bach's teacher" must not read as if his students had taught him."""
+    teachers, students = _list(facts, "teachers"), _list(facts, "students")
+    taught = f"{item.name} taught {names(students)}."
+    studied = f"{item.name} studied with {names(teachers)}."
+    if ask == "lineage":
+        return ([studied] if teachers else []) + ([taught] if students else [])
+    if ask == "students":
+        if "teachers" in asks:  # "who taught and who studied with X": the teachers' turn says both
+            return []
+        return [taught] if students else [f"My graph records no students of {item.name}."]
+    if teachers:
+        return [studied] + ([taught] if "students" in asks and students else [])
+    out = [f"My graph records no teacher of {item.name}."]
+    if students:
+        out.append(f"It does record {item.name}'s students: {names(students)}.")
+    return out
 
 
 def key_name(key: str) -> str:
@@ -206,6 +225,14 @@ class ActionMusicFact(Action):
                                    for w, by in ((w, credited(w.id)) for w in works))
                 dispatcher.utter_message(text=f"Famous examples of {topic.name}: {listed}.")
                 return [SlotSet("concept", topic.id), SlotSet("work", works[0].id)]
+            unknown = unknown_names(tracker)
+            if unknown:
+                dispatcher.utter_message(text=(
+                    f"{' and '.join(f'“{w}”' for w in unknown[:2])} {'is' if len(unknown) == 1 else 'are'} "
+                    "not in my music catalog, so I can't tell you about "
+                    f"{'it' if len(unknown) == 1 else 'them'}: I only state what my knowledge graph "
+                    "holds. Ask me about another piece or musician?"))
+                return [SlotSet("work", None), SlotSet("person", None)]  # "it" is the unknown one now
             dispatcher.utter_message(text="Which composer, performer or work do you mean?")
             return []
         asks = [key for pattern, key in ASKS if pattern.search(text)]

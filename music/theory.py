@@ -1009,7 +1009,88 @@ def _find_progression(text: str) -> TheoryAnswer | None:
                         notes=[name for _, name in chords], example=example)
 
 
+# ------------------------------------------------------------------------- modes by their degrees
+_MODE_QUESTION_RE = re.compile(
+    r"\b(?:(?:which|what)\s+(?:church\s+|diatonic\s+|greek\s+)?modes?|modes?\s+(?:that\s+)?(?:has|have|with))\b",
+    re.IGNORECASE)
+_DEGREE_NUMBERS = {"2": 2, "2nd": 2, "second": 2, "3": 3, "3rd": 3, "third": 3, "4": 4, "4th": 4, "fourth": 4,
+                   "5": 5, "5th": 5, "fifth": 5, "6": 6, "6th": 6, "sixth": 6, "7": 7, "7th": 7, "seventh": 7}
+_SIGN_WORDS = {"raised": 1, "sharp": 1, "sharpened": 1, "augmented": 1, "#": 1, "♯": 1,
+               "lowered": -1, "flat": -1, "flatted": -1, "flattened": -1, "b": -1, "♭": -1,
+               "natural": 0, "major": 0, "perfect": 0, "minor": -1, "diminished": -1}
+_ALTERED_RE = re.compile(
+    r"(?<![\w#♯♭])(?P<sign>raised|sharp(?:ened)?|augmented|lowered|flat(?:ted|tened)?|natural|major|minor|"
+    r"perfect|diminished|#|♯|b|♭)\s*(?P<degree>[2-7](?:nd|rd|th)?|second|third|fourth|fifth|sixth|seventh)"
+    r"(?![\w/])", re.IGNORECASE)
+_MAJOR_SEMITONES = {2: 2, 3: 4, 4: 5, 5: 7, 6: 9, 7: 11}
+_MODE_ORDER = ("ionian", "dorian", "phrygian", "lydian", "mixolydian", "aeolian", "locrian")
+
+
+@lru_cache(maxsize=1)
+def _mode_alterations() -> dict[str, dict[int, int]]:
+    """Each mode's degrees 2-7 as semitones away from the major scale's (music21 builds both on C)."""
+    out = {}
+    for mode in _MODE_ORDER:
+        pitches = _MODES[mode]("C").getPitches()
+        out[mode] = {d: int(pitches[d - 1].ps - pitches[0].ps) - _MAJOR_SEMITONES[d] for d in range(2, 8)}
+    return out
+
+
+def _degree_label(degree: int, shift: int) -> str:
+    return f"{'♯' if shift > 0 else '♭' if shift < 0 else '♮'}{degree}"
+
+
+def _find_mode(text: str) -> TheoryAnswer | None:
+    """'which mode has a raised fourth', 'what modes have a flat 7', 'which mode has a b3 and a natural
+    6': the modes of the major scale whose degrees differ from major that way, from music21's scales."""
+    if not _MODE_QUESTION_RE.search(text):
+        return None
+    wanted: dict[int, int] = {}
+    for match in _ALTERED_RE.finditer(text):
+        degree = _DEGREE_NUMBERS[match.group("degree").lower()]
+        sign = _SIGN_WORDS[match.group("sign").lower()]
+        if match.group("sign").lower() in ("major", "minor") and degree in (4, 5):
+            return None  # "a major fourth" is no degree of a mode
+        if match.group("sign").lower() in ("perfect", "diminished") and degree not in (4, 5):
+            return None
+        wanted[degree] = sign
+    if not wanted:
+        return None
+    word = {1: "a raised", -1: "a lowered", 0: "a natural"}
+    asked = " and ".join(f"{word[s]} {_ordinal(d)} ({_degree_label(d, s)})"
+                         for d, s in sorted(wanted.items()))
+    alterations = _mode_alterations()
+    found = [m for m in _MODE_ORDER if all(alterations[m][d] == s for d, s in wanted.items())]
+
+    def differs(mode: str) -> str:
+        changed = [_degree_label(d, s) for d, s in sorted(alterations[mode].items()) if s]
+        return ", ".join(changed) if changed else "none: it is the major scale"
+
+    if not found:
+        facts = [f"None of the seven modes of the major scale has {asked} (each against the major "
+                 "scale on the same note)."]
+        return TheoryAnswer(kind="modes", title="Modes of the major scale", facts=facts)
+    first = found[0]
+    pitches = _SCALE_BUILDERS[first]("C")
+    named = [m.capitalize() for m in found]
+    if len(found) == 1:
+        facts = [f"The {named[0]} mode is the only mode of the major scale with {asked}."]
+        if [d for d, s in alterations[first].items() if s] != [d for d, s in wanted.items() if s]:
+            facts.append("Against the major scale on the same note, its altered degrees are "
+                         f"{differs(first)}.")
+        facts.append(f"On C: {display_all([*pitches, pitches[0]])}.")
+    else:
+        facts = [f"The modes with {asked}: " + "; ".join(f"{m.capitalize()} ({differs(m)})" for m in found)
+                 + ", each against the major scale on the same note.",
+                 f"The {named[0]} mode on C: {display_all([*pitches, pitches[0]])}."]
+    placed = _stack_upwards([p.name for p in pitches] + ["C"], 4)
+    title = f"{named[0]} mode" if len(found) == 1 else "Modes of the major scale"
+    return TheoryAnswer(kind="modes", title=title, facts=facts, notes=[display(p) for p in pitches],
+                        example={"type": "scale", "pitches": " ".join(p.nameWithOctave for p in placed)})
+
+
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
+    _find_mode,
     _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
     _find_relation, _find_diatonic, _find_progression, _find_roman, _find_degree, _find_neapolitan,
     _find_substitute, _find_length, _find_between, _find_chord, _find_scale,

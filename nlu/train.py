@@ -193,12 +193,14 @@ def train_nlu(
         if isinstance(item, dict) and item.get("name") == MODEL:
             item.update(params)
     nlu_data: NLUData = load_nlu(data_path)
-    seed = int(params.get("seed", 13))
+    split_seed = int(params.get("seed", 13))
     train, val, test = split(
         nlu_data.examples, float(params.get("test_share", 0.15)),
-        float(params.get("validation_share", 0.1)), seed,
+        float(params.get("validation_share", 0.1)), split_seed,
     )
 
+    # the split's seed stays with the data; another training seed draws only the copies and the model
+    seed = int(params.get("model_seed", split_seed))
     lookup_cfg = component(cfg, "GraphLookupTables")
     graph = graph if graph is not None else _open_graph(home)
     tables = lookup_tables(graph, lookup_cfg.get("entity_types")) if graph is not None else {}
@@ -273,7 +275,8 @@ def train_nlu(
             "contrastive": len(contrast),
             "validation": len(val),
             "test": len(test),
-            "seed": seed,
+            "seed": split_seed,
+            "model_seed": seed,
             "method": "text hash (nlu.split)",
         },
         "lookup_tables": {k: len(v) for k, v in tables.items()},

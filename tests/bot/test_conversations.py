@@ -75,6 +75,16 @@ def test_a_chord_asked_about_on_the_guitar_comes_with_its_frets(chat: Chat, nlu:
     assert "x 2 4 4 3 2, a barre chord with the root at the 2nd fret of the A string" in chat.text(text)
 
 
+def test_which_mode_has_a_raised_fourth_is_answered_with_the_mode_not_the_interval(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("which mode has a raised fourth", "explain_concept", ("concept", "raised fourth"))
+    reply = chat("which mode has a raised fourth")[0]
+    assert reply["text"].startswith("Lydian mode: The Lydian mode is the only mode of the major scale")
+    assert reply["buttons"][0]["payload"] == '/explain_concept{"concept": "concept:lydian_mode"}'
+    assert chat.slots["concept"] == "concept:lydian_mode"
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
@@ -155,6 +165,22 @@ def test_a_music_fact_about_nobody_still_asks_whom_it_is_about(chat: Chat, nlu: 
     assert chat.text("when was he born") == "Which composer, performer or work do you mean?"
 
 
+def test_a_work_not_in_the_catalog_is_said_to_be_unknown_not_taken_for_the_last_one(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("what key is Clair de Lune in", "music_fact", ("work", "Clair de Lune"))
+    nlu.says("what key is wonderwall in", "music_fact", ("work", "wonderwall"))
+    nlu.says("when was it written", "music_fact")
+    assert "D♭ major" in chat.text("what key is Clair de Lune in")
+    unknown = chat.text("what key is wonderwall in")
+    assert unknown.startswith("“wonderwall” is not in my music catalog") and "D♭" not in unknown
+    assert chat.text("when was it written") == "Which composer, performer or work do you mean?"
+    nlu.says("who taught Beethoven?", "music_fact", ("person", "Beethoven"))
+    nlu.says("who taught Zorblax Quint?", "music_fact", ("person", "Zorblax Quint"))
+    assert "Haydn" in chat.text("who taught Beethoven?")
+    assert "“Zorblax Quint” is not in my music catalog" in chat.text("who taught Zorblax Quint?")
+
+
 def test_the_dominant_of_a_key_is_answered_even_while_another_chord_is_the_topic(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
@@ -212,6 +238,20 @@ def test_who_is_in_a_band_names_its_members_and_a_band_has_no_teachers(chat: Cha
     about = chat.text("tell me about nirvana")
     assert "The members of Nirvana include Dave Grohl, Krist Novoselic and Kurt Cobain." in about
     assert "teachers" not in about
+
+
+def test_teachers_and_students_are_told_the_way_round_they_are_asked(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who was Bach's teacher", "music_fact", ("person", "Bach"))
+    nlu.says("who did Haydn teach", "music_fact", ("person", "Haydn"))
+    nlu.says("who studied with Haydn", "music_fact", ("person", "Haydn"))
+    nlu.says("who did Beethoven study with", "music_fact", ("person", "Beethoven"))
+    teacher = chat.text("who was Bach's teacher")
+    assert teacher.startswith("My graph records no teacher of Johann Sebastian Bach. It does record")
+    assert "Carl Philipp Emanuel Bach" in teacher  # offered as his student, not as his teacher
+    assert chat.text("who did Haydn teach").startswith("Joseph Haydn taught ")
+    assert "Ludwig van Beethoven" in chat.text("who studied with Haydn")
+    studied = chat.text("who did Beethoven study with")
+    assert studied.startswith("Ludwig van Beethoven studied with ") and "Joseph Haydn" in studied
 
 
 def test_a_musicians_genres_and_era_read_as_a_sentence(chat: Chat, nlu: ScriptedNLU) -> None:

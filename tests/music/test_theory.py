@@ -349,3 +349,42 @@ def test_a_ninth_chords_ninth_is_named_as_a_ninth_not_a_second() -> None:
     assert found.notes == ["C", "E", "G", "B", "D"]
     assert "D is a major ninth above the root" in found.facts[1]
     assert "E is a major ninth above the root" in answer("Dm9").facts[1]
+
+
+def test_the_mode_with_a_raised_fourth_is_lydian_and_only_lydian() -> None:
+    found = answer("which mode has a raised fourth")
+    assert found.kind == "modes" and found.title == "Lydian mode"
+    assert found.facts == ["The Lydian mode is the only mode of the major scale with a raised 4th (♯4).",
+                           "On C: C D E F♯ G A B C."]
+    assert found.example == {"type": "scale", "pitches": "C4 D4 E4 F#4 G4 A4 B4 C5"}
+
+
+def test_modes_are_found_by_several_degrees_spelled_as_words_signs_or_qualities() -> None:
+    assert answer("which mode has a b3 and a natural 6").title == "Dorian mode"
+    assert answer("what mode has a minor 3rd and major 6th").title == "Dorian mode"
+    assert answer("which mode has a flat 2 and flat 5").title == "Locrian mode"
+    flat_seven = answer("what modes have a flat 7").facts[0]
+    assert flat_seven.startswith("The modes with a lowered 7th (♭7): Dorian (♭3, ♭7); Phrygian")
+    assert "Mixolydian (♭7)" in flat_seven and "Lydian" not in flat_seven and "Ionian" not in flat_seven
+
+
+@pytest.mark.parametrize("mode", ["dorian", "phrygian", "lydian", "mixolydian", "aeolian", "locrian"])
+def test_every_mode_is_found_by_all_its_altered_degrees(mode: str) -> None:
+    classes = {"dorian": scale.DorianScale, "phrygian": scale.PhrygianScale, "lydian": scale.LydianScale,
+               "mixolydian": scale.MixolydianScale, "aeolian": scale.MinorScale,
+               "locrian": scale.LocrianScale}
+    major = scale.MajorScale("D").getPitches()
+    own = classes[mode]("D").getPitches()
+    signs = [("flat" if o.ps < m.ps else "sharp" if o.ps > m.ps else "natural", degree)
+             for degree, (m, o) in enumerate(zip(major, own, strict=True), start=1) if degree > 1]
+    every = " and ".join(f"a {sign} {degree}" for sign, degree in signs)
+    assert answer(f"which mode has {every}").title == f"{mode.capitalize()} mode"
+    altered = " and ".join(f"a {sign} {degree}" for sign, degree in signs if sign != "natural")
+    assert mode.capitalize() in " ".join(answer(f"which modes have {altered}").facts)
+
+
+def test_a_degree_no_mode_has_is_said_to_be_in_none_and_other_mode_questions_are_not_taken() -> None:
+    assert answer("which mode has a sharp 2").facts[0].startswith(
+        "None of the seven modes of the major scale has a raised 2nd (♯2)")
+    assert answer("what mode is this") is None
+    assert getattr(answer("what is the dorian mode"), "kind", None) != "modes"
