@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
 from actions.context import (
+    EXACT,
     QUALITY,
     bare_id,
     concepts,
@@ -28,6 +29,7 @@ from actions.context import (
     node,
     plural,
     remember,
+    said,
 )
 from actions.groups import describe
 from actions.learner import path_knowledge
@@ -36,6 +38,8 @@ from kg.schema import Node, capitalized
 from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
+# comparisons of two notes that music21 answers better than two concept descriptions would
+COMPUTED_COMPARISONS = frozenset({"enharmonic", "interval"})
 
 
 def _direct(item: Node, rel: str, direction: str) -> list[Node]:
@@ -114,6 +118,8 @@ def _concept_for_theory(result: Any) -> Node | None:
     if result.kind == "diatonic_chords":
         return node("concept:diatonic_chords_minor" if result.title.endswith("minor")
                     else "concept:diatonic_chords")
+    if result.kind == "enharmonic":
+        return node("concept:enharmonic_equivalents")
     if result.kind == "modes":  # "Lydian mode" is the Lydian mode, not modes in general
         general = result.title.startswith("Modes")
         return node("concept:modes") if general else link(result.title, "concept", 0.9)
@@ -262,9 +268,18 @@ class ActionCompareConcepts(Action):
         return "action_compare_concepts"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        text = tracker.latest_message.get("text") or ""
+        if not text.startswith("/") and getattr(theory_answer(text), "kind", None) in COMPUTED_COMPARISONS:
+            return ActionExplainConcept().run(dispatcher, tracker, domain)  # "is E sharp the same as F"
         found = concepts(tracker, allow_context=False)
+        shared = compared_pair(text, shared_head_only=True)
+        loose = any(link(words, "concept", threshold=EXACT) is None for words in said(tracker, "concept"))
+        if shared and loose:
+            # "harmonic and melodic minor": "harmonic" alone is no concept (it was linked to
+            # enharmonic equivalents), the harmonic minor is
+            found = shared
         if len(found) < 2:
-            pair = compared_pair(tracker.latest_message.get("text") or "")
+            pair = compared_pair(text)
             if pair:
                 found = pair
         if len(found) < 2:
@@ -469,9 +484,10 @@ _PAIR = re.compile(
 )
 
 
-def compared_pair(text: str) -> list[Node]:
+def compared_pair(text: str, shared_head_only: bool = False) -> list[Node]:
     """Two concepts named as "X and Y" / "X vs Y"; a shared head noun is distributed:
-    "major and minor scales" compares the major scale with the minor scale."""
+    "major and minor scales" compares the major scale with the minor scale (with
+    `shared_head_only`, only such a pair is returned)."""
     match = _PAIR.search(text.split(":")[-1])
     if not match:
         return []
@@ -482,13 +498,15 @@ def compared_pair(text: str) -> list[Node]:
     candidates = [(left, right)]
     if len(left.split()) == 1 and len(right.split()) > 1:
         candidates.append((f"{left} {tail}", right))
+    if shared_head_only:
+        candidates = candidates[1:]
     found: list[Node] = []
     for a, b in reversed(candidates):
         first, second = link(a, "concept"), link(b, "concept")
         if first is not None and second is not None and first.id != second.id:
             found = [first, second]
             break
-    if not found and len(left.split()) == len(right.split()) == 1:
+    if not found and not shared_head_only and len(left.split()) == len(right.split()) == 1:
         found = _qualities(left, right)
     return found
 

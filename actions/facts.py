@@ -98,7 +98,8 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
             out += _lineage(item, facts, ask, asks)
         elif ask == "influences":
             if infl := _list(facts, "influences"):
-                out.append(f"{item.name} was influenced by {names(infl)}.")
+                verb = "were" if item.props.get("kind") == "band" else "was"  # as they "were active"
+                out.append(f"{item.name} {verb} influenced by {names(infl)}.")
             if infd := _list(facts, "influenced"):
                 out.append(f"{item.name} influenced {names(infd)}.")
         elif ask == "instruments" and (inst := _list(facts, "instruments")):

@@ -1009,6 +1009,67 @@ def _find_progression(text: str) -> TheoryAnswer | None:
                         notes=[name for _, name in chords], example=example)
 
 
+# -------------------------------------------------------------------------- enharmonic spellings
+_NOTE_END = r"(?![\w#♯♭])"
+_SAME_NOTE_RE = re.compile(
+    rf"\b(?:is|isn't)\s+(?:the\s+note\s+)?(?<![\w]){note_pattern('a')}\s+(?:really\s+|just\s+|actually\s+)?"
+    r"(?:the\s+same(?:\s+(?:note|pitch|key|thing))?\s+as|equal\s+to|enharmonic(?:ally\s+equivalent)?\s+(?:to|with)"
+    rf"|equivalent\s+to)\s+(?:the\s+note\s+)?{note_pattern('b')}{_NOTE_END}"
+    rf"|\bare\s+(?<![\w]){note_pattern('c')}\s+and\s+{note_pattern('d')}\s+(?:really\s+|just\s+)?"
+    r"(?:the\s+same|enharmonic|equivalent|one\s+note)", re.IGNORECASE)
+_ENHARMONIC_OF_RE = re.compile(
+    r"\b(?:enharmonic(?:\s+(?:equivalents?|spellings?|names?))?\s+(?:of|for|to)|other\s+names?\s+(?:of|for)"
+    rf"|another\s+name\s+for)\s+(?:the\s+note\s+)?(?<![\w]){note_pattern('e')}{_NOTE_END}", re.IGNORECASE)
+
+
+def _respelled(name: str) -> str:
+    """The other spellings of a pitch, those with single accidentals first: "F♯ (or E♯♯ with a
+    double sharp)"."""
+    single = pitch.Pitch(name).getAllCommonEnharmonics(alterLimit=1)
+    double = [p for p in pitch.Pitch(name).getAllCommonEnharmonics(alterLimit=2) if p not in single]
+    doubled = " or ".join(display(p) for p in double)
+    if not single:
+        return f"{doubled}, with double accidentals only"
+    said = " or ".join(display(p) for p in single)
+    return f"{said} (or {doubled} with a double accidental)" if double else said
+
+
+def _find_enharmonic(text: str) -> TheoryAnswer | None:
+    """'is E sharp the same as F', 'are C# and Db the same note', 'the enharmonic of G flat': whether
+    two spellings name one pitch, or the spellings that do, from music21's pitch classes."""
+    match = _ENHARMONIC_OF_RE.search(text)
+    if match:
+        name = _note(text, match, "e")
+        if name is None:
+            return None
+        shown = display(pitch.Pitch(name))
+        facts = [f"{shown} can also be spelled {_respelled(name)}: enharmonic equivalents, different names "
+                 "for one pitch on the piano and in equal temperament."]
+        return TheoryAnswer(kind="enharmonic", title=f"Enharmonic spellings of {shown}", facts=facts,
+                            notes=[shown])
+    match = _SAME_NOTE_RE.search(text)
+    if not match:
+        return None
+    tags = ("a", "b") if match.group("a_letter") else ("c", "d")
+    first, second = (_note(text, match, tag) for tag in tags)
+    if first is None or second is None:
+        return None
+    one, two = pitch.Pitch(first), pitch.Pitch(second)
+    a, b = display(one), display(two)
+    if one.name == two.name:
+        facts = [f"Yes: {a} and {b} are the same note, spelled the same way."]
+    elif one.pitchClass == two.pitchClass:
+        facts = [f"Yes: {a} and {b} are enharmonic equivalents, two names for the same pitch on the piano "
+                 "and in equal temperament.",
+                 "Which name is written depends on the key or chord: a major or minor scale uses each "
+                 "letter once."]
+    else:
+        apart = (two.pitchClass - one.pitchClass) % 12
+        apart = min(apart, 12 - apart)
+        facts = [f"No: {a} and {b} are different pitches, {_semitones(apart)} apart."]
+    return TheoryAnswer(kind="enharmonic", title=f"{a} and {b}", facts=facts, notes=[a, b])
+
+
 # ------------------------------------------------------------------------- modes by their degrees
 _MODE_QUESTION_RE = re.compile(
     r"\b(?:(?:which|what)\s+(?:church\s+|diatonic\s+|greek\s+)?modes?|modes?\s+(?:that\s+)?(?:has|have|with))\b",
@@ -1090,7 +1151,7 @@ def _find_mode(text: str) -> TheoryAnswer | None:
 
 
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_mode,
+    _find_enharmonic, _find_mode,
     _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
     _find_relation, _find_diatonic, _find_progression, _find_roman, _find_degree, _find_neapolitan,
     _find_substitute, _find_length, _find_between, _find_chord, _find_scale,

@@ -388,3 +388,29 @@ def test_a_degree_no_mode_has_is_said_to_be_in_none_and_other_mode_questions_are
         "None of the seven modes of the major scale has a raised 2nd (♯2)")
     assert answer("what mode is this") is None
     assert getattr(answer("what is the dorian mode"), "kind", None) != "modes"
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("is E sharp the same as F", "Yes: E♯ and F are enharmonic equivalents"),
+        ("are C# and Db the same note", "Yes: C♯ and D♭ are enharmonic equivalents"),
+        ("is B the same pitch as C flat?", "Yes: B and C♭ are enharmonic equivalents"),
+        ("is E the same as F", "No: E and F are different pitches, 1 semitone apart."),
+        ("is F# equal to G", "No: F♯ and G are different pitches, 1 semitone apart."),
+        ("is C the same as F#", "No: C and F♯ are different pitches, 6 semitones apart."),
+    ],
+)
+def test_whether_two_spellings_are_one_pitch_is_computed(text: str, first: str) -> None:
+    found = answer(text)
+    assert found.kind == "enharmonic" and found.facts[0].startswith(first)
+
+
+def test_the_other_spellings_of_a_note_put_double_accidentals_last() -> None:
+    assert answer("what is the enharmonic of G flat").facts[0].startswith(
+        "G♭ can also be spelled F♯ (or E♯♯ with a double accidental):")
+    assert answer("enharmonic equivalent of E#").facts[0].startswith("E♯ can also be spelled F:")
+    assert answer("another name for D").facts[0].startswith(
+        "D can also be spelled E♭♭ or C♯♯, with double accidentals only:")
+    # a chord question that mentions a note is not about spellings
+    assert answer("is a C major chord the same as C").kind == "chord"
