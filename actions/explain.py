@@ -38,6 +38,9 @@ from kg.schema import Node, capitalized
 from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
+# concepts that, asked of a named work, ask for its facts: "what's the key of Clair de Lune"
+WORK_ATTRIBUTES = frozenset({"concept:key", "concept:key_signature", "concept:time_signature",
+                             "concept:meter", "concept:tempo"})
 # comparisons of two notes that music21 answers better than two concept descriptions would
 COMPUTED_COMPARISONS = frozenset({"enharmonic", "interval"})
 
@@ -182,6 +185,11 @@ class ActionExplainConcept(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         result = _theory(tracker)
+        if result is None and mentioned(tracker, "work") and \
+                {n.id for n in mentioned(tracker, "concept")} & WORK_ATTRIBUTES:
+            from actions.facts import ActionMusicFact  # facts.py imports this module
+
+            return ActionMusicFact().run(dispatcher, tracker, domain)  # "the time signature of Take Five"
         if result is not None:
             general = _concept_for_theory(result)
             title = capitalized(result.title)

@@ -32,12 +32,16 @@ ASKS = (
     (re.compile(r"\b(era|period|century|style)\b", re.I), "eras"),
     (re.compile(r"\b(when|what year|which year|date)\b", re.I), "year"),
     (re.compile(r"\b(key)\b", re.I), "key"),
+    (re.compile(r"\b(time signature|meter|metre|time sig)\b", re.I), "meter"),
+    (re.compile(r"\b(tempo|how fast|bpm)\b", re.I), "tempo"),
     (re.compile(r"\b(works?|pieces?|compositions?|wrote|famous for|songs?|albums?)\b", re.I), "works"),
     (re.compile(r"\b(band|group|members?)\b|\bwho(?:'s|\s+is|\s+are|\s+was|\s+were)?\s+(?:in|part\s+of)\b",
                 re.I), "bands"),
 )
 
 
+# a work's facts the catalog may lack, as the answer names them
+UNRECORDED = {"key": "key", "meter": "time signature", "tempo": "tempo"}
 PERSON_ASKS = ["life", "eras", "instruments", "lineage", "works"]  # what "who was X?" is told
 
 
@@ -175,8 +179,15 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
             out.append(f"{item.name} was {event} in {year}." if event else f"{item.name} dates from {year}.")
         elif ask == "key" and facts.get("key"):
             out.append(f"{item.name} is in {key_name(str(facts['key']))}.")
+        elif ask == "meter" and facts.get("meter"):
+            out.append(f"{item.name} is in {facts['meter']} time.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
             out.append(f"{item.name} belongs to the {era_names(eras)}.")
+    unknown = [UNRECORDED[a] for a in asks if a in UNRECORDED]
+    if not out and unknown:  # "what's the time signature of Take Five": its description may say
+        out.append(f"My catalog does not record the {' or '.join(unknown)} of {item.name}.")
+        if item.props.get("description"):
+            out.append(str(item.props["description"]).strip())
     if not out:
         by = composers or performers
         parts = [f"{item.name}"]

@@ -20,6 +20,7 @@ from actions.context import (
     asks_something,
     first_sentences,
     link,
+    mentioned,
     names,
     node,
     remember,
@@ -210,6 +211,9 @@ class ActionNextLesson(Action):
         return "action_next_lesson"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        after = _asked_after(tracker)
+        if after is not None:
+            return _after(dispatcher, tracker, after)
         concept, why = next_concept(tracker)
         review = _review_offer(tracker)
         if concept is None:
@@ -236,6 +240,56 @@ class ActionNextLesson(Action):
                 {"kind": "recommendation_shown", "concept": concept.id, "outcome": "next_lesson"},
             ),
         ]
+
+
+# "what should I learn after the major scale", "what comes next once I know triads"
+AFTER = re.compile(r"\b(after|once i (?:know|can|have)|now that i (?:know|can|have)|builds? on|beyond|"
+                   r"following|follows?)\b", re.IGNORECASE)
+
+
+def _asked_after(tracker: Tracker) -> Node | None:
+    """The concept a next-lesson question starts from, when it names one ("after the major scale")."""
+    text = str(tracker.latest_message.get("text") or "")
+    if text.startswith("/") or not AFTER.search(text):
+        return None
+    named = mentioned(tracker, "concept")
+    return named[0] if named else None
+
+
+def _after(dispatcher: CollectingDispatcher, tracker: Tracker, start: Node) -> Events:
+    """The lessons that build directly on `start`: those the learner is ready for first (every
+    other prerequisite known), then by grade. The first is offered as the next lesson."""
+    graph = services().graph
+    known, _ = path_knowledge(tracker)
+    mastered = set(known)
+    following = [n for _, n in graph.neighbours(start.id, "REQUIRES", "in") if n.id not in mastered]
+
+    def missing(item: Node) -> list[Node]:
+        return [n for _, n in graph.neighbours(item.id, "REQUIRES", "out")
+                if n.id != start.id and n.id not in mastered]
+
+    following.sort(key=lambda n: (len(missing(n)) > 0, float(n.props.get("grade") or 9), n.name))
+    if not following:
+        dispatcher.utter_message(text=f"Nothing in the curriculum builds on {start.name} that you haven't "
+                                      "mastered yet.")
+        return []
+    first = following[0]
+    lacking = missing(first)
+    grade = first.props.get("grade", "?")
+    text = f"Next after {start.name}: **{first.name}** (grade {grade}), which builds on it"
+    if lacking:
+        text += f" and also needs {names(lacking, 3)} first."
+    else:
+        others = len(graph.neighbours(first.id, "REQUIRES", "out")) > 1
+        text += " and on what you already know." if others else "."
+    if len(following) > 1:
+        text += f"\nAlso built on {start.name}: {names(following[1:], 6)}."
+    dispatcher.utter_message(text=text + "\nShall I explain it?", buttons=[
+        {"title": f"Explain {first.name}", "payload": f'/explain_concept{{"concept": "{first.id}"}}'},
+        {"title": "Quiz me on it", "payload": f'/start_quiz{{"concept": "{first.id}"}}'},
+    ])
+    return [SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
+            SlotSet("concept", start.id)]
 
 
 def _review_offer(tracker: Tracker) -> tuple[str, dict[str, str]] | None:

@@ -14,6 +14,7 @@ import pytest
 
 from bot.engine import Engine, TurnNotStored
 from bot.messages import UserMessage
+from bot.settings import REPO_ROOT
 from bot.store import ConversationStore
 from tests.bot.tutor import Chat, ScriptedNLU, make_engine
 
@@ -303,6 +304,33 @@ def test_a_works_key_is_spelled_with_signs_and_its_date_said_once(chat: Chat, nl
     assert "is in C♯ minor." in chat.text("what key is the Moonlight Sonata in")
     dated = chat.text("and when was it written")
     assert dated.count("1801") == 1, dated
+
+
+def test_the_time_signature_of_a_work_is_its_own_not_the_concepts(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "what's the time signature of take five"
+    nlu.says(text, "explain_concept", ("concept", "time signature"), ("work", "take five"))
+    answer = chat.text(text)
+    # the catalog has no meter field for it: say so, and give the description, which has 5/4
+    assert answer.startswith("My catalog does not record the time signature of Take Five. ")
+    assert "5/4" in answer and "upper number" not in answer
+    key = "what's the key of clair de lune"
+    nlu.says(key, "explain_concept", ("concept", "key"), ("work", "clair de lune"))
+    assert chat.text(key) == "Clair de lune is in D♭ major."
+
+
+def test_a_corpus_works_meter_is_the_one_music21_analysed() -> None:
+    from actions.facts import work_sentences
+    from actions.services import services
+    from kg.corpus import corpus_records
+
+    nodes, _ = corpus_records(REPO_ROOT / "data" / "catalog" / "music21_corpus.jsonl", {})
+    chorale = next(n for n in nodes if n.props.get("title") == "bwv66.6")
+    graph = services().graph
+    graph.upsert([chorale])  # the conversations' graph is built without the corpus
+    try:
+        assert work_sentences(graph.entity(chorale.id), ["meter"]) == ["bwv66.6 is in 4/4 time."]
+    finally:
+        graph.store.delete_nodes([chorale.id])
 
 
 def test_a_singer_sang_rather_than_played_the_voice(chat: Chat, nlu: ScriptedNLU) -> None:
@@ -716,6 +744,26 @@ def test_next_lesson_then_yes_explains_the_offered_concept(chat: Chat, nlu: Scri
     offer = chat.text("what should I learn next?")
     name = re.search(r"\*\*(.+?)\*\*", offer).group(1)
     assert name.lower() in chat.text("yes").lower()
+
+
+def test_what_comes_after_a_concept_is_what_builds_on_it_ready_ones_first(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    from actions.services import services
+
+    graph = services().graph
+    text = "what should i learn after the major scale"
+    nlu.says(text, "next_lesson", ("concept", "major scale"))
+    nlu.says("yes", "affirm")
+    offer = chat.text(text)
+    first = re.search(r"\*\*(.+?)\*\*", offer).group(1)
+    assert offer.startswith(f"Next after major scale: **{first}**")
+    builds_on = {n.name for _, n in graph.neighbours("concept:major_scale", "REQUIRES", "in")}
+    assert first in builds_on and "pitch" not in offer  # not a prerequisite of where the learner is
+    also = offer.split("Also built on major scale: ", 1)[1].split("\n")[0]
+    shown = [name for name in builds_on if name in also]
+    assert len(shown) == 6 and also.endswith(f"and {len(builds_on) - 7} more.")
+    assert first.lower() in chat.text("yes").lower()
 
 
 def test_an_intermediate_player_is_not_sent_back_to_grade_one(chat: Chat, nlu: ScriptedNLU) -> None:

@@ -108,6 +108,13 @@ def test_every_music21_corpus_file_is_a_work_linked_to_its_composer(graph):
     assert sum(t.head.startswith("work:m21_") for t in bach) >= 300
 
 
+def test_corpus_titles_carry_no_undecoded_escapes():
+    records = authored_records()
+    titles = [str(n.props.get("title")) for n in records.nodes if n.props.get("source") == "music21"]
+    assert not [t for t in titles if "\\u" in t or "\\x" in t]
+    assert "113. Ihr Gestirn', ihr hohlen Lüfte" in titles
+
+
 def test_learning_paths_over_the_real_curriculum_respect_every_prerequisite(graph):
     for concept in graph.concepts()[::7]:
         order = [n.id for n in graph.learning_path(concept.id)]
