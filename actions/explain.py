@@ -121,6 +121,8 @@ def _concept_for_theory(result: Any) -> Node | None:
     if result.kind == "diatonic_chords":
         return node("concept:diatonic_chords_minor" if result.title.endswith("minor")
                     else "concept:diatonic_chords")
+    if result.kind == "augmented_sixth":  # "German augmented sixth chord in C major"
+        return node(f"concept:{result.title.split()[0].lower()}_sixth")
     if result.kind == "enharmonic":
         return node("concept:enharmonic_equivalents")
     if result.kind == "modes":  # "Lydian mode" is the Lydian mode, not modes in general

@@ -40,6 +40,11 @@ _NOUNS_AFTER_ARTICLE = {"key", "scale", "chord", "triad", "note", "song", "piece
                         "given", "certain", "particular", "different", "new"}
 
 
+_INTERVAL_QUALITIES = {"major", "minor", "perfect", "augmented", "diminished"}
+_INTERVAL_SIZES = {"second", "third", "fourth", "fifth", "sixth", "seventh", "octave", "ninth", "2nd", "3rd",
+                   "4th", "5th", "6th", "7th"}
+
+
 def _note(text: str, match: re.Match[str], tag: str) -> str | None:
     """The spelled note a tagged match names, or None when a bare lowercase "a" is just the article."""
     start = match.start(f"{tag}_letter")
@@ -55,6 +60,10 @@ def _note(text: str, match: re.Match[str], tag: str) -> str | None:
         if len(after) > 1 and after[0].lower() in ("major", "minor") and \
                 after[1].lower().strip("?.!,") in ("key", "keys"):
             return None  # "a melody in a minor key": any minor key, not A minor
+        if len(after) > 1 and after[0].lower() in _INTERVAL_QUALITIES and \
+                after[1].lower().strip("?.!,") in _INTERVAL_SIZES and \
+                not (len(after) > 2 and after[2].lower().strip("?.!,") in ("chord", "chords", "triad")):
+            return None  # "how many semitones in a minor seventh": the interval, not the A minor 7th chord
     return name_from_match(match, tag)
 
 
@@ -340,7 +349,20 @@ def _upward(low: pitch.Pitch, name: str) -> pitch.Pitch:
     return p
 
 
+# "a diminished seventh on B", "build a major triad on F#": the quality first, then its root
+_ON_ROOT_RE = re.compile(
+    rf"\b(?P<q>{'|'.join(re.escape(w) for w in _WORDS)})(?:\s+(?:chord|triad))?\s+"
+    rf"(?:built\s+|starting\s+|based\s+)?(?:on|from)\s+(?:the\s+note\s+)?(?<![\w]){note_pattern('o')}"
+    r"(?![\w#♯♭])", re.IGNORECASE)
+
+
 def _find_chord(text: str) -> TheoryAnswer | None:
+    for match in _ON_ROOT_RE.finditer(text):
+        root = _note(text, match, "o")
+        quality = match.group("q").lower()
+        if root is not None and quality in CHORD_KINDS and quality not in ("seventh", "power") \
+                and not re.search(r"\b(scale|mode|interval)\b", text, re.IGNORECASE):
+            return _chord_answer(root, CHORD_KINDS[quality])
     for match in _SPOKEN_RE.finditer(text):
         root = _note(text, match, "r")
         quality = match.group("q").lower()
@@ -818,6 +840,45 @@ def _find_neapolitan(text: str) -> TheoryAnswer | None:
     )
 
 
+_AUGMENTED_SIXTH_RE = re.compile(
+    r"\b(?P<kind>italian|french|german)\s+(?:augmented\s+)?(?:sixth|6th|6)(?:\s+chord)?\s+(?:of|in|for)\s+"
+    r"(?:the\s+key\s+of\s+)?(?=\S)", re.IGNORECASE)
+_AUGMENTED_SIXTHS = {"italian": ("It6", "Italian"), "french": ("Fr43", "French"),
+                     "german": ("Ger65", "German")}
+
+
+def _find_augmented_sixth(text: str) -> TheoryAnswer | None:
+    """'a German sixth in C', 'the Italian augmented sixth of A minor': its notes in that key from
+    music21's It6 / Fr43 / Ger65, with the augmented sixth and where it resolves."""
+    match = _AUGMENTED_SIXTH_RE.search(text)
+    keys = _keys_in(text, match.end()) if match else []
+    if not match or not keys:
+        return None
+    name, mode = keys[0]
+    home = _make_key(name, mode or "major")
+    figure, kind = _AUGMENTED_SIXTHS[match.group("kind").lower()]
+    chord_ = roman.RomanNumeral(figure, home)
+    members = [display(p) for p in chord_.pitches]
+    bass, top = chord_.pitches[0], chord_.pitches[-1]
+    if interval.Interval(bass, top).name != "A6":  # music21's figure, checked: never state a wrong span
+        return None
+    dominant = display(home.getDominant())
+    label = _key_label(home)
+    home_numeral = "I" if home.mode == "major" else "i"
+    return TheoryAnswer(
+        kind="augmented_sixth",
+        title=f"{kind} augmented sixth chord in {label}",
+        facts=[
+            f"In {label}, the {kind} augmented sixth chord is {' '.join(members)}.",
+            f"{display(bass)} in the bass and {display(top)} above it form an augmented sixth, which "
+            f"opens outward by semitones to the octave on {dominant}, the dominant.",
+        ],
+        notes=members,
+        example={"type": "progression", "key": home.tonicPitchNameWithCase,
+                 "numerals": f"{home_numeral} {figure} V {home_numeral}"},
+    )
+
+
 _SUBSTITUTE_RE = re.compile(
     r"\btritone\s+sub(?:stitution|stitute)?s?\s+(?:for|of)\s+(?:an?\s+|the\s+)?"
     r"(?P<r_letter>[A-Ga-g])(?P<r_acc>#|♯|b|♭)?\s*(?:7|dominant\s+seventh|dom7)(?![\w])",
@@ -1154,6 +1215,7 @@ _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
     _find_enharmonic, _find_mode,
     _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
     _find_relation, _find_diatonic, _find_progression, _find_roman, _find_degree, _find_neapolitan,
+    _find_augmented_sixth,
     _find_substitute, _find_length, _find_between, _find_chord, _find_scale,
 )
 

@@ -414,3 +414,36 @@ def test_the_other_spellings_of_a_note_put_double_accidentals_last() -> None:
         "D can also be spelled E♭♭ or C♯♯, with double accidentals only:")
     # a chord question that mentions a note is not about spellings
     assert answer("is a C major chord the same as C").kind == "chord"
+
+
+def test_a_chord_quality_on_a_named_root_is_that_chord() -> None:
+    assert answer("spell a diminished seventh on B").notes == ["B", "D", "F", "A♭"]
+    assert answer("build a major triad on F#").notes == ["F♯", "A♯", "C♯"]
+    assert answer("the notes of a minor seventh chord on D").title == "D minor seventh chord"
+    assert answer("a minor scale on A").kind == "scale"  # a scale on a note is no chord
+
+
+def test_an_interval_after_the_article_a_is_not_read_as_a_chord_on_a() -> None:
+    assert answer("how many semitones in a minor seventh") is None  # the concept answers it
+    assert answer("is a minor third bigger than a major second") is None
+    assert answer("what is A minor seventh").title == "A minor seventh chord"
+
+
+@pytest.mark.parametrize(
+    ("text", "notes", "dominant"),
+    [
+        ("what is a german sixth in C", ["A♭", "C", "E♭", "F♯"], "G"),
+        ("the italian augmented sixth of A minor", ["F", "A", "D♯"], "E"),
+        ("french 6th in E flat", ["C♭", "E♭", "F", "A"], "B♭"),
+    ],
+)
+def test_an_augmented_sixth_chord_is_spelled_in_the_key_asked(
+    text: str, notes: list[str], dominant: str
+) -> None:
+    found = answer(text)
+    assert found.kind == "augmented_sixth" and found.notes == notes
+    assert f"octave on {dominant}, the dominant" in found.facts[1]
+    # the chord's outer notes span an augmented sixth, as music21 measures it
+    low, high = (pitch.Pitch(n.replace("♭", "-").replace("♯", "#") + octave)
+                 for n, octave in ((notes[0], "3"), (notes[-1], "4")))
+    assert interval.Interval(low, high).simpleName == "A6"
