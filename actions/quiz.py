@@ -112,6 +112,9 @@ def digression(tracker: Tracker, quiz: dict[str, Any]) -> bool:
     if intent.get("name") in ANSWER_LIKE or not text or STOP.match(text) or GIVE_UP.match(text):
         return False
     unreadable = check(text, question(quiz).expected).normalized == ""
+    bare = re.sub(r"^(?:a|an|the|it's|its|is it)\s+|[\s.!]+$", "", text, flags=re.I).lower()
+    if "?" not in text and bare and bare in {w.strip().lower() for w in said(tracker, "concept")}:
+        return False  # "perfect fifth" to "which note is an octave above E?": a try, of the wrong kind
     if float(intent.get("confidence") or 0.0) < DIGRESSION_CONFIDENCE:
         return unreadable and QUESTION.match(text) is not None
     return unreadable

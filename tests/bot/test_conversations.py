@@ -580,6 +580,22 @@ def test_a_reply_that_is_no_answer_of_the_kind_asked_is_asked_again_not_graded(
     assert "Correct" in chat.text(_expected_answer(chat))
 
 
+def test_a_bare_concept_name_in_a_quiz_is_a_try_of_the_wrong_kind_and_with_a_question_mark_a_question(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
+    for name in ("syncopation", "counterpoint"):  # no note, interval, number or key: never an answer
+        nlu.says(name, "explain_concept", ("concept", name))
+        nlu.says(f"{name}?", "explain_concept", ("concept", name))
+    chat("quiz me on intervals")
+    asked = chat.slots["quiz"]["index"]
+    assert chat.text("counterpoint").startswith("I couldn't read that as an answer.")
+    assert chat.slots["quiz"]["answered"] == 0 and chat.slots["quiz"]["index"] == asked
+    replies = [r.get("text", "") for r in chat("syncopation?")]
+    assert replies[0].startswith("**Syncopation**")
+    assert replies[-1].startswith(f"Back to the quiz. Question {asked}/5:")
+
+
 def test_a_wrong_answer_the_nlu_takes_for_a_question_is_still_graded(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on intervals", "start_quiz", ("concept", "intervals"))
     chat("quiz me on intervals")
