@@ -398,16 +398,24 @@ class ActionLearningPath(Action):
         return "action_learning_path"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        from actions.learning import goal_concept, goal_genre  # learning.py imports this module
+
         found = concepts(tracker)
         intro = ""
-        if not found and not mentioned(tracker, "genre"):
+        genres = mentioned(tracker, "genre")
+        if not found and not genres:
             for instrument in mentioned(tracker, "instrument"):  # "how do I learn the piano"
                 return _technique_path(dispatcher, tracker, instrument)
+            goals = tracker.get_slot("goals")  # "make me a plan": towards the learner's own goal
+            if goal_concept(goals) is not None:
+                found, intro = [goal_concept(goals)], f'For your goal "{goals}": '
+            elif goal_genre(goals) is not None:
+                genres, intro = [goal_genre(goals)], f'For your goal "{goals}": '
         if not found:  # "a plan to learn jazz": toward what the genre's famous works exemplify
-            for genre in mentioned(tracker, "genre"):
+            for genre in genres:
                 found = genre_concepts(genre.id)
                 if found:
-                    intro = (f"{genre.name} pieces in my catalogue are most often famous examples of "
+                    intro += (f"{genre.name} pieces in my catalogue are most often famous examples of "
                              f"{names(found)}, so a path into {genre.name.lower()} starts with "
                              f"{found[0].name}. ")
                     break

@@ -25,7 +25,7 @@ from actions.context import (
     node,
     remember,
 )
-from actions.explain import answer_concrete
+from actions.explain import answer_concrete, genre_concepts
 from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
@@ -140,6 +140,14 @@ def goal_concept(goals: str | None) -> Node | None:
     return link(text, "concept", threshold=0.6) if text else None
 
 
+def goal_genre(goals: str | None) -> Node | None:
+    """The genre a goal names when it names no concept ("play blues" → the blues)."""
+    if not goals or goal_concept(goals) is not None:
+        return None
+    text = GOAL_FILLER.sub("", goals.strip()).strip(" .!")
+    return link(text, "genre", threshold=0.9) if text else None
+
+
 class ActionSetProfile(Action):
     def name(self) -> str:
         return "action_set_profile"
@@ -161,6 +169,13 @@ class ActionSetProfile(Action):
                 SlotSet("concept", goal.id),
                 SlotSet("offer", {"action": "action_learning_path", "concept": goal.id}),
             ]
+        elif (genre := goal_genre(goals)) is not None and (heads := genre_concepts(genre.id)):
+            text += (f" {genre.name} pieces are most often famous examples of {names(heads)}: shall I plan "
+                     f"a learning path to {heads[0].name}?")
+            events += [
+                SlotSet("concept", heads[0].id),
+                SlotSet("offer", {"action": "action_learning_path", "concept": heads[0].id}),
+            ]
         else:
             text += ' Ask me "what should I learn next?" whenever you\'re ready.'
         dispatcher.utter_message(text=text)
@@ -175,11 +190,14 @@ def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
     known, doubtful = path_knowledge(tracker)
     level = float(tracker.get_slot("level") or 1.0)
     declined = list(tracker.get_slot("declined") or [])
-    goal = goal_concept(tracker.get_slot("goals"))
-    if goal is not None:
-        path = [n for n in graph.learning_path(goal.id, known, doubtful=doubtful) if n.id not in declined]
+    goals = tracker.get_slot("goals")
+    goal = goal_concept(goals)
+    genre = goal_genre(goals) if goal is None else None
+    for target in [goal] if goal is not None else genre_concepts(genre.id) if genre is not None else []:
+        path = [n for n in graph.learning_path(target.id, known, doubtful=doubtful) if n.id not in declined]
         if path:
-            return path[0], f"it is the first step you haven't mastered on the way to {goal.name}"
+            aim = f"{target.name}" if goal is not None else f'{target.name}, for your goal "{goals}"'
+            return path[0], f"it is the first step you haven't mastered on the way to {aim}"
     recommender, profile = services().recommender, learner_profile(tracker)
     found = recommender.recommend(tracker.sender_id, k=1, kind="lesson", profile=profile,
                                   max_grade=level + LEVEL_REACH, exclude=declined)

@@ -676,6 +676,25 @@ def test_a_goal_is_kept_without_the_words_that_introduce_it(chat: Chat, nlu: Scr
     assert chat.slots["goals"] == "play jazz"
 
 
+def test_a_goal_that_names_a_genre_heads_the_plan_and_the_next_lesson_into_it(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("im a beginner on guitar", "inform_profile", ("skill_level", "beginner"),
+             ("instrument", "guitar"))
+    nlu.says("make me a plan", "learning_path")
+    nlu.says("what should I learn next?", "next_lesson")
+    chat("im a beginner on guitar")
+    done = chat.text("i want to play blues")
+    assert 'working towards "play blues".' in done
+    assert "shall I plan a learning path to twelve-bar blues?" in done
+    plan = chat.text("make me a plan")
+    assert plan.startswith('For your goal "play blues": Blues pieces in my catalogue are most often')
+    assert "Your path to twelve-bar blues has" in plan
+    first = re.search(r"^1\. (.+) \(grade", plan, re.M).group(1)
+    nxt = chat.text("what should I learn next?")
+    assert nxt.startswith(f"Next up: **{first}**") and 'for your goal "play blues"' in nxt
+
+
 def test_onboarding_stops_asking_after_two_questions_in_a_row_and_keeps_what_it_has(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
