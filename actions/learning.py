@@ -379,6 +379,10 @@ class ActionAdjustLevel(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         easier = tracker.get_intent_of_latest_message() == "too_hard"
+        text = str(tracker.latest_message.get("text") or "")
+        claimed = mentioned(tracker, "concept") if KNOWS.search(text) else []
+        if claimed and not easier:  # "I already know the pentatonic scale": about it, not the level
+            return _known_claim(dispatcher, tracker, claimed)
         level = float(tracker.get_slot("level") or 1.0)
         new = max(MIN_LEVEL, level - 1) if easier else min(MAX_LEVEL, level + 1)
         concept = tracker.get_slot("concept")
@@ -419,6 +423,32 @@ class ActionAdjustLevel(Action):
             )
         )
         return events
+
+
+KNOWS = re.compile(r"\b(know|knew|learn[te]d?|mastered|covered|done|studied|familiar with)\b", re.IGNORECASE)
+
+
+def _known_claim(dispatcher: CollectingDispatcher, tracker: Tracker, claimed: list[Node]) -> Events:
+    """The learner says they know a concept: their word is evidence for it (as "too easy" is), and
+    a short quiz is offered to confirm it. Plans skip what the learner model then counts as known."""
+    events: list[dict[str, Any]] = []
+    slots: dict[str, Any] = {}
+    for item in claimed[:3]:
+        _, slots = record_evidence(tracker, item.id, 1.0, "too_easy")
+    events += [SlotSet(name, value) for name, value in slots.items()]
+    counted = [n for n in claimed[:3] if n.id in set(slots.get("known") or [])]
+    said = names(claimed[:3])
+    text = (f"Noted: I'll count {said} as known, so plans skip {'it' if len(claimed) == 1 else 'them'}."
+            if len(counted) == len(claimed[:3]) else
+            f"Noted, that counts for {said}. A short quiz would confirm it, so that your plans can skip it.")
+    first = claimed[0]
+    dispatcher.utter_message(text=text, buttons=[
+        {"title": f"Quiz me on {first.name}", "payload": f'/start_quiz{{"concept": "{first.id}"}}'}])
+    events += [SlotSet("concept", first.id),
+               SlotSet("offer", {"action": "quiz_form", "concept": first.id}),
+               SlotSet("last_outcome", {"kind": "too_easy", "concept": first.id,
+                                        "value": float(tracker.get_slot("level") or 1.0)})]
+    return events
 
 
 def _simpler(tracker: Tracker, concept_id: str) -> tuple[str, dict[str, Any] | None]:

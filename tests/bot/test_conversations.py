@@ -623,6 +623,18 @@ def test_an_unreadable_answer_the_nlu_calls_out_of_scope_is_asked_again_not_refu
     assert chat.slots["quiz"]["answered"] == 0
 
 
+def test_i_already_know_a_concept_is_evidence_for_it_not_a_level_change(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "i already know the circle of fifths"
+    nlu.says(text, "too_easy", ("concept", "circle of fifths"))
+    nlu.says("yes", "affirm")
+    reply = chat(text)[0]
+    assert reply["text"].startswith("Noted") and "circle of fifths" in reply["text"]
+    assert "grade" not in reply["text"] and chat.slots.get("level") in (None, 1.0)  # the level stays
+    assert reply["buttons"][0]["payload"] == '/start_quiz{"concept": "concept:circle_of_fifths"}'
+    assert chat.slots["progress"]["concept:circle_of_fifths"]  # recorded for the learner model
+    assert "Question 1/5" in " ".join(r.get("text", "") for r in chat("yes"))  # the offered quiz
+
+
 def test_too_hard_during_a_quiz_lowers_the_level_and_resumes(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on triads", "start_quiz", ("concept", "triads"))
     nlu.says("this is too hard", "too_hard")
