@@ -343,8 +343,8 @@ def unknown_names(tracker: Tracker, kinds: tuple[str, ...] = ("person", "work"))
         known = mentioned(tracker, kind)
         for entity in entities(tracker, kind):
             words = (_span(text, entity) or str(entity.get("value") or "")).strip()
-            if not words or words.lower() in PRONOUNS or known:
-                continue
+            if not words or words.lower() in PRONOUNS or known or link(words, "concept", threshold=EXACT):
+                continue  # "composer of counterpoint": a concept the tagger took for a work
             if link(words, "person", threshold=0.9) is None and link(words, "work", threshold=0.9) is None:
                 out.append(words)
     return list(dict.fromkeys(out))

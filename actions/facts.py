@@ -9,7 +9,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import credited, mentioned, names, node, remember, subject, unknown_names
+from actions.context import (
+    EXACT,
+    credited,
+    link,
+    mentioned,
+    names,
+    node,
+    remember,
+    said,
+    subject,
+    unknown_names,
+)
 from actions.explain import answer_concrete
 from actions.groups import describe, era_names, members_sentences, played_instrument
 from actions.learner import because, learner_profile
@@ -216,8 +227,8 @@ class ActionMusicFact(Action):
         if groups and not (mentioned(tracker, "person") or mentioned(tracker, "work")):
             # "who are some Romantic composers?": about the era, not the work of the conversation
             asks = [key for pattern, key in ASKS if pattern.search(text)]
-            said = " ".join(s for g in groups[:2] for s in members_sentences(g, asks))
-            dispatcher.utter_message(text=said or describe(groups[0]))  # nobody in it: what it is
+            told = " ".join(s for g in groups[:2] for s in members_sentences(g, asks))
+            dispatcher.utter_message(text=told or describe(groups[0]))  # nobody in it: what it is
             return [SlotSet("interests", remember(tracker, "interests", *(g.id for g in groups[:2])))]
         item = subject(tracker)
         if item is None:  # "how many sharps does D major have": about no person or work
@@ -230,6 +241,9 @@ class ActionMusicFact(Action):
             return [SlotSet("interests", remember(tracker, "interests", instrument.id))]
         if item is None:
             topic = next(iter(mentioned(tracker, "concept")), None)
+            if topic is None:  # "the most famous composer of counterpoint": a concept tagged as a work
+                topic = next((found for words in said(tracker, "work") + said(tracker, "person")
+                              if (found := link(words, "concept", threshold=EXACT)) is not None), None)
             shown = services().graph.neighbours(topic.id, "EXAMPLE_OF", "in") if topic else []
             if topic is not None and shown:  # "a famous piece in 5/4": the concept's famous examples
                 works = best_connected([w for _, w in shown])[:5]

@@ -69,13 +69,16 @@ INVERSE: dict[str, str] = {
     "SAME_AS": "{h} is the same as {t}",
 }
 
+_NUMERAL = re.compile(r"[b♭#♯]?(?:vii|vi|iv|v|iii|ii|i)[°ø+o]?\d*(?:/[ivIV]+)?")
+
+
 def capitalized(text: str) -> str:
     """`text` with a capital first letter, unless its first word already has a capital inside it
     ("ii-V-I progression" stays: "Ii-V-I" would be another chord), as sentences starting with a
     name need."""
     first = text.split(maxsplit=1)[0] if text.strip() else ""
-    if any(ch.isupper() for ch in first[1:]):
-        return text
+    if any(ch.isupper() for ch in first[1:]) or _NUMERAL.fullmatch(first):
+        return text  # "vi in F major" is the numeral vi, whatever the sentence wants
     return text[:1].upper() + text[1:]
 
 

@@ -669,6 +669,8 @@ def _find_scale(text: str) -> TheoryAnswer | None:
 # ------------------------------------------------------------------------------ Roman numerals
 _ROMAN_RE = re.compile(
     r"(?<![\w/])(?P<rn>[b♭#♯]?(?:VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i))(?P<fig>°7|ø7|o7|maj7|7|°|o|\+)?"
+    # an applied chord: "V/V", "V7 of ii", "the V of IV"
+    r"(?:\s*(?:/|\s+of\s+(?:the\s+)?)(?P<target>[b♭#♯]?(?:VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i))\b)?"
     r"(?P<chord>\s*(?:chord|triad))?\s+(?:in|of)\s+(?:the\s+key\s+of\s+)?" + note_pattern("k")
     + r"(?:\s*(?P<mode>major|minor))?\b"
 )
@@ -678,12 +680,15 @@ def _find_roman(text: str) -> TheoryAnswer | None:
     """'the V chord in G', 'ii7 in C major', 'what is iv in A minor': the chord a numeral names."""
     for match in _ROMAN_RE.finditer(text):
         numeral = match.group("rn")
-        if numeral in ("I", "i", "v") and not (match.group("chord") or match.group("fig")):
+        target = match.group("target")
+        if numeral in ("I", "i", "v") and not (match.group("chord") or match.group("fig") or target):
             continue  # "I in C" is more likely the pronoun; "v" alone is ambiguous
         tonic = name_from_match(match, "k")
         mode = (match.group("mode") or "major").lower()
         home = _make_key(tonic, mode)
         figure = numeral.replace("♭", "b").replace("♯", "#") + (match.group("fig") or "").replace("ø", "/o")
+        if target:
+            figure += "/" + target.replace("♭", "b").replace("♯", "#")
         try:
             chord_ = roman.RomanNumeral(figure.replace("°", "o"), home)
         except Exception:  # music21 raises several types for figures it cannot read
@@ -693,14 +698,20 @@ def _find_roman(text: str) -> TheoryAnswer | None:
         notes = [display(p) for p in chord_.pitches]
         root = display(chord_.root())
         common = chord_.commonName
-        facts = [
-            f"In {_key_label(home)}, {numeral}{match.group('fig') or ''} is the {root} {common}: "
-            f"{' '.join(notes)}.",
-            f"It is built on the {_ordinal(chord_.scaleDegree)} degree of the scale.",
-        ]
+        shown = f"{numeral}{match.group('fig') or ''}" + (f"/{target}" if target else "")
+        facts = [f"In {_key_label(home)}, {shown} is the {root} {common}: {' '.join(notes)}."]
+        if target:
+            aim = roman.RomanNumeral(target.replace("♭", "b").replace("♯", "#"), home)
+            degree = home.getScaleDegreeFromPitch(chord_.root())
+            on = f", built on the {_ordinal(degree)} degree of the scale" if degree else ""
+            role = {"V": "dominant", "VII": "leading-tone chord"}.get(numeral.upper(), numeral)
+            facts.append(f"It is the {role} of {target} "
+                         f"({display(aim.root())}){on}.")
+        else:
+            facts.append(f"It is built on the {_ordinal(chord_.scaleDegree)} degree of the scale.")
         return TheoryAnswer(
             kind="roman_numeral",
-            title=f"{numeral}{match.group('fig') or ''} in {_key_label(home)}",
+            title=f"{shown} in {_key_label(home)}",
             facts=facts,
             notes=notes,
             example=_example("chord", chord_.pitches),

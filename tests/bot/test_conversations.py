@@ -252,6 +252,16 @@ def test_who_is_in_a_band_names_its_members_and_a_band_has_no_teachers(chat: Cha
     assert "teachers" not in about
 
 
+def test_a_concept_the_tagger_took_for_a_work_is_the_topic_not_an_unknown_work(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "who is the most famous composer of counterpoint"
+    nlu.says(text, "music_fact", ("work", "counterpoint"))
+    answer = chat.text(text)
+    assert answer.startswith("Famous examples of counterpoint: ") and "not in my music catalog" not in answer
+    assert "Johann Sebastian Bach" in answer
+
+
 def test_teachers_and_students_are_told_the_way_round_they_are_asked(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who was Bach's teacher", "music_fact", ("person", "Bach"))
     nlu.says("who did Haydn teach", "music_fact", ("person", "Haydn"))

@@ -447,3 +447,20 @@ def test_an_augmented_sixth_chord_is_spelled_in_the_key_asked(
     low, high = (pitch.Pitch(n.replace("♭", "-").replace("♯", "#") + octave)
                  for n, octave in ((notes[0], "3"), (notes[-1], "4")))
     assert interval.Interval(low, high).simpleName == "A6"
+
+
+def test_an_applied_chord_is_the_dominant_of_its_target_in_the_key() -> None:
+    found = answer("what's V of V in D")
+    assert found.title == "V/V in D major" and found.notes == ["E", "G♯", "B"]
+    assert found.facts[1] == "It is the dominant of V (A), built on the 2nd degree of the scale."
+    assert answer("what is V7/ii in C").notes == ["A", "C♯", "E", "G"]
+    assert answer("vii°7/V in C").facts[1] == "It is the leading-tone chord of V (G)."
+    # without a target it is the plain numeral: "of A minor" names the key
+    assert answer("what is the V7 of A minor").title == "V7 in A minor"
+
+
+def test_a_numeral_title_keeps_its_case_at_the_start_of_a_sentence() -> None:
+    from kg.schema import capitalized
+
+    assert capitalized("vi in F major") == "vi in F major" and capitalized("i in A minor") == "i in A minor"
+    assert capitalized("major scale") == "Major scale"
