@@ -126,7 +126,8 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
             else:
                 out.append(f"{item.name} sang.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
-            out.append(f"{item.name} belongs to the {era_names(eras)}.")
+            verb = "belong" if item.props.get("kind") == "band" else "belongs"
+            out.append(f"{item.name} {verb} to the {era_names(eras)}.")
         elif ask == "genres" and (genres := _list(facts, "genres")):
             # genre names are common nouns mid-sentence ("cool jazz"), acronyms stay ("R&B")
             plain = [Node(g.id, g.label, {"name": g.name[:1].lower() + g.name[1:]
@@ -295,8 +296,9 @@ class ActionRecommendMusic(Action):
         return "action_recommend_music"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        liked = mentioned(tracker, "work")  # "something like Clair de Lune": works near it, not it
         asked = (mentioned(tracker, "genre") + mentioned(tracker, "person") + mentioned(tracker, "era")
-                 + mentioned(tracker, "instrument"))
+                 + mentioned(tracker, "instrument") + liked)
         topics = mentioned(tracker, "concept")  # "a song to practise syncopation": works showing it
         seeds = asked or [n for n in (node(i) for i in reversed(tracker.get_slot("interests") or [])) if n]
         profile = learner_profile(tracker, also_asked=[n.id for n in asked + topics])
@@ -314,7 +316,7 @@ class ActionRecommendMusic(Action):
                          "Here is music for you instead:")
         if not picks:
             picks = recommender.recommend(tracker.sender_id, k=5, kind="work", profile=profile,
-                                          related_to=[n.id for n in asked])
+                                          related_to=[n.id for n in asked], exclude=[n.id for n in liked])
         if not picks:
             dispatcher.utter_message(
                 text="Tell me a composer, artist or genre you like and I'll suggest music linked to it."

@@ -42,6 +42,11 @@ def members_sentences(group: Node, asks: Sequence[str] = ()) -> list[str]:
     people = [m for m in members if m.label == PERSON]
     works = [m for m in members if m.label == WORK]
     where = _where(group)
+    start, end = group.props.get("start"), group.props.get("end")
+    if group.label == ERA and start is not None and end is not None and ("year" in asks or "life" in asks):
+        # "when did the Baroque period end": its dates, then who and what belongs to it
+        dates = f"{capitalized(where)} spans about {start} to {end}."
+        return [dates, *members_sentences(group, [a for a in asks if a not in ("year", "life")])]
     said = {
         "people": (f"Players of {where} in my graph include {names(people, 8)}." if group.label == INSTRUMENT
                    else f"People of {where} in my graph include {names(people, 8)}.") if people else "",

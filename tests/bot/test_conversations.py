@@ -249,6 +249,7 @@ def test_who_is_in_a_band_names_its_members_and_a_band_has_no_teachers(chat: Cha
     assert chat.text("who influenced the beatles").startswith("The Beatles were influenced by ")
     about = chat.text("tell me about nirvana")
     assert "The members of Nirvana include Dave Grohl, Krist Novoselic and Kurt Cobain." in about
+    assert "Nirvana belong to the " in about  # a band, as it "were active"
     assert "teachers" not in about
 
 
@@ -950,6 +951,22 @@ def test_music_recommended_for_an_instrument_is_by_people_who_play_it(chat: Chat
     picks = [line for line in text.splitlines() if line.startswith("• ")]
     assert picks and all("violin" in line for line in picks)  # each reason leads to the violin
     assert "(violin)" in text.split("Artists to explore: ", 1)[1]
+
+
+def test_music_like_a_named_work_is_near_it_and_not_the_work_itself(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who taught Beethoven?", "music_fact", ("person", "Beethoven"))
+    text = "recommend me something like Clair de Lune"
+    nlu.says(text, "recommend_music", ("work", "Clair de Lune"))
+    chat("who taught Beethoven?")  # an earlier interest must not take over
+    picks = [line for line in chat.text(text).splitlines() if line.startswith("• ")]
+    assert len(picks) == 5 and all("because you asked about Clair de lune" in line for line in picks)
+    assert not any(line.startswith("• Clair de lune") for line in picks)
+
+
+def test_an_eras_dates_answer_when_it_was(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "when did the baroque period end"
+    nlu.says(text, "music_fact", ("era", "baroque period", "Baroque"))
+    assert chat.text(text).startswith("The Baroque era spans about 1600 to 1750.")
 
 
 def test_music_recommended_to_practise_a_concept_shows_it_or_says_it_has_none(
