@@ -37,6 +37,8 @@ _STOPWORDS = frozenset(
 
 # Types whose names are proper nouns (the case guard applies to them only).
 _PROPER = frozenset({"PERSON", "WORK"})
+# Types whose names are common nouns: capitalised inside a longer name, they are part of it.
+_COMMON = frozenset({"GENRE", "CONCEPT"})
 
 # Player nouns of instruments whose regular form ("-ist") is wrong or not the usual one.
 _PLAYERS: dict[str, list[str]] = {
@@ -174,6 +176,9 @@ class Gazetteer:
                     continue
                 if _in_compound(tokens, i, i + length):
                     continue  # "the 21-string harp-lute": neither 21 nor the harp
+                common_noun = all(e.type in _COMMON for e in bucket)
+                if common_noun and not lower_text and _in_longer_name(tokens, i, i + length):
+                    continue  # "the Jazz Messengers", "Monterey Pop Festival": part of another name
                 written = [t.text for t in tokens[i : i + length]]
                 best: tuple[tuple[int, int, int, int, int], Entry, bool] | None = None
                 for entry in bucket:
@@ -219,6 +224,24 @@ def _in_compound(tokens: list[Any], i: int, j: int) -> bool:
                 and tokens[a + 1].text[:1].isalnum() and tokens[a - 1].text[-1:].isalnum()
                 and not tokens[other].text[:1].isupper())
     return glued(j, j + 1) or glued(i - 1, i - 2)
+
+
+def _in_longer_name(tokens: list[Any], i: int, j: int) -> bool:
+    """Whether words i..j are capitalised inside a run of capitalised words mid-sentence, and so
+    part of a longer proper name the graph does not hold: "Jazz" in "the Jazz Messengers" or
+    "Creole Jazz Band" names no genre. A sentence's first word is capitalised anyway, so it
+    counts as no evidence."""
+    def capital(k: int) -> bool:
+        return 0 <= k < len(tokens) and tokens[k].text[:1].isupper() and tokens[k].text[:1].isalpha()
+
+    def starts_sentence(k: int) -> bool:
+        return k == 0 or tokens[k - 1].text in (".", "!", "?", ":", ";", '"', "“")
+
+    if not all(capital(k) for k in range(i, j)):
+        return False
+    if starts_sentence(i):
+        return False
+    return (capital(i - 1) and not starts_sentence(i - 1)) or capital(j)
 
 
 def _common_words(form: str, written: list[str]) -> bool:

@@ -169,6 +169,27 @@ def test_gazetteer_does_not_read_ordinary_words_or_parts_of_compounds_as_names()
     assert ids("Astrud Gilberto sang the Girl from Ipanema.") == ["work:the_girl_from_ipanema"]
 
 
+def test_a_genre_or_concept_capitalised_inside_a_longer_name_is_part_of_that_name() -> None:
+    gaz = Gazetteer.from_nodes([
+        Node("genre:jazz", "Genre", {"name": "Jazz"}),
+        Node("genre:pop", "Genre", {"name": "Pop"}),
+        Node("concept:dorian_mode", "Concept", {"name": "Dorian mode"}),
+        person("miles_davis", "Miles Davis"),
+    ])
+
+    def ids(text: str) -> list[str | None]:
+        return [m.id for m in gaz.find(text)]
+
+    assert ids("Wayne Shorter played in the Jazz Messengers.") == []
+    assert ids("Louis Armstrong joined the Creole Jazz Band.") == []
+    assert ids("Ravi Shankar played at the Monterey Pop Festival.") == []
+    # a sentence's first word is capitalised anyway; alone, or beside a lower-case word, it is the genre
+    assert ids("Jazz took shape in New Orleans.") == ["genre:jazz"]
+    assert ids("Miles Davis loved Jazz and pop.") == ["person:miles_davis", "genre:jazz", "genre:pop"]
+    assert ids("So What is in the Dorian mode.") == ["concept:dorian_mode"]
+    assert ids("the jazz messengers in a chat typed in lower case") == ["genre:jazz"]
+
+
 def test_sentences_split_after_full_stops_but_not_after_initials_or_abbreviations() -> None:
     text = "J. S. Bach wrote fugues. Symphony No. 9 is by Dvořák! It was finished c. 1893."
     assert [s.text for s in split_sentences(text)] == [
