@@ -96,6 +96,21 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["what's the difference between major and minor"], ["major scale", "natural minor scale"]),
     (["teach me the circle of fifths"], ["Circle of fifths"]),
     (["quiz me on intervals"], ["questions on intervals"]),
+    # added after a manual probe on 2026-11-27
+    (["what key is Clair de Lune in", "what key is wonderwall in"], ["not in my music catalog"]),
+    (["who was Bach's teacher"], ["no teacher of Johann Sebastian Bach"]),
+    (["which mode has a raised fourth"], ["Lydian mode", "♯4"]),
+    (["is E sharp the same as F"], ["enharmonic equivalents"]),
+    (["what's the difference between harmonic and melodic minor"], ["harmonic minor scale",
+                                                                    "melodic minor scale"]),
+    (["what should i learn after the major scale"], ["Next after major scale"]),
+    (["what's the time signature of take five"], ["5/4"]),
+    (["how many semitones in a minor seventh"], ["ten semitones"]),
+    (["spell a diminished seventh on B"], ["B D F A♭"]),
+    (["what is a german sixth in C"], ["A♭ C E♭ F♯"]),
+    (["what's V of V in D"], ["E G♯ B"]),
+    (["recommend me something like Clair de Lune"], ["because you asked about Clair de lune"]),
+    (["when did the baroque period end"], ["1750"]),
 ]
 
 
