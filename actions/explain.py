@@ -30,6 +30,7 @@ from actions.context import (
     plural,
     remember,
     said,
+    topic_in,
 )
 from actions.groups import describe
 from actions.learner import path_knowledge
@@ -217,7 +218,9 @@ class ActionExplainConcept(Action):
                     "offer", {"action": "action_explain_concept", "concept": general.id} if general else None
                 ),
             ]
-        if not mentioned(tracker, "concept"):
+        text = str(tracker.latest_message.get("text") or "")
+        if not mentioned(tracker, "concept") and (text.startswith("/") or topic_in(text) is None):
+            # "how do I tune a violin" names the technique (an alias), not just the instrument
             other = _not_a_concept(dispatcher, tracker, domain)
             if other is not None:
                 return other

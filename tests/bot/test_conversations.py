@@ -95,6 +95,15 @@ def test_two_spellings_of_one_pitch_are_answered_not_read_as_forte(chat: Chat, n
     assert reply["buttons"][0]["payload"] == '/explain_concept{"concept": "concept:enharmonic_equivalents"}'
 
 
+def test_a_how_to_question_naming_a_technique_explains_it_not_the_instrument(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("how do i tune a violin", "explain_concept", ("instrument", "violin"))
+    nlu.says("tell me about the violin", "explain_concept", ("instrument", "violin"))
+    assert chat.text("how do i tune a violin").startswith("**Violin tuning**: ")
+    assert chat.text("tell me about the violin").startswith("**Violin**: ")
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
