@@ -38,7 +38,7 @@ _STOPWORDS = frozenset(
 # Types whose names are proper nouns (the case guard applies to them only).
 _PROPER = frozenset({"PERSON", "WORK"})
 # Types whose names are common nouns: capitalised inside a longer name, they are part of it.
-_COMMON = frozenset({"GENRE", "CONCEPT"})
+COMMON_NOUN_TYPES = frozenset({"GENRE", "CONCEPT"})
 
 # Player nouns of instruments whose regular form ("-ist") is wrong or not the usual one.
 _PLAYERS: dict[str, list[str]] = {
@@ -176,8 +176,8 @@ class Gazetteer:
                     continue
                 if _in_compound(tokens, i, i + length):
                     continue  # "the 21-string harp-lute": neither 21 nor the harp
-                common_noun = all(e.type in _COMMON for e in bucket)
-                if common_noun and not lower_text and _in_longer_name(tokens, i, i + length):
+                common_noun = all(e.type in COMMON_NOUN_TYPES for e in bucket)
+                if common_noun and not lower_text and in_longer_name(tokens, i, i + length):
                     continue  # "the Jazz Messengers", "Monterey Pop Festival": part of another name
                 written = [t.text for t in tokens[i : i + length]]
                 best: tuple[tuple[int, int, int, int, int], Entry, bool] | None = None
@@ -226,7 +226,7 @@ def _in_compound(tokens: list[Any], i: int, j: int) -> bool:
     return glued(j, j + 1) or glued(i - 1, i - 2)
 
 
-def _in_longer_name(tokens: list[Any], i: int, j: int) -> bool:
+def in_longer_name(tokens: list[Any], i: int, j: int) -> bool:
     """Whether words i..j are capitalised inside a run of capitalised words mid-sentence, and so
     part of a longer proper name the graph does not hold: "Jazz" in "the Jazz Messengers" or
     "Creole Jazz Band" names no genre. A sentence's first word is capitalised anyway, so it

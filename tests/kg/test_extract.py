@@ -190,6 +190,24 @@ def test_a_genre_or_concept_capitalised_inside_a_longer_name_is_part_of_that_nam
     assert ids("the jazz messengers in a chat typed in lower case") == ["genre:jazz"]
 
 
+def test_a_tagger_span_of_a_genre_inside_a_longer_name_is_dropped_as_the_gazetteers_is() -> None:
+    from kg.extract.tagger import Span
+
+    class Tags:  # a tagger that reads "Jazz" as a genre wherever it stands
+        def predict(self, sentences: list[list[str]]) -> list[list[Span]]:
+            return [[Span(k, k + 1, "GENRE", 0.99) for k, w in enumerate(words) if w == "Jazz"]
+                    for words in sentences]
+
+    extractor = Extractor(TINY)
+    extractor.gazetteer = Gazetteer.from_nodes([person("wayne_shorter", "Wayne Shorter")])
+    extractor.tagger = Tags()  # type: ignore[assignment]
+    extractor.graph = None
+    inside = extractor.mentions("Wayne Shorter played in the Jazz Messengers.")
+    assert [m.type for m in inside] == ["PERSON"]
+    alone = extractor.mentions("Wayne Shorter played Jazz in Paris.")
+    assert [m.text for m in alone if m.type == "GENRE"] == ["Jazz"]
+
+
 def test_sentences_split_after_full_stops_but_not_after_initials_or_abbreviations() -> None:
     text = "J. S. Bach wrote fugues. Symphony No. 9 is by Dvořák! It was finished c. 1893."
     assert [s.text for s in split_sentences(text)] == [
