@@ -43,7 +43,9 @@ def allowed_relations(
     """Relations whose signature admits the ordered pair; `*_kind` is a person's catalog kind.
 
     Bands are Person nodes with `kind: band`: only a band can be the tail of MEMBER_OF, a band is
-    never anyone's member or student, and a band studies with no one.
+    never anyone's member or student, and a band studies with no one. A band is the performer of
+    its songs, not their composer: the catalog credits the members who wrote them ("Metallica's
+    Master of Puppets" is performed by Metallica).
     """
     out = []
     for rel, (heads, tails) in SIGNATURES.items():
@@ -52,6 +54,8 @@ def allowed_relations(
         if rel == "MEMBER_OF" and (tail_kind not in (None, "band") or head_kind == "band"):
             continue
         if rel == "STUDIED_WITH" and "band" in (head_kind, tail_kind):
+            continue
+        if rel == "COMPOSED_BY" and tail_kind == "band":
             continue
         out.append(rel)
     return out

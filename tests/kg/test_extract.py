@@ -320,6 +320,19 @@ def test_relation_signatures_are_respected(trained) -> None:
             assert (t.head_label, t.tail_label) == ("Person", "Instrument")
 
 
+def test_a_band_performs_its_songs_and_composes_none_as_the_catalog_credits_them() -> None:
+    from kg.extract.relation import valid_mask
+    from kg.extract.types import allowed_relations
+
+    assert allowed_relations("WORK", "PERSON", None, "band") == ["PERFORMED_BY"]
+    assert allowed_relations("WORK", "PERSON", None, "composer") == ["COMPOSED_BY", "PERFORMED_BY"]
+    assert allowed_relations("WORK", "PERSON") == ["COMPOSED_BY", "PERFORMED_BY"]  # unknown: both
+    # the classifier's mask leaves COMPOSED_BY out for a band in training and in reading alike
+    band = PairInput("Metallica's Master of Puppets", (12, 29), "WORK", (0, 9), "PERSON", None, "band")
+    mask = valid_mask([band])[0]
+    assert not mask[CLASSES.index("COMPOSED_BY")] and mask[CLASSES.index("PERFORMED_BY")]
+
+
 # ingestion and persistence -------------------------------------------------------------------
 
 
