@@ -43,7 +43,7 @@ from torch import nn
 
 from kg.extract.context import ContextEncoder
 from kg.extract.distant import PairExample, build_corpus, pair_examples, tagged
-from kg.extract.gazetteer import COMMON_NOUN_TYPES, Gazetteer, in_longer_name
+from kg.extract.gazetteer import COMMON_NOUN_TYPES, Gazetteer, in_compound, in_longer_name
 from kg.extract.relation import (
     PairInput,
     PieceEncoder,
@@ -389,6 +389,8 @@ class Extractor:
                     continue
                 if span.type in COMMON_NOUN_TYPES and in_longer_name(tokens, i, j):
                     continue  # "Jazz" of "the Jazz Messengers", as the gazetteer reads it
+                if in_compound(tokens, i, j):
+                    continue  # "harp" of "the 21-string harp-lute", as the gazetteer reads it
                 for a, b, kind in _split_possessive(tokens, i, j, span.type):
                     found = self._merge(found, tokens, a, b, kind, span.score, sentence, offset)
         found.sort(key=lambda m: m.start)

@@ -174,7 +174,7 @@ class Gazetteer:
                 bucket = self._index.get(key)
                 if not bucket:
                     continue
-                if _in_compound(tokens, i, i + length):
+                if in_compound(tokens, i, i + length):
                     continue  # "the 21-string harp-lute": neither 21 nor the harp
                 common_noun = all(e.type in COMMON_NOUN_TYPES for e in bucket)
                 if common_noun and not lower_text and in_longer_name(tokens, i, i + length):
@@ -215,7 +215,7 @@ class Gazetteer:
         return chosen
 
 
-def _in_compound(tokens: list[Any], i: int, j: int) -> bool:
+def in_compound(tokens: list[Any], i: int, j: int) -> bool:
     """Whether words i..j are only part of a hyphenated compound with a common word ("21-string",
     "harp-lute", "Bach-inspired"); two names joined ("Lennon-McCartney") are still two names."""
     def glued(a: int, other: int) -> bool:  # tokens a-1, a ("-") and a+1 written without spaces

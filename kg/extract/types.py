@@ -45,7 +45,8 @@ def allowed_relations(
     Bands are Person nodes with `kind: band`: only a band can be the tail of MEMBER_OF, a band is
     never anyone's member or student, and a band studies with no one. A band is the performer of
     its songs, not their composer: the catalog credits the members who wrote them ("Metallica's
-    Master of Puppets" is performed by Metallica).
+    Master of Puppets" is performed by Metallica); and the members, not the band, play the
+    instruments.
     """
     out = []
     for rel, (heads, tails) in SIGNATURES.items():
@@ -56,6 +57,8 @@ def allowed_relations(
         if rel == "STUDIED_WITH" and "band" in (head_kind, tail_kind):
             continue
         if rel == "COMPOSED_BY" and tail_kind == "band":
+            continue
+        if rel == "PLAYS" and head_kind == "band":  # its members play: "the Stones' guitarist"
             continue
         out.append(rel)
     return out
