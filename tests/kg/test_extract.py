@@ -174,6 +174,7 @@ def test_a_genre_or_concept_capitalised_inside_a_longer_name_is_part_of_that_nam
         Node("genre:jazz", "Genre", {"name": "Jazz"}),
         Node("genre:pop", "Genre", {"name": "Pop"}),
         Node("concept:dorian_mode", "Concept", {"name": "Dorian mode"}),
+        Node("era:modern_jazz", "Era", {"name": "Modern jazz"}),
         person("miles_davis", "Miles Davis"),
     ])
 
@@ -183,6 +184,7 @@ def test_a_genre_or_concept_capitalised_inside_a_longer_name_is_part_of_that_nam
     assert ids("Wayne Shorter played in the Jazz Messengers.") == []
     assert ids("Louis Armstrong joined the Creole Jazz Band.") == []
     assert ids("Ravi Shankar played at the Monterey Pop Festival.") == []
+    assert ids("Milt Jackson was a founder of the Modern Jazz Quartet.") == []
     # a sentence's first word is capitalised anyway; alone, or beside a lower-case word, it is the genre
     assert ids("Jazz took shape in New Orleans.") == ["genre:jazz"]
     assert ids("Miles Davis loved Jazz and pop.") == ["person:miles_davis", "genre:jazz", "genre:pop"]
