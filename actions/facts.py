@@ -52,7 +52,7 @@ ASKS = (
 
 
 # a work's facts the catalog may lack, as the answer names them
-UNRECORDED = {"key": "key", "meter": "time signature", "tempo": "tempo"}
+UNRECORDED = {"key": "key", "meter": "time signature", "tempo": "tempo", "performers": "performers"}
 PERSON_ASKS = ["life", "eras", "instruments", "lineage", "works"]  # what "who was X?" is told
 
 

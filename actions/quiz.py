@@ -17,10 +17,11 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import audio
-from actions.context import answered_this_turn, bare_id, concepts, entities, node, said
+from actions.context import answered_this_turn, bare_id, concepts, entities, mentioned, names, node, said
 from actions.learner import mastery_of, record_evidence
 from actions.learning import next_concept
 from actions.services import DomainDict, Events, services
+from kg.schema import Node
 
 QUESTIONS = 5
 STOP = re.compile(
@@ -72,7 +73,7 @@ def is_ear_training(current: Any) -> bool:
 
 def _start(tracker: Tracker) -> dict[str, Any]:
     """A new quiz on the named or current concept, else on the learner's next lesson."""
-    found = concepts(tracker)
+    found = concepts(tracker) or [c for w in mentioned(tracker, "work") for c in _shown_by(w)][:1]
     topic = found[0] if found else next_concept(tracker)[0]
     topic_id = bare_id(topic.id) if topic is not None else "intervals"
     level = float(tracker.get_slot("level") or 1)
@@ -87,6 +88,12 @@ def _start(tracker: Tracker) -> dict[str, Any]:
         "seed": random.randrange(1 << 30),
         "shown": None,
     }
+
+
+def _shown_by(work: Node) -> list[Node]:
+    """The concepts a work is a famous example of, best connected first: what a quiz "on the
+    Moonlight Sonata" can ask about."""
+    return [n for _, n in services().graph.neighbours(work.id, "EXAMPLE_OF", "out")]
 
 
 def topic_label(name: str, mentions: list[str]) -> str:
@@ -135,13 +142,20 @@ class ValidateQuizForm(FormValidationAction):
                                 said(tracker, "concept"))
             wanted = node(f"concept:{quiz['topic']}")
             unknown = ""
-            if asked_for and not concepts(tracker, allow_context=False):
-                unknown = f'I have no quiz on "{asked_for[0]}", so here is one from your path. '
-            elif found.concept_id != quiz["topic"] and wanted is not None:
+            pieces = mentioned(tracker, "work") if not asked_for else []
+            if found.concept_id != quiz["topic"] and wanted is not None:
                 # no questions on this concept (a technique): quiz the nearest one that has some,
                 # and name it the same at the start and in the summary
                 unknown = f"I have no quiz questions on {wanted.name} yet, so here is one on {label}. "
                 quiz = {**quiz, "topic": found.concept_id}
+            if pieces:  # "quiz me on the Moonlight Sonata": on what it is a famous example of
+                shown = _shown_by(pieces[0])
+                unknown = (f"I quiz concepts, not pieces: {pieces[0].name} is a famous example of "
+                           f"{names(shown)}. {unknown}" if shown
+                           else "I quiz concepts, not pieces, so here is a quiz from your path. ")
+            elif asked_for and not concepts(tracker, allow_context=False):
+                unknown = f'I have no quiz on "{asked_for[0]}", so here is one from your path. '
+
             quiz = {**quiz, "label": label}
             dispatcher.utter_message(
                 text=f"{unknown}Quiz time: {quiz['total']} questions on {label}. "

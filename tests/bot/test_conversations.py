@@ -600,6 +600,16 @@ def test_a_reply_that_is_no_answer_of_the_kind_asked_is_asked_again_not_graded(
     assert "Correct" in chat.text(_expected_answer(chat))
 
 
+def test_a_quiz_on_a_piece_is_a_quiz_on_what_it_is_a_famous_example_of(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "quiz me on the moonlight sonata"
+    nlu.says(text, "start_quiz", ("work", "moonlight sonata"))
+    reply = chat.text(text)
+    assert reply.startswith("I quiz concepts, not pieces: ") and "famous example of arpeggio" in reply
+    topic = chat.slots["quiz"]["topic"]
+    assert f"Quiz time: 5 questions on {chat.slots['quiz']['label']}" in reply
+    assert topic in ("arpeggio", "triplets") or "so here is one on" in reply
+
+
 def test_a_bare_concept_name_in_a_quiz_is_a_try_of_the_wrong_kind_and_with_a_question_mark_a_question(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
