@@ -300,13 +300,14 @@ _ASKING_ABOUT = re.compile(
     r"\s+(?:the\s+|a\s+|an\s+)?", re.I)
 
 
-def topic_in(text: str) -> Node | None:
-    """A concept the whole question names when the tagger marked nothing: "how do I read sheet
-    music" is the concept whose alias is "read sheet music". Only a close match counts."""
+def topic_in(text: str, kind: str = "concept") -> Node | None:
+    """What the whole question names when the tagger marked nothing, or marked it in pieces: "how
+    do I read sheet music" is the concept whose alias is "read sheet music", "what is Kind of
+    Blue" the album (tagged as "Kind" and "of Blue"). Only an exact name or alias counts."""
     rest = _ASKING_ABOUT.sub("", text.strip()).strip(" ?!.")
     if not rest or rest.lower() == text.strip(" ?!.").lower() or len(rest.split()) > 5:
         return None
-    return link(rest, "concept", threshold=EXACT)
+    return link(rest, kind, threshold=EXACT)
 
 
 def subject(tracker: Tracker) -> Node | None:
@@ -323,6 +324,10 @@ def subject(tracker: Tracker) -> Node | None:
             item = link(str(entity.get("value", "")), kind, threshold=0.9)
             if item is not None:
                 return item
+    text = str(tracker.latest_message.get("text") or "")
+    whole = None if text.startswith("/") else topic_in(text, "work") or topic_in(text, "person")
+    if whole is not None:
+        return whole
     if unknown_names(tracker):  # "what key is Wonderwall in": not the work of the last question
         return None
     text = tracker.latest_message.get("text") or ""

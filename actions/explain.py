@@ -225,6 +225,10 @@ class ActionExplainConcept(Action):
             if other is not None:
                 return other
         found = concepts(tracker)
+        if not found and not text.startswith("/") and (topic_in(text, "work") or topic_in(text, "person")):
+            from actions.facts import ActionMusicFact  # "what is Kind of Blue", tagged in pieces
+
+            return ActionMusicFact().run(dispatcher, tracker, domain)
         if not found:
             return _not_found(dispatcher, tracker, "explain")
         item = found[0]

@@ -262,6 +262,16 @@ def test_who_is_in_a_band_names_its_members_and_a_band_has_no_teachers(chat: Cha
     assert "teachers" not in about
 
 
+def test_a_title_the_tagger_cut_in_pieces_is_still_the_work_the_question_names(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "what is Kind of Blue"
+    nlu.says(text, "explain_concept", ("work", "Kind"), ("concept", "of Blue"))
+    answer = chat.text(text)
+    assert "Kind of Blue by Miles Davis (released 1959)" in answer and "I don't have" not in answer
+    assert chat.slots["work"] == "work:kind_of_blue"
+
+
 def test_a_concept_the_tagger_took_for_a_work_is_the_topic_not_an_unknown_work(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
