@@ -385,6 +385,8 @@ class Extractor:
                 if i >= j:
                     continue
                 i, j = _extend_hyphens(tokens, i, j)
+                if span.type in ("PERSON", "WORK"):
+                    j = _extend_capitals(tokens, i, j)
                 if _place_or_institution(tokens[i:j]):
                     continue
                 if span.type in COMMON_NOUN_TYPES and in_longer_name(tokens, i, j):
@@ -732,6 +734,18 @@ def _trim(tokens: Sequence[Any], i: int, j: int) -> tuple[int, int]:
     while j > i and edge(tokens[j - 1]):
         j -= 1
     return i, j
+
+
+def _extend_capitals(tokens: Sequence[Any], i: int, j: int) -> int:
+    """The end of a name span grown over the capitalised words right after it: a name does not
+    stop inside a run of capitals ("Roxy" of "Roxy Music", "Sun" of "Sun Records", which is then
+    an institution and dropped)."""
+    if not tokens[j - 1].text[:1].isupper():
+        return j
+    while j < len(tokens) and tokens[j].text[:1].isupper() and tokens[j].text[:1].isalpha() \
+            and tokens[j].start > tokens[j - 1].end:
+        j += 1
+    return j
 
 
 def _extend_hyphens(tokens: Sequence[Any], i: int, j: int) -> tuple[int, int]:

@@ -38,7 +38,7 @@ _STOPWORDS = frozenset(
 # Types whose names are proper nouns (the case guard applies to them only).
 _PROPER = frozenset({"PERSON", "WORK"})
 # Types whose names are common nouns: capitalised inside a longer name, they are part of it.
-COMMON_NOUN_TYPES = frozenset({"GENRE", "CONCEPT", "ERA"})
+COMMON_NOUN_TYPES = frozenset({"GENRE", "CONCEPT", "ERA", "INSTRUMENT"})
 
 # Player nouns of instruments whose regular form ("-ist") is wrong or not the usual one.
 _PLAYERS: dict[str, list[str]] = {
