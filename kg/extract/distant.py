@@ -247,7 +247,19 @@ class Generator:
                     binding[a] = self.rng.choice(choices)
                     pending.remove((a, rel, b))
                     progress = True
-            if not pending or not progress:
+            if pending and not progress:
+                # a fact about two slots nothing binds yet ("{P2} played {I} on {P}'s recording"):
+                # any pair the graph relates that way, other than the entities already bound
+                a, rel, b = pending[0]
+                pairs = [(h, t) for h, t in self.f.facts.get(rel, [])
+                         if h not in binding.values() and t not in binding.values()
+                         and self._fits(a, h) and self._fits(b, t)]
+                if not pairs:
+                    return None
+                binding[a], binding[b] = self.rng.choice(pairs)
+                pending.remove((a, rel, b))
+                progress = True
+            if not pending:
                 break
         if pending:
             return None

@@ -143,3 +143,29 @@ def test_a_work_says_what_its_year_dates_and_only_with_a_known_event(catalog, co
 def test_the_graph_keeps_what_a_works_year_dates(graph):
     assert graph.entity("work:vivaldi_four_seasons").props["year_event"] == "published"
     assert "year_event" not in graph.entity("work:beethoven_moonlight_sonata").props
+
+
+def test_every_relation_template_can_state_its_facts_from_the_authored_graph(graph):
+    """A template no combination of the graph's facts can fill would silently make no sentence."""
+    from kg.extract.distant import Generator, GraphFacts
+    from kg.extract.gazetteer import Gazetteer
+    from kg.extract.templates import TEMPLATES
+
+    facts = GraphFacts.from_graph(graph)
+    generator = Generator(facts, Gazetteer.from_graph(graph), seed=0)
+    unfilled = []
+    for relation, templates in TEMPLATES.items():
+        for text, stated in templates:
+            head_slot, _, tail_slot = stated[0]
+            filled = False
+            for head, tail in facts.facts.get(relation, []):
+                start = {head_slot: head, tail_slot: tail}
+                if not all(generator._fits(slot, node) for slot, node in start.items()):
+                    continue
+                binding = generator.fill(text, stated, start)
+                if binding is not None and generator.consistent(binding, stated):
+                    filled = True
+                    break
+            if not filled:
+                unfilled.append(text)
+    assert unfilled == []
