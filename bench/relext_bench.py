@@ -207,6 +207,9 @@ by about +-0.02):
     template can state its facts from the authored graph). Fresh trainings with all of it:
     0.823 / 0.780 / 0.801 (seed 0, this report; PLAYS precision 0.78 -> 0.85, MEMBER_OF false
     positives 16 -> 9) and 0.835 / 0.790 / 0.811 (seed 1), AMD EPYC, about 255 s each.
+    Tried after it and not kept: three PERFORMED_BY templates with a performer's possessive
+    ("{P}'s {W} was a hit in {year}"): PERFORMED_BY recall 0.59 -> 0.66 but its precision and
+    other relations fell, 0.795 overall (seed 0).
 
 Error categories on this set after round 12 (counts, not sentences, were used to choose what to
 build): of 162 missed gold triples, 42 lost an entity the recogniser did not find (mostly unseen
