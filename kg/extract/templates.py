@@ -269,6 +269,12 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P} was a pioneer of {G}.", [("P", _G, "G")]),
         ("{W} is an early {G} record.", [("W", _G, "G")]),
         ("{P}'s {G} {form} {W} is often performed.", [("W", _G, "G"), ("W", _C, "P")]),
+        # the genre as the category noun of a work or a group, and a genre's founders
+        ("The {G} {W} was first heard in {year}.", [("W", _G, "G")]),
+        ("{P}'s {G} {W} is still widely known.", [("W", _G, "G"), ("W", _C, "P")]),
+        ("{B} started out as a {G} group.", [("B", _G, "G")]),
+        ("{G} was developed by {P}.", [("P", _G, "G")]),
+        ("{G} took shape in the playing of {P}.", [("P", _G, "G")]),
     ],
     _X: [
         ("{W} is a famous example of {C}.", [("W", _X, "C")]),
