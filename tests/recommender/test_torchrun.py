@@ -24,9 +24,10 @@ JOB = Path(__file__).with_name("torchrun_job.py")
 
 
 def run_job(out: Path, device: str = "cpu", ranks: int = 2, *mode: str) -> list[dict]:
-    """Run the job under torchrun; a launch that fails is tried once more, since the standalone
-    rendezvous picks its port before binding it and a busy machine can take it in between (the
-    job itself is deterministic: a real fault fails both tries). A second failure shows stderr."""
+    """Run the job under torchrun; a launch that fails is tried once more, since a launch can fail
+    for reasons outside the job on a busy machine (the standalone rendezvous chooses a free port
+    before binding it, for one). The job itself is deterministic: a real fault fails both tries.
+    The first failure's stderr becomes a warning, the second's the test's failure."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
