@@ -104,6 +104,10 @@ TEMPLATES: dict[str, list[Template]] = {
         ("{P} gave the first performance of {W}.", [("W", _PF, "P")]),
         ("{P} premiered {W} in {year}.", [("W", _PF, "P")]),
         ("{P}'s version of {W} reached a wide audience.", [("W", _PF, "P")]),
+        # a performer's possessive names their record, as a composer's names their composition
+        ("{P}'s {W} was a hit in {year}.", [("W", _PF, "P")]),
+        ("{P}'s {W} is one of the best-known records of its time.", [("W", _PF, "P")]),
+        ("Fans still play {P}'s {W}.", [("W", _PF, "P")]),
         ("{W} became a signature tune for {P}.", [("W", _PF, "P")]),
         ("{P} cut {W} for a small label.", [("W", _PF, "P")]),
         ("{W} was sung by {P}.", [("W", _PF, "P")]),
