@@ -310,6 +310,11 @@ def topic_in(text: str, kind: str = "concept") -> Node | None:
     return link(rest, kind, threshold=EXACT)
 
 
+def named_in(text: str) -> Node | None:
+    """The work, else the person, that the whole question names exactly ("what is Kind of Blue")."""
+    return topic_in(text, "work") or topic_in(text, "person")
+
+
 def subject(tracker: Tracker) -> Node | None:
     """A person or work the message is about, else the conversation's current one."""
     for kind in ("work", "person"):
@@ -325,12 +330,11 @@ def subject(tracker: Tracker) -> Node | None:
             if item is not None:
                 return item
     text = str(tracker.latest_message.get("text") or "")
-    whole = None if text.startswith("/") else topic_in(text, "work") or topic_in(text, "person")
+    whole = None if text.startswith("/") else named_in(text)
     if whole is not None:
         return whole
     if unknown_names(tracker):  # "what key is Wonderwall in": not the work of the last question
         return None
-    text = tracker.latest_message.get("text") or ""
     order = ("person", "work") if PERSON_WORDS.search(text) else ("work", "person")
     for slot in order:
         current = node(tracker.get_slot(slot))

@@ -25,6 +25,7 @@ from actions.context import (
     first_sentences,
     link,
     mentioned,
+    named_in,
     names,
     node,
     plural,
@@ -225,7 +226,7 @@ class ActionExplainConcept(Action):
             if other is not None:
                 return other
         found = concepts(tracker)
-        if not found and not text.startswith("/") and (topic_in(text, "work") or topic_in(text, "person")):
+        if not found and not text.startswith("/") and named_in(text) is not None:
             from actions.facts import ActionMusicFact  # "what is Kind of Blue", tagged in pieces
 
             return ActionMusicFact().run(dispatcher, tracker, domain)
@@ -260,11 +261,14 @@ class ActionExplainConcept(Action):
         return [*_context(item, tracker), SlotSet("offer", {"action": "quiz_form", "concept": item.id})]
 
 
-def answer_concrete(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
+def answer_concrete(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                    kinds: frozenset[str] | None = None) -> Events | None:
     """The explanation of a concrete theory question ("how many sharps does D major have")
-    whatever intent it was taken for; None for any other message, a button's included."""
+    whatever intent it was taken for, when its answer is of one of `kinds` (any, by default);
+    None for any other message, a button's included."""
     text = str(tracker.latest_message.get("text") or "")
-    if text.startswith("/") or theory_answer(text) is None:
+    found = None if text.startswith("/") else theory_answer(text)
+    if found is None or (kinds is not None and found.kind not in kinds):
         return None
     return ActionExplainConcept().run(dispatcher, tracker, domain)
 
@@ -285,9 +289,10 @@ class ActionCompareConcepts(Action):
         return "action_compare_concepts"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        computed = answer_concrete(dispatcher, tracker, domain, COMPUTED_COMPARISONS)
+        if computed is not None:  # "is E sharp the same as F"
+            return computed
         text = tracker.latest_message.get("text") or ""
-        if not text.startswith("/") and getattr(theory_answer(text), "kind", None) in COMPUTED_COMPARISONS:
-            return ActionExplainConcept().run(dispatcher, tracker, domain)  # "is E sharp the same as F"
         found = concepts(tracker, allow_context=False)
         shared = compared_pair(text, shared_head_only=True)
         loose = any(link(words, "concept", threshold=EXACT) is None for words in said(tracker, "concept"))
@@ -405,7 +410,7 @@ class ActionLearningPath(Action):
         return "action_learning_path"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        from actions.learning import goal_concept, goal_genre  # learning.py imports this module
+        from actions.learning import goal_of  # learning.py imports this module
 
         found = concepts(tracker)
         intro = ""
@@ -414,10 +419,11 @@ class ActionLearningPath(Action):
             for instrument in mentioned(tracker, "instrument"):  # "how do I learn the piano"
                 return _technique_path(dispatcher, tracker, instrument)
             goals = tracker.get_slot("goals")  # "make me a plan": towards the learner's own goal
-            if goal_concept(goals) is not None:
-                found, intro = [goal_concept(goals)], f'For your goal "{goals}": '
-            elif goal_genre(goals) is not None:
-                genres, intro = [goal_genre(goals)], f'For your goal "{goals}": '
+            goal, genre = goal_of(goals)
+            if goal is not None:
+                found, intro = [goal], f'For your goal "{goals}": '
+            elif genre is not None:
+                genres, intro = [genre], f'For your goal "{goals}": '
         if not found:  # "a plan to learn jazz": toward what the genre's famous works exemplify
             for genre in genres:
                 found = genre_concepts(genre.id)

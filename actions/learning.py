@@ -140,12 +140,14 @@ def goal_concept(goals: str | None) -> Node | None:
     return link(text, "concept", threshold=0.6) if text else None
 
 
-def goal_genre(goals: str | None) -> Node | None:
-    """The genre a goal names when it names no concept ("play blues" → the blues)."""
-    if not goals or goal_concept(goals) is not None:
-        return None
+def goal_of(goals: str | None) -> tuple[Node | None, Node | None]:
+    """What a goal heads for: (the concept it names, None), else (None, the genre it names: "play
+    blues" → the blues), else (None, None)."""
+    concept = goal_concept(goals)
+    if concept is not None or not goals:
+        return concept, None
     text = GOAL_FILLER.sub("", goals.strip()).strip(" .!")
-    return link(text, "genre", threshold=0.9) if text else None
+    return None, (link(text, "genre", threshold=0.9) if text else None)
 
 
 class ActionSetProfile(Action):
@@ -161,7 +163,7 @@ class ActionSetProfile(Action):
         text = f"Great: {level or 'a'} {instrument or 'musician'}"
         text += f', working towards "{goals}".' if goals else "."
         text += f" I'll start you at grade {int(grade)} of 8."
-        goal = goal_concept(goals)
+        goal, genre = goal_of(goals)
         events: list[dict[str, Any]] = [SlotSet("level", grade)]
         if goal is not None:
             text += f" Your goal relates to {goal.name}: shall I plan a learning path to it?"
@@ -169,7 +171,7 @@ class ActionSetProfile(Action):
                 SlotSet("concept", goal.id),
                 SlotSet("offer", {"action": "action_learning_path", "concept": goal.id}),
             ]
-        elif (genre := goal_genre(goals)) is not None and (heads := genre_concepts(genre.id)):
+        elif genre is not None and (heads := genre_concepts(genre.id)):
             text += (f" {genre.name} pieces are most often famous examples of {names(heads)}: shall I plan "
                      f"a learning path to {heads[0].name}?")
             events += [
@@ -191,8 +193,7 @@ def next_concept(tracker: Tracker) -> tuple[Node | None, str]:
     level = float(tracker.get_slot("level") or 1.0)
     declined = list(tracker.get_slot("declined") or [])
     goals = tracker.get_slot("goals")
-    goal = goal_concept(goals)
-    genre = goal_genre(goals) if goal is None else None
+    goal, genre = goal_of(goals)
     for target in [goal] if goal is not None else genre_concepts(genre.id) if genre is not None else []:
         path = [n for n in graph.learning_path(target.id, known, doubtful=doubtful) if n.id not in declined]
         if path:
@@ -431,15 +432,16 @@ KNOWS = re.compile(r"\b(know|knew|learn[te]d?|mastered|covered|done|studied|fami
 def _known_claim(dispatcher: CollectingDispatcher, tracker: Tracker, claimed: list[Node]) -> Events:
     """The learner says they know a concept: their word is evidence for it (as "too easy" is), and
     a short quiz is offered to confirm it. Plans skip what the learner model then counts as known."""
+    claimed = claimed[:3]
     events: list[dict[str, Any]] = []
     slots: dict[str, Any] = {}
-    for item in claimed[:3]:
+    for item in claimed:
         _, slots = record_evidence(tracker, item.id, 1.0, "too_easy")
     events += [SlotSet(name, value) for name, value in slots.items()]
-    counted = [n for n in claimed[:3] if n.id in set(slots.get("known") or [])]
-    said = names(claimed[:3])
+    counted = [n for n in claimed if n.id in set(slots.get("known") or [])]
+    said = names(claimed)
     text = (f"Noted: I'll count {said} as known, so plans skip {'it' if len(claimed) == 1 else 'them'}."
-            if len(counted) == len(claimed[:3]) else
+            if len(counted) == len(claimed) else
             f"Noted, that counts for {said}. A short quiz would confirm it, so that your plans can skip it.")
     first = claimed[0]
     dispatcher.utter_message(text=text, buttons=[

@@ -91,7 +91,7 @@ def _start(tracker: Tracker) -> dict[str, Any]:
 
 
 def _shown_by(work: Node) -> list[Node]:
-    """The concepts a work is a famous example of, best connected first: what a quiz "on the
+    """The concepts a work is a famous example of, in the graph's order: what a quiz "on the
     Moonlight Sonata" can ask about."""
     return [n for _, n in services().graph.neighbours(work.id, "EXAMPLE_OF", "out")]
 

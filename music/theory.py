@@ -1146,8 +1146,8 @@ def _find_enharmonic(text: str) -> TheoryAnswer | None:
 _MODE_QUESTION_RE = re.compile(
     r"\b(?:(?:which|what)\s+(?:church\s+|diatonic\s+|greek\s+)?modes?|modes?\s+(?:that\s+)?(?:has|have|with))\b",
     re.IGNORECASE)
-_DEGREE_NUMBERS = {"2": 2, "2nd": 2, "second": 2, "3": 3, "3rd": 3, "third": 3, "4": 4, "4th": 4, "fourth": 4,
-                   "5": 5, "5th": 5, "fifth": 5, "6": 6, "6th": 6, "sixth": 6, "7": 7, "7th": 7, "seventh": 7}
+_DEGREE_NUMBERS = {**{word: n for word, n in _ORDINAL_WORDS.items() if n > 1},
+                   **{str(n): n for n in range(2, 8)}}
 _SIGN_WORDS = {"raised": 1, "sharp": 1, "sharpened": 1, "augmented": 1, "#": 1, "♯": 1,
                "lowered": -1, "flat": -1, "flatted": -1, "flattened": -1, "b": -1, "♭": -1,
                "natural": 0, "major": 0, "perfect": 0, "minor": -1, "diminished": -1}
