@@ -68,8 +68,12 @@ def launch(device: str = "cpu", timeout_s: float = 600.0) -> Iterator[Launch]:
         device = f"cuda:{local}"
         torch.cuda.set_device(local)
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
-    dist.init_process_group(backend_for(device, local_world), timeout=timedelta(seconds=timeout_s))
+    backend = backend_for(device, local_world)
+    dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
     try:
         yield Launch(device, dist.get_rank(), dist.get_world_size())
+        # Ranks finish at different times (rank 0 alone saves); one that tears its group down while
+        # another still holds the connection can abort in gloo's teardown, so they leave together.
+        dist.barrier(device_ids=[torch.cuda.current_device()] if backend == "nccl" else None)
     finally:
         dist.destroy_process_group()
