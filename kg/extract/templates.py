@@ -441,7 +441,8 @@ INSTITUTION_WORDS = frozenset(
         "college", "conservatory", "conservatoire", "school", "university", "institute",
         "academy", "festival", "hall", "studio", "studios", "church", "cathedral", "chapel",
         "abbey", "theatre", "theater", "club", "museum", "competition", "prize", "award",
-        "records", "foundation", "society",
+        "records", "foundation", "society", "hotel", "hospital", "avenue", "street", "boulevard",
+        "palace", "entertainment",
     ]
 )
 

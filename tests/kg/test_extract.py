@@ -6,6 +6,7 @@ thread); the tests read its behaviour.
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 
@@ -105,7 +106,7 @@ def fixture_graph() -> KnowledgeGraph:
 
 
 TINY = {"per_relation": 70, "none_share": 0.3, "tagger_epochs": 1, "relation_epochs": 5,
-        "relation_hidden": 48, "batch_size": 32, "seed": 1}
+        "relation_hidden": 48, "batch_size": 32, "seed": 1, "tune_on_dev": False}
 
 
 @pytest.fixture(scope="module")
@@ -397,6 +398,24 @@ def test_ingest_runs_the_whole_pipeline_on_text(trained) -> None:
     assert summary["already_known"] + summary["added_triples"] >= 1
 
 
+def test_a_name_right_after_in_at_or_near_is_a_place_or_a_year_unless_the_graph_says_otherwise() -> None:
+    from kg.extract.extractor import _place_or_institution, _placed
+
+    def placed(sentence: str, name: str, unknown: bool = False) -> bool:
+        start = sentence.index(name)
+        return _placed(sentence, start, start + len(name), name, unknown)
+
+    assert placed("Born in Cremona in 1567, Monteverdi learned his craft there.", "Cremona", True)
+    assert placed("Sibelius spent his last years at Ainola.", "Ainola", True)
+    assert placed("Taylor Swift moved to New York in 1989.", "1989")
+    assert placed("Scarlatti wrote most of his sonatas in Spain.", "Spain")  # a place, not Corea's Spain
+    assert not placed("Chick Corea first recorded Spain in 1972.", "Spain")
+    assert not placed("The chorale in Bach's St Matthew Passion returns.", "Bach", True)  # possessive
+    assert not placed("Phil Collins played in Genesis.", "Genesis")  # a name the graph holds
+    assert _place_or_institution(tokenize("the Stanhope Hotel")[1:])
+    assert _place_or_institution(tokenize("Sedgwick Avenue"))
+
+
 def test_save_and_load_give_identical_predictions(trained, tmp_path) -> None:
     extractor, graph = trained
     text = ("Franz Schubert studied with Antonio Salieri. John Coltrane played the saxophone, "
@@ -422,6 +441,18 @@ def test_heldout_file_parses_with_at_least_200_sentences_and_valid_relations() -
     assert all(r in RELATIONS for i in items for _, r, _ in i.triples)
     assert sum(1 for i in items if not i.triples) >= 20  # negatives
     assert {r for i in items for _, r, _ in i.triples} == set(RELATIONS)
+
+
+def test_the_development_set_is_apart_from_the_held_out_set_and_names_what_it_labels() -> None:
+    from kg.extract.evaluate import DEV, occurrences
+
+    dev, heldout = load_heldout(DEV), load_heldout()
+    assert len(dev) >= 200 and not {i.text for i in dev} & {i.text for i in heldout}
+    assert {r for i in dev for _, r, _ in i.triples} == set(RELATIONS)
+    for item in dev:  # both entities are written in the sentence (an instrument may be a player noun)
+        for head, relation, tail in item.triples:
+            assert occurrences(item.text, head), (item.text, head)
+            assert relation == "PLAYS" or occurrences(item.text, tail), (item.text, tail)
 
 
 # contextual states and unseen-name augmentation ----------------------------------------------
@@ -500,6 +531,39 @@ def test_floors_are_tuned_to_drop_readings_that_are_wrong_on_held_back_pairs(tra
     tuned = extractor._tune_readings(probs, gold)
     assert 0.45 < tuned["floors"]["PLAYS"] <= 0.9
     assert tuned["floors"]["STUDIED_WITH"] <= 0.45
+
+
+def test_the_decision_rule_is_tuned_on_written_sentences_to_read_what_the_classifier_doubts(
+        trained, monkeypatch) -> None:
+    from kg.extract.evaluate import Item
+
+    extractor, _ = trained
+    doubting = copy.copy(extractor)  # the same trained models, a decision rule of its own
+    doubting.config, doubting.floors = dict(extractor.config), dict(extractor.floors)
+
+    def doubtful(inputs):
+        """PERFORMED_BY for a work and a person at 0.4 where the sentence says "recorded", 0.25
+        elsewhere; NONE has the rest, so a rule that needs NONE beaten reads nothing."""
+        rows = torch.zeros(len(inputs), len(CLASSES))
+        for k, x in enumerate(inputs):
+            p = 0.0
+            if (x.head_type, x.tail_type) == ("WORK", "PERSON"):
+                p = 0.4 if "recorded" in x.text else 0.25
+            rows[k, CLASSES.index("PERFORMED_BY")] = p
+            rows[k, 0] = 1.0 - p
+        return rows
+
+    monkeypatch.setattr(doubting, "probabilities", doubtful)
+    stated = "Miles Davis recorded Kind of Blue in two sessions."
+    unstated = "Miles Davis kept a copy of Kind of Blue in his car."
+    assert doubting.extract(stated) == []
+    result = doubting.tune([Item(stated, [("Kind of Blue", "PERFORMED_BY", "Miles Davis")]),
+                            Item(unstated, [])])
+    assert (result["f1_before"], result["f1_after"]) == (0.0, 1.0)
+    assert [(t.head_id, t.relation, t.tail_id) for t in doubting.extract(stated)] == [
+        ("work:kind_of_blue", "PERFORMED_BY", "person:miles_davis")]
+    assert doubting.extract(unstated) == []  # the rule reads the doubt, not every pair
+    assert extractor.none_ratio == 1.0  # the trained model's own rule is untouched
 
 
 def test_a_saved_model_of_an_older_format_is_replaced_by_a_new_one(tmp_path, monkeypatch) -> None:
