@@ -15,12 +15,12 @@ Pipeline for each sentence of the text:
    signature admits (and a person's catalog kind, for MEMBER_OF and STUDIED_WITH).
 3. Relations: the BiLSTM classifier (`kg.extract.relation`) gives a softmax over NONE and the
    relations the signature allows, after temperature scaling fitted on held-back generated data.
-   An ordered pair is read as its most probable relation when that beats `none_ratio` times NONE
-   and its relation's floor, plus any second relation that also does with probability >=
-   `second_min` (a song both written and recorded by one person). Of the two orders of a pair,
-   the one with the more probable reading is kept. The rule's numbers are tuned on the
-   hand-written development sentences of `data/relext/dev.yml` (`Extractor.tune`), never on the
-   held-out set.
+   An ordered pair is read as its most probable relation when that beats NONE, plus any second
+   relation that also beats NONE with probability >= `second_min` (a song both written and
+   recorded by one person). Of the two orders of a pair, the one with the more probable reading
+   is kept. (Thresholds tuned per relation, on held-back generated pairs or on the hand-written
+   development sentences, read the held-out and development sets no better; see
+   `bench/reports/relext.md`, round 19.)
 
 `ingest` adds what clears a confidence threshold to the graph with provenance, creating nodes for
 new entities, through `KnowledgeGraph.upsert` (no rebuild).
@@ -46,7 +46,6 @@ from torch import nn
 
 from kg.extract.context import ContextEncoder
 from kg.extract.distant import PairExample, build_corpus, pair_examples, tagged
-from kg.extract.evaluate import DEV, Item, NameIndex, load_heldout, score
 from kg.extract.gazetteer import COMMON_NOUN_TYPES, Gazetteer, in_compound, in_longer_name
 from kg.extract.relation import (
     PairInput,
@@ -88,16 +87,11 @@ DEFAULTS: dict[str, Any] = {
     "link_fuzzy_min": 0.85,
     "second_min": 0.35,  # a second relation for the same pair needs this probability
     "context": True,  # both models read the frozen MiniLM encoder's contextual states
-    "tune_readings": True,  # per-relation floors and second_min tuned on held-back pairs
-    "tune_on_dev": True,  # then the whole decision rule on data/relext/dev.yml, when it exists
     "tagger_context_dim": 64,
 }
 
 
 Report = Callable[[str, int, int], None]  # (stage, done, total), e.g. a job's progress
-RATIO_GRID = (1.0, 0.85, 0.7, 0.5, 0.3)  # the decision rule's grids (see Extractor.tune)
-FLOOR_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-SECOND_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
 
 @dataclass(slots=True)
@@ -120,8 +114,6 @@ class Extractor:
         self.net: RelationNet | None = None
         self.encoder: PieceEncoder | None = None
         self.temperature = 1.0
-        self.floors: dict[str, float] = {}  # relation -> minimum probability of a reading
-        self.none_ratio = 1.0  # a reading must beat this multiple of the NONE probability
         self.metrics: dict[str, Any] = {}
         self.graph: Any = None
         self._ctx: ContextEncoder | None = None
@@ -194,9 +186,6 @@ class Extractor:
 
             rel_metrics = self._fit_relations(train_pairs, val_pairs, classifier_step)
             rel_metrics["seconds"] = round(time.perf_counter() - t_rel, 1)
-            if cfg["tune_on_dev"] and DEV.exists():
-                say("tuning the extractor's decision rule on the development sentences", 0, 1)
-                rel_metrics["dev"] = self.tune(load_heldout(DEV))
         labels = Counter(p.labels[0] if len(p.labels) == 1 else "multi" for p in train_pairs)
         self.metrics = {
             "sentences": len(corpus),
@@ -299,12 +288,6 @@ class Extractor:
             self.temperature = fit_temperature(logits, [CLASSES.index(g) for g in gold])
             pred = [CLASSES[i] for i in logits.argmax(dim=1).tolist()]
             metrics.update(classification_report(gold, pred))
-            if cfg["tune_readings"]:
-                tuned = self._tune_readings(torch.softmax(logits / self.temperature, dim=-1),
-                                            [p.labels for p in val])
-                self.floors = tuned["floors"]
-                self.config["second_min"] = tuned["second_min"]
-                metrics["readings"] = tuned
         return metrics
 
     # prediction -----------------------------------------------------------------------------
@@ -351,94 +334,19 @@ class Extractor:
         """Calibrated class probabilities (columns in `CLASSES` order) for ordered pairs."""
         return torch.softmax(self._logits(inputs) / self.temperature, dim=-1)
 
-    def _readings(self, row: torch.Tensor, floors: dict[str, float] | None = None,
-                  second_min: float | None = None, none_ratio: float | None = None,
+    def _readings(self, row: torch.Tensor, second_min: float | None = None
                   ) -> list[tuple[str, float]]:
-        """The relations an ordered pair is read as: the best one when it beats NONE (times
-        `none_ratio`) and its relation's floor (`floors`), plus any other that also does and has
-        at least `second_min` probability (a song both written and recorded by the same person).
-        The three are tuned, see `tune`."""
-        floors = self.floors if floors is None else floors
+        """The relations an ordered pair is read as: the best one when it beats NONE, plus any
+        other that also does and has at least `second_min` probability (a song both written and
+        recorded by the same person)."""
         second = self.config["second_min"] if second_min is None else second_min
-        none = float(row[0]) * (self.none_ratio if none_ratio is None else none_ratio)
+        none = float(row[0])
         ranked = sorted(((CLASSES[k], float(row[k])) for k in range(1, len(CLASSES))),
                         key=lambda x: -x[1])
-        ranked = [(r, p) for r, p in ranked if p > none and p >= floors.get(r, 0.0)]
+        ranked = [(r, p) for r, p in ranked if p > none]
         if not ranked:
             return []
         return [ranked[0]] + [(r, p) for r, p in ranked[1:] if p >= second]
-
-    def _tune_readings(self, probs: torch.Tensor, gold: Sequence[Sequence[str]]) -> dict[str, Any]:
-        """Per-relation probability floors and the second-reading minimum that maximise F1 on
-        held-back training pairs (never on the held-out set): each floor on its own relation's
-        F1, then `second_min` on the micro F1 of all readings."""
-        rows = [probs[k] for k in range(len(probs))]
-
-        def f1(rel: str | None, floors: dict[str, float], second: float) -> float:
-            tp = fp = fn = 0
-            for row, labels in zip(rows, gold, strict=True):
-                got = {r for r, _ in self._readings(row, floors, second)}
-                want = {x for x in labels if x != NONE}
-                if rel is not None:
-                    got, want = got & {rel}, want & {rel}
-                tp += len(got & want)
-                fp += len(got - want)
-                fn += len(want - got)
-            return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-        floors: dict[str, float] = {}
-        grid = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8)
-        for rel in CLASSES[1:]:
-            if not any(rel in labels for labels in gold):
-                continue
-            scores = [(f1(rel, {**floors, rel: t}, self.config["second_min"]), -t) for t in grid]
-            floors[rel] = -max(scores)[1]
-        second = max((f1(None, floors, t), t) for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6))[1]
-        return {"floors": floors, "second_min": second}
-
-    def tune(self, items: Sequence[Item], passes: int = 2) -> dict[str, Any]:
-        """The decision rule (`none_ratio`, each relation's floor, `second_min`) that maximises
-        micro F1 on hand-written development sentences: for each `none_ratio`, coordinate
-        ascent over the floors and `second_min` from no floors at all.
-
-        The floors tuned on held-back generated pairs fit the generator's wording, on which the
-        classifier is sure of itself; written prose makes it less sure, and most of what it
-        misses there it reads as NONE. Only the rule is tuned here, never a weight, so the
-        development set needs to be big enough for nine numbers, not for training. Ties keep
-        the current value. Returns the F1 before and after and the rule chosen.
-        """
-        if self.net is None or self.graph is None:
-            raise RuntimeError("tune needs a trained extractor bound to a graph")
-        index = NameIndex.from_graph(self.graph)
-        cands = [[self._candidates(s) for s in split_sentences(item.text)] for item in items]
-
-        def f1(rule: dict[str, Any]) -> float:
-            preds = [[t for c in cs for t in self._decide(c, rule)] for cs in cands]
-            return score(items, preds, index, keep_errors=False).micro.f1
-
-        current: dict[str, Any] = {"floors": dict(self.floors), "none_ratio": self.none_ratio,
-                                   "second_min": self.config["second_min"]}
-        rule, before = current, f1(current)
-        best = before
-        for ratio in RATIO_GRID:  # from 1.0 down: a tie keeps the stricter ratio
-            trial = {"floors": {}, "none_ratio": ratio, "second_min": current["second_min"]}
-            got = f1(trial)
-            for _ in range(passes):
-                for rel in CLASSES[1:]:
-                    for floor in FLOOR_GRID:
-                        step = {**trial, "floors": {**trial["floors"], rel: floor}}
-                        if (value := f1(step)) > got:
-                            trial, got = step, value
-                for second in SECOND_GRID:
-                    step = {**trial, "second_min": second}
-                    if (value := f1(step)) > got:
-                        trial, got = step, value
-            if got > best:
-                rule, best = trial, got
-        self.floors, self.none_ratio = rule["floors"], rule["none_ratio"]
-        self.config["second_min"] = rule["second_min"]
-        return {"sentences": len(items), "f1_before": round(before, 4), "f1_after": round(best, 4),
-                **rule}
 
     def mentions(self, sentence: str, offset: int = 0) -> list[Mention]:
         """Entity mentions of one sentence: gazetteer and tagger merged, then linked."""
@@ -534,7 +442,7 @@ class Extractor:
 
     def _candidates(self, sent: Any) -> Candidates:
         """The mentions of one sentence, its ordered pairs that some relation admits, and the
-        classifier's probabilities for them: everything a decision rule reads."""
+        classifier's probabilities for them: everything `_decide` reads."""
         mentions = self.mentions(sent.text, sent.start)
         pairs: list[tuple[int, int]] = []
         inputs: list[PairInput] = []
@@ -550,14 +458,11 @@ class Extractor:
         probs = self.probabilities(inputs) if inputs else torch.zeros(0, len(CLASSES))
         return Candidates(sent.text, mentions, pairs, probs)
 
-    def _decide(self, cand: Candidates, rule: dict[str, Any] | None = None) -> list[ExtractedTriple]:
-        """The triples a sentence's candidates are read as under `rule` (floors, second_min,
-        none_ratio; the extractor's own by default)."""
-        rule = rule or {}
+    def _decide(self, cand: Candidates) -> list[ExtractedTriple]:
+        """The triples a sentence's candidates are read as (see `_readings`), each fact once."""
         best: dict[tuple[int, int], tuple[float, int, int, list[tuple[str, float]]]] = {}
         for (i, j), row in zip(cand.pairs, cand.probs, strict=True):
-            readings = self._readings(row, rule.get("floors"), rule.get("second_min"),
-                                      rule.get("none_ratio"))
+            readings = self._readings(row)
             if not readings:
                 continue
             key = (min(i, j), max(i, j))
@@ -668,8 +573,6 @@ class Extractor:
             "classes": list(CLASSES),
             "config": self.config,
             "temperature": self.temperature,
-            "floors": self.floors,
-            "none_ratio": self.none_ratio,
             "embeddings": {"source": "all-MiniLM-L6-v2 word_embeddings",
                            "fingerprint": fingerprint(minilm_word_embeddings())},
             "metrics": self.metrics,
@@ -689,8 +592,6 @@ class Extractor:
             raise ValueError(f"{path}: trained on different MiniLM embeddings; retrain the model")
         ex = cls(meta["config"])
         ex.temperature = float(meta["temperature"])
-        ex.floors = {str(k): float(v) for k, v in meta.get("floors", {}).items()}
-        ex.none_ratio = float(meta.get("none_ratio", 1.0))
         ex.metrics = meta.get("metrics", {})
         ex.tagger = Tagger.from_vocab(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
         ex.tagger.encoder = ex.tagger.encoder and ex._context()
