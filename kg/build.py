@@ -142,7 +142,7 @@ def catalog_records(catalog: Catalog) -> Records:
         source = f"catalog:{w['_source']}"
         wid = node_id("work", w["id"])
         props = _plain(w, ("title", "aliases", "year", "year_approx", "year_event", "form", "key",
-                           "description"))
+                           "meter", "description"))
         props["name"] = w.get("title")
         out.nodes.append(Node(wid, WORK, {**props, **_stamp(source)}))
         for rel, key, kind in (

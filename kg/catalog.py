@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,11 +116,27 @@ def validate_catalog(catalog: Catalog, concept_ids: set[str]) -> list[str]:
                             f"not {w.get('year_event')!r}")
         if w.get("key"):
             problems += _key_problems(where, str(w["key"]))
+        if w.get("meter") is not None:
+            problems += _meter_problems(where, w["meter"])
     return problems
 
 
 def _unknown(where: str, key: str, refs: list[str], known: set[str]) -> list[str]:
     return [f"{where}: {key} unknown id {ref!r}" for ref in refs if ref not in known]
+
+
+def _meter_problems(where: str, value: object) -> list[str]:
+    """A meter is a time signature music21 reads, written as a string ("6/8": YAML would read
+    an unquoted 6/8 as text anyway, but 3 or 3.4 would slip through as numbers)."""
+    from music21 import meter
+
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}/\d{1,2}", value):
+        return [f"{where}: meter {value!r} should read like '3/4' or '6/8'"]
+    try:
+        meter.TimeSignature(value)
+    except Exception as exc:  # music21 raises its own exception types
+        return [f"{where}: meter {value!r} is not a time signature music21 knows: {exc}"]
+    return []
 
 
 def _key_problems(where: str, text: str) -> list[str]:

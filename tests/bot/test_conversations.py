@@ -339,10 +339,13 @@ def test_a_works_key_is_spelled_with_signs_and_its_date_said_once(chat: Chat, nl
 def test_the_time_signature_of_a_work_is_its_own_not_the_concepts(chat: Chat, nlu: ScriptedNLU) -> None:
     text = "what's the time signature of take five"
     nlu.says(text, "explain_concept", ("concept", "time signature"), ("work", "take five"))
-    answer = chat.text(text)
-    # the catalog has no meter field for it: say so, and give the description, which has 5/4
-    assert answer.startswith("My catalog does not record the time signature of Take Five. ")
-    assert "5/4" in answer and "upper number" not in answer
+    assert chat.text(text) == "Take Five is in 5/4 time. It is a famous example of odd meter and ostinato."
+    album = "what's the time signature of kind of blue"
+    nlu.says(album, "explain_concept", ("concept", "time signature"), ("work", "kind of blue"))
+    answer = chat.text(album)
+    # an album has no one meter: say so, and give the description
+    assert answer.startswith("My catalog does not record the time signature of Kind of Blue. ")
+    assert "upper number" not in answer
     key = "what's the key of clair de lune"
     nlu.says(key, "explain_concept", ("concept", "key"), ("work", "clair de lune"))
     assert chat.text(key) == "Clair de lune is in D♭ major."

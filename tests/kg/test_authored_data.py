@@ -145,6 +145,22 @@ def test_the_graph_keeps_what_a_works_year_dates(graph):
     assert "year_event" not in graph.entity("work:beethoven_moonlight_sonata").props
 
 
+def test_a_work_whose_one_time_signature_defines_it_carries_it_and_a_bad_one_is_refused(
+        graph, catalog, concepts):
+    from dataclasses import replace
+
+    from kg.catalog import validate_catalog
+
+    assert graph.entity("work:take_five").props["meter"] == "5/4"
+    assert graph.entity("work:debussy_clair_de_lune").props["meter"] == "9/8"
+    assert "meter" not in graph.entity("work:kind_of_blue").props  # an album has none
+    waltz = next(w for w in catalog.works if w["id"] == "strauss_ii_blue_danube")
+    for bad in ("3-4", 3, "3/x"):
+        problems = validate_catalog(replace(catalog, works=[{**waltz, "meter": bad}]),
+                                    {c.id for c in concepts})
+        assert any("meter" in p for p in problems), bad
+
+
 def test_every_relation_template_can_state_its_facts_from_the_authored_graph(graph):
     """A template no combination of the graph's facts can fill would silently make no sentence."""
     from kg.extract.distant import Generator, GraphFacts
