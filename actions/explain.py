@@ -232,7 +232,7 @@ class ActionExplainConcept(Action):
             return ActionMusicFact().run(dispatcher, tracker, domain)
         if not found:
             return _not_found(dispatcher, tracker, "explain")
-        item = found[0]
+        item = most_specific(found)
         lines = [f"**{capitalized(item.name)}**: {item.props.get('description', '').strip()}"]
         prereqs = _direct(item, "REQUIRES", "out")
         if prereqs:
@@ -259,6 +259,16 @@ class ActionExplainConcept(Action):
         ]
         dispatcher.utter_message(**message)
         return [*_context(item, tracker), SlotSet("offer", {"action": "quiz_form", "concept": item.id})]
+
+
+def most_specific(found: list[Node]) -> Node:
+    """Of the concepts a question names, the first that none of the others builds on: "what
+    intervals make up a minor triad" asks about the triad, through the intervals it is built from."""
+    if len(found) < 2:
+        return found[0]
+    graph = services().graph
+    basics = {p.id for n in found for p in graph.prerequisites(n.id)}
+    return next((n for n in found if n.id not in basics), found[0])
 
 
 def answer_concrete(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,

@@ -31,6 +31,15 @@ def test_a_perfect_fifth_is_explained_with_its_seven_semitones(chat: Chat, nlu: 
     assert chat.slots["concept"] == "concept:perfect_fifth"
 
 
+def test_a_question_through_a_basic_concept_is_about_the_concept_built_on_it(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "what intervals make up a minor triad"
+    nlu.says(text, "explain_concept", ("concept", "intervals"), ("concept", "minor triad"))
+    answer = chat.text(text)
+    assert answer.startswith("**Minor triad**: A minor triad has a minor third and a perfect fifth")
+    assert chat.slots["concept"] == "concept:minor_triad"
+
+
 def test_a_bands_song_as_a_famous_example_goes_by_the_band(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what is a power chord", "explain_concept", ("concept", "power chord"))
     assert "A famous example: Smells Like Teen Spirit by Nirvana." in chat.text("what is a power chord")
