@@ -120,11 +120,13 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
         elif ask == "instruments" and (inst := _list(facts, "instruments")):
             played = [i for i in inst if i.name.lower() != "voice"]  # one plays an instrument, sings
             sang = len(played) < len(inst)
+            living = facts.get("born") is not None and facts.get("died") is None  # Yo-Yo Ma plays
+            plays, sings = ("plays", "sings") if living else ("played", "sang")
             if played:
-                also = (", and sang" if len(played) > 1 else " and sang") if sang else ""
-                out.append(f"{item.name} played the {names(played)}{also}.")
+                also = (f", and {sings}" if len(played) > 1 else f" and {sings}") if sang else ""
+                out.append(f"{item.name} {plays} the {names(played)}{also}.")
             else:
-                out.append(f"{item.name} sang.")
+                out.append(f"{item.name} {sings}.")
         elif ask == "eras" and (eras := _list(facts, "eras")):
             verb = "belong" if item.props.get("kind") == "band" else "belongs"
             out.append(f"{item.name} {verb} to the {era_names(eras)}.")

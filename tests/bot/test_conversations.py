@@ -381,6 +381,13 @@ def test_a_singer_sang_rather_than_played_the_voice(chat: Chat, nlu: ScriptedNLU
     assert "Jimi Hendrix played the electric guitar and sang." in text and "played the voice" not in text
 
 
+def test_a_living_musician_plays_in_the_present_tense(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what instrument does yo-yo ma play", "music_fact", ("person", "yo-yo ma"))
+    assert "Yo-Yo Ma plays the cello." in chat.text("what instrument does yo-yo ma play")
+    nlu.says("what did miles davis play", "music_fact", ("person", "miles davis"))
+    assert "Miles Davis played the trumpet." in chat.text("what did miles davis play")  # died 1991
+
+
 def test_a_name_ending_in_a_full_stop_ends_the_sentence_with_one(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who performed Juicy?", "music_fact", ("work", "Juicy"))
     text = chat.text("who performed Juicy?")
