@@ -175,6 +175,8 @@ ASPECT_WORDS = frozenset({
     "signs", "shape", "shapes", "pattern", "patterns", "sound", "sounds", "rule", "rules", "step",
     "steps", "degree", "degrees", "position", "positions", "fingering", "fingerings", "chart",
     "diagram", "meaning", "definition", "formula", "structure", "spelling",
+    # what a yes-or-no question asks of it ("is a minor third consonant")
+    "consonant", "dissonant", "consonance", "dissonance", "stable", "unstable",
 })
 
 

@@ -294,6 +294,12 @@ class ActionAnswerConcrete(Action):
         return answer_concrete(dispatcher, tracker, domain) or []
 
 
+# Words that compare one thing with another ("how does it differ from a tritone", "X or Y").
+COMPARING = re.compile(
+    r"\b(vs\.?|versus|compar\w*|differ\w*|same|between|like|unlike|or|and|than|similar\w*|"
+    r"contrast\w*|relat\w*|connect\w*)\b", re.I)
+
+
 class ActionCompareConcepts(Action):
     def name(self) -> str:
         return "action_compare_concepts"
@@ -314,6 +320,9 @@ class ActionCompareConcepts(Action):
             pair = compared_pair(text)
             if pair:
                 found = pair
+        if len(found) == 1 and not COMPARING.search(text):
+            # "is a tritone dissonant": one concept and nothing compared, a question about it
+            return ActionExplainConcept().run(dispatcher, tracker, domain)
         if len(found) < 2:
             seen = [node(i) for i in reversed(tracker.get_slot("concepts_seen") or [])]
             for other in seen:

@@ -1092,6 +1092,20 @@ def test_x_and_y_compares_both_with_a_shared_noun_distributed(chat: Chat, nlu: S
     assert connect.endswith(".") and ".." not in connect and ".;" not in connect
 
 
+def test_a_yes_or_no_question_about_one_concept_is_explained_not_compared(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    chat("what is a minor third?")
+    text = "is a tritone dissonant"
+    # the NLU took the question's shape for a comparison and the adjective for part of the name
+    nlu.says(text, "compare_concepts", ("concept", "tritone dissonant"))
+    answer = chat.text(text)
+    assert answer.startswith("**Tritone**: A tritone spans six semitones") and "minor third" not in answer
+    follow = "how does it differ from a perfect fifth"
+    nlu.says(follow, "compare_concepts", ("concept", "perfect fifth"))
+    compared = chat.text(follow)  # a real comparison still takes the current concept
+    assert "**perfect fifth**" in compared and "**tritone**" in compared
+
+
 def test_a_shared_noun_beats_a_loose_link_of_the_bare_modifier(chat: Chat, nlu: ScriptedNLU) -> None:
     text = "what's the difference between harmonic and melodic minor"
     # the NLU linked "harmonic" on its own, to the nearest name it knows
