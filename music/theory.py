@@ -356,7 +356,7 @@ _ON_ROOT_RE = re.compile(
     r"(?![\w#♯♭])", re.IGNORECASE)
 
 
-def _find_chord(text: str) -> TheoryAnswer | None:
+def _find_root_position(text: str) -> TheoryAnswer | None:
     for match in _ON_ROOT_RE.finditer(text):
         root = _note(text, match, "o")
         quality = match.group("q").lower()
@@ -384,6 +384,47 @@ def _find_chord(text: str) -> TheoryAnswer | None:
         if named_chord or distinctive or minor_chord:
             return _chord_answer(root, kind)
     return None
+
+
+_INVERSION_RE = re.compile(r"\b(?P<n>first|second|third|1st|2nd|3rd)\s+inversion\b", re.IGNORECASE)
+_INVERSION_NUMBER = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+_INVERSION_FIGURES = {(3, 1): "6", (3, 2): "6/4", (4, 1): "6/5", (4, 2): "4/3", (4, 3): "4/2"}
+
+
+def _find_chord(text: str) -> TheoryAnswer | None:
+    """A chord the text names, in the inversion it asks for ("the first inversion of G major")."""
+    found = _find_root_position(text)
+    match = _INVERSION_RE.search(text)
+    if found is None or match is None:
+        return found
+    number = _INVERSION_NUMBER[match.group("n").lower()]
+    assert found.chord is not None
+    size = len(found.notes)
+    member = _MEMBER_NAMES[number]
+    if number >= size:
+        found.facts.insert(0, f"A {found.title} has no {_ordinal_word(number)} inversion: a chord of "
+                              f"{size} notes has {size - 1}.")
+        return found
+    root, kind = found.chord
+    names = [p.name for p in harmony.ChordSymbol(root=pitch.Pitch(root), kind=kind).pitches]
+    order = names[number:] + names[:number]
+    placed = _stack_upwards(order, 3)
+    figure = _INVERSION_FIGURES.get((size, number))
+    figured = f" (figured bass {figure})" if figure else ""
+    return TheoryAnswer(
+        kind="chord",
+        title=f"{found.title} in {_ordinal_word(number)} inversion",
+        facts=[f"In {_ordinal_word(number)} inversion{figured} the {found.title} has its {member}, "
+               f"{display(order[0])}, in the bass: {display_all(order)}, from the bottom up.",
+               *found.facts],
+        notes=[display(n) for n in order],
+        example=_example("chord", placed),
+        chord=found.chord,
+    )
+
+
+def _ordinal_word(n: int) -> str:
+    return ("root", "first", "second", "third")[n]
 
 
 # ------------------------------------------------------------------------------------ intervals

@@ -351,6 +351,20 @@ def test_a_ninth_chords_ninth_is_named_as_a_ninth_not_a_second() -> None:
     assert "E is a major ninth above the root" in answer("Dm9").facts[1]
 
 
+def test_an_inversion_puts_the_member_it_names_in_the_bass() -> None:
+    first = answer("what is the first inversion of a G major triad")
+    assert first.title == "G major triad in first inversion"
+    assert first.notes == ["B", "D", "G"] and first.example == {"type": "chord", "pitches": "B3 D4 G4"}
+    assert first.facts[0] == ("In first inversion (figured bass 6) the G major triad has its third, B, in "
+                              "the bass: B D G, from the bottom up.")
+    assert answer("second inversion of the D minor chord").notes == ["A", "D", "F"]
+    seventh = answer("spell C7 in third inversion")
+    assert seventh.notes == ["B♭", "C", "E", "G"] and "figured bass 4/2" in seventh.facts[0]
+    triad = answer("what is the third inversion of a C major triad")
+    assert triad.notes == ["C", "E", "G"]  # the triad as it is, and why
+    assert triad.facts[0] == "A C major triad has no third inversion: a chord of 3 notes has 2."
+
+
 def test_the_mode_with_a_raised_fourth_is_lydian_and_only_lydian() -> None:
     found = answer("which mode has a raised fourth")
     assert found.kind == "modes" and found.title == "Lydian mode"
