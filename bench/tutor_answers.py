@@ -111,6 +111,13 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["what's V of V in D"], ["E G♯ B"]),
     (["recommend me something like Clair de Lune"], ["because you asked about Clair de lune"]),
     (["when did the baroque period end"], ["1750"]),
+    # added after a second manual probe on 2026-11-27
+    (["what is the first inversion of a G major triad"], ["B D G", "third, B, in the bass"]),
+    (["what intervals make up a minor triad"], ["Minor triad", "minor third and a perfect fifth"]),
+    (["what instrument does yo-yo ma play"], ["Yo-Yo Ma plays the cello"]),
+    (["what is a minor third", "is a tritone dissonant"], ["Tritone", "six semitones"]),
+    (["is a minor third consonant"], ["imperfect consonance"]),
+    (["what time signature is clair de lune in"], ["9/8"]),
 ]
 
 
