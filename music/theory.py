@@ -137,6 +137,21 @@ _MODES = {
     "lydian": scale.LydianScale, "mixolydian": scale.MixolydianScale,
     "aeolian": scale.MinorScale, "locrian": scale.LocrianScale,
 }
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def _chromatic(tonic: str) -> list[pitch.Pitch]:
+    """Twelve semitones up from `tonic`, spelled with sharps as a rising chromatic scale is by
+    convention (music21's own spelling mixes in flats: E F F# G A- ...); the tonic keeps its own."""
+    start = scale.ChromaticScale(tonic).getPitches()[0]
+    out = [start]
+    for k in range(1, 12):
+        p = pitch.Pitch(_SHARP_NAMES[(start.pitchClass + k) % 12])
+        p.octave = (start.midi + k) // 12 - 1
+        out.append(p)
+    return out
+
+
 _SCALE_BUILDERS: dict[str, Callable[[str], list[pitch.Pitch]]] = {
     "major": lambda t: scale.MajorScale(t).getPitches()[:-1],
     "natural minor": lambda t: scale.MinorScale(t).getPitches()[:-1],
@@ -147,7 +162,7 @@ _SCALE_BUILDERS: dict[str, Callable[[str], list[pitch.Pitch]]] = {
     "blues": lambda t: _blues(t, minor=True),
     "major blues": lambda t: _blues(t, minor=False),
     "whole-tone": _whole_tone,
-    "chromatic": lambda t: scale.ChromaticScale(t).getPitches()[:-1],
+    "chromatic": lambda t: _chromatic(t),
     **{mode: (lambda t, cls=cls: cls(t).getPitches()[:-1]) for mode, cls in _MODES.items()},
 }
 SCALE_KINDS = tuple(_SCALE_BUILDERS)

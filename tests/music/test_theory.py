@@ -365,6 +365,12 @@ def test_an_inversion_puts_the_member_it_names_in_the_bass() -> None:
     assert triad.facts[0] == "A C major triad has no third inversion: a chord of 3 notes has 2."
 
 
+def test_a_chromatic_scale_rises_in_sharps_from_its_own_tonic() -> None:
+    assert answer("what is a chromatic scale starting on E").notes == [
+        "E", "F", "F♯", "G", "G♯", "A", "A♯", "B", "C", "C♯", "D", "D♯"]
+    assert answer("chromatic scale on B flat").notes[:3] == ["B♭", "B", "C"]
+
+
 def test_the_mode_with_a_raised_fourth_is_lydian_and_only_lydian() -> None:
     found = answer("which mode has a raised fourth")
     assert found.kind == "modes" and found.title == "Lydian mode"
