@@ -168,6 +168,39 @@ def _lineage(item: Node, facts: dict[str, Any], ask: str, asks: list[str]) -> li
     return out
 
 
+# Words that make a kind of an instrument, not another instrument ("electric guitar" is a guitar,
+# "bass guitar" is not).
+_KINDS_OF = frozenset({"electric", "acoustic", "classical", "lead", "rhythm", "slide", "steel", "tenor",
+                       "alto", "baritone", "soprano", "grand", "upright", "hammond", "pipe"})
+
+
+def word_names(word: str, instrument: str) -> bool:
+    """Whether a learner's word for an instrument names this one: its name, the first word of a
+    longer name ("bass": bass guitar), or its last after a kind ("guitar": electric guitar)."""
+    parts, word = instrument.lower().split(), word.lower().strip()
+    return (word == " ".join(parts) or (len(parts) > 1 and word == parts[0])
+            or (len(parts) == 2 and word == parts[1] and parts[0] in _KINDS_OF))
+
+
+def band_players(band: Node, instrument: Node, words: list[str]) -> list[str]:
+    """The members of `band` who play `instrument`, or an instrument the learner's own word names
+    ("bass": the bass guitar, whichever bass the word was linked to; "guitar": an electric guitar,
+    but not the bass guitar)."""
+    graph = services().graph
+    wanted = {w.lower().strip() for w in words if w.strip()}
+
+    def plays(member: Node) -> bool:
+        return any(p.id == instrument.id or any(word_names(w, p.name) for w in wanted)
+                   for _, p in graph.neighbours(member.id, "PLAYS", "out"))
+
+    members = sorted((m for _, m in graph.neighbours(band.id, "MEMBER_OF", "in")), key=lambda m: m.name)
+    players = [m for m in members if plays(m)]
+    if not players:
+        return [f"My graph records no member of {band.name} on the {instrument.name}."]
+    verb = "were" if len(players) > 1 else "was"
+    return [f"{names(players)} {verb} on the {instrument.name} in {band.name}."]
+
+
 def key_name(key: str) -> str:
     """A key as the catalog writes it ("C# minor", "Bb major") in the tutor's spelling ("C♯ minor")."""
     tonic, _, rest = key.strip().partition(" ")
@@ -265,18 +298,24 @@ class ActionMusicFact(Action):
             dispatcher.utter_message(text="Which composer, performer or work do you mean?")
             return []
         asks = [key for pattern, key in ASKS if pattern.search(text)]
+        played: list[Node] = []
         if item.label == WORK:
             sentences = work_sentences(item, asks or ["composers"])
         else:
             band = item.props.get("kind") == "band"  # a band has members, not teachers
             default = ["bands", "life", "eras", "works"] if band else PERSON_ASKS
-            sentences = person_sentences(item, asks or default)
+            if band:
+                played = mentioned(tracker, "instrument") or [i for i in [played_instrument(text)] if i]
+            if played:  # "who played bass in the Beatles", "the drummer of Led Zeppelin"
+                sentences = band_players(item, played[0], said(tracker, "instrument"))
+            else:
+                sentences = person_sentences(item, asks or default)
             if not sentences:
                 sentences = person_sentences(item, ["life", "eras", "works"])
         if not sentences:
             description = str(item.props.get("description") or "").strip()
             sentences = [description or f"My graph has {item.name} but nothing more about that."]
-        elif not asks and item.props.get("description"):
+        elif not asks and not played and item.props.get("description"):
             sentences.insert(0, str(item.props["description"]).strip())
         dispatcher.utter_message(text=" ".join(sentences))
         slot = "work" if item.label == WORK else "person"

@@ -118,6 +118,9 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["what is a minor third", "is a tritone dissonant"], ["Tritone", "six semitones"]),
     (["is a minor third consonant"], ["imperfect consonance"]),
     (["what time signature is clair de lune in"], ["9/8"]),
+    (["who played bass in the beatles"], ["Paul McCartney was on the bass guitar"]),
+    (["who was the drummer of led zeppelin"], ["John Bonham"]),
+    (["what is a chromatic scale starting on E"], ["E F F♯ G G♯ A A♯ B C C♯ D D♯ E"]),
 ]
 
 

@@ -381,6 +381,27 @@ def test_a_singer_sang_rather_than_played_the_voice(chat: Chat, nlu: ScriptedNLU
     assert "Jimi Hendrix played the electric guitar and sang." in text and "played the voice" not in text
 
 
+def test_who_played_an_instrument_in_a_band_names_the_member(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "who played bass in the beatles"
+    nlu.says(text, "music_fact", ("instrument", "bass", "double bass"), ("person", "the beatles"))
+    # the learner's word finds the bass guitar, even when "bass" was linked to another bass
+    assert chat.text(text) == "Paul McCartney was on the bass guitar in The Beatles."
+    drummer = "who was the drummer of led zeppelin"
+    nlu.says(drummer, "music_fact", ("person", "led zeppelin"))
+    assert chat.text(drummer) == "John Bonham was on the drums in Led Zeppelin."  # a player noun
+    harp = "who played the harp in queen"
+    nlu.says(harp, "music_fact", ("instrument", "harp"), ("person", "queen"))
+    assert chat.text(harp) == "My graph records no member of Queen on the harp."
+
+
+def test_a_learners_word_for_an_instrument_names_its_kinds_but_not_other_instruments() -> None:
+    from actions.facts import word_names
+
+    assert word_names("bass", "bass guitar") and word_names("bass", "upright bass")
+    assert word_names("guitar", "electric guitar") and not word_names("guitar", "bass guitar")
+    assert word_names("Drums", "drums") and not word_names("drum", "drums")
+
+
 def test_a_living_musician_plays_in_the_present_tense(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what instrument does yo-yo ma play", "music_fact", ("person", "yo-yo ma"))
     assert "Yo-Yo Ma plays the cello." in chat.text("what instrument does yo-yo ma play")
