@@ -121,6 +121,7 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["who played bass in the beatles"], ["Paul McCartney was on the bass guitar"]),
     (["who was the drummer of led zeppelin"], ["John Bonham"]),
     (["what is a chromatic scale starting on E"], ["E F F♯ G G♯ A A♯ B C C♯ D D♯ E"]),
+    (["what is a dominant seventh chord in F"], ["C E G B♭"]),
 ]
 
 

@@ -844,6 +844,37 @@ def _find_degree(text: str) -> TheoryAnswer | None:
     )
 
 
+_KEY_DOMINANT_SEVENTH_RE = re.compile(
+    r"\bdominant\s+(?:seventh|7th)(?:\s+chord)?\s+(?:of|in)\s+(?:the\s+key\s+of\s+)?(?=\S)", re.IGNORECASE)
+
+
+def _find_key_dominant_seventh(text: str) -> TheoryAnswer | None:
+    """'the dominant seventh chord in F': the key's V7 (C7), not a dominant seventh on F."""
+    match = _KEY_DOMINANT_SEVENTH_RE.search(text)
+    keys = _keys_in(text, match.end()) if match else []
+    if not keys:
+        return None
+    name, mode = keys[0]
+    home = _make_key(name, mode or "major")
+    chord_ = roman.RomanNumeral("V7", home)
+    notes = [display(p) for p in chord_.pitches]
+    third, seventh = display(chord_.third), display(chord_.seventh)
+    facts = [f"In {_key_label(home)}, the dominant seventh chord is V7, built on the 5th degree, "
+             f"{display(chord_.root())}: {' '.join(notes)}.",
+             f"Its third and seventh, {third} and {seventh}, form a tritone that resolves to the tonic "
+             f"chord, {third} rising to {display(home.tonic)} and {seventh} falling to "
+             f"{display(home.pitchFromDegree(3))}."]
+    if home.mode == "minor":
+        facts.append(f"It takes the raised seventh degree, {third}, of the harmonic minor.")
+    return TheoryAnswer(
+        kind="roman_numeral",
+        title=f"V7 in {_key_label(home)}",
+        facts=facts,
+        notes=notes,
+        example=_example("chord", chord_.pitches),
+    )
+
+
 # ------------------------------------------------------- Neapolitan and tritone substitution
 _NEAPOLITAN_RE = re.compile(
     r"\bneapolitan(?:\s+(?:sixth|6th|chord|triad))*\s+(?:of|in|for)\s+(?:the\s+key\s+of\s+)?(?=\S)",
@@ -1281,7 +1312,8 @@ def _find_mode(text: str) -> TheoryAnswer | None:
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
     _find_enharmonic, _find_mode,
     _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
-    _find_relation, _find_diatonic, _find_progression, _find_roman, _find_degree, _find_neapolitan,
+    _find_relation, _find_diatonic, _find_progression, _find_roman, _find_key_dominant_seventh,
+    _find_degree, _find_neapolitan,
     _find_augmented_sixth,
     _find_substitute, _find_length, _find_between, _find_chord, _find_scale,
 )

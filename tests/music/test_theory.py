@@ -371,6 +371,16 @@ def test_a_chromatic_scale_rises_in_sharps_from_its_own_tonic() -> None:
     assert answer("chromatic scale on B flat").notes[:3] == ["B♭", "B", "C"]
 
 
+def test_the_dominant_seventh_in_a_key_is_its_v7_not_a_seventh_chord_on_the_tonic() -> None:
+    found = answer("what is a dominant seventh chord in F")
+    assert found.title == "V7 in F major" and found.notes == ["C", "E", "G", "B♭"]
+    assert found.facts[1].endswith("E rising to F and B♭ falling to A.")
+    minor = answer("the dominant 7th of A minor")
+    assert minor.notes == ["E", "G♯", "B", "D"] and "harmonic minor" in minor.facts[-1]
+    assert answer("spell an F dominant seventh chord").notes == ["F", "A", "C", "E♭"]  # on F
+    assert answer("what is a dominant seventh chord") is None  # the concept, explained from the graph
+
+
 def test_the_mode_with_a_raised_fourth_is_lydian_and_only_lydian() -> None:
     found = answer("which mode has a raised fourth")
     assert found.kind == "modes" and found.title == "Lydian mode"
