@@ -633,6 +633,18 @@ def _make_key(name: str, mode: str) -> key.Key:
     return key.Key(name if mode == "major" else name.lower())
 
 
+def _chord_in_key(pattern: re.Pattern[str], text: str, default_mode: str
+                  ) -> tuple[re.Match[str], key.Key] | None:
+    """The match of a chord's name ("the Neapolitan of", "a German sixth in") and the key named
+    after it, `default_mode` when the text gives none."""
+    match = pattern.search(text)
+    keys = _keys_in(text, match.end()) if match else []
+    if match is None or not keys:
+        return None
+    name, mode = keys[0]
+    return match, _make_key(name, mode or default_mode)
+
+
 def _key_example(k: key.Key) -> dict[str, Any]:
     numerals = "I IV V I" if k.mode == "major" else "i iv V i"
     return {"type": "progression", "key": k.tonicPitchNameWithCase, "numerals": numerals}
@@ -850,12 +862,10 @@ _KEY_DOMINANT_SEVENTH_RE = re.compile(
 
 def _find_key_dominant_seventh(text: str) -> TheoryAnswer | None:
     """'the dominant seventh chord in F': the key's V7 (C7), not a dominant seventh on F."""
-    match = _KEY_DOMINANT_SEVENTH_RE.search(text)
-    keys = _keys_in(text, match.end()) if match else []
-    if not keys:
+    found = _chord_in_key(_KEY_DOMINANT_SEVENTH_RE, text, "major")
+    if found is None:
         return None
-    name, mode = keys[0]
-    home = _make_key(name, mode or "major")
+    _, home = found
     chord_ = roman.RomanNumeral("V7", home)
     notes = [display(p) for p in chord_.pitches]
     third, seventh = display(chord_.third), display(chord_.seventh)
@@ -914,12 +924,10 @@ def _find_key_of_signature(text: str) -> TheoryAnswer | None:
 def _find_neapolitan(text: str) -> TheoryAnswer | None:
     """'the Neapolitan chord in C minor': the major triad on the lowered second degree, usually
     in first inversion (N6). A key without a mode is minor, the Neapolitan's home."""
-    match = _NEAPOLITAN_RE.search(text)
-    keys = _keys_in(text, match.end()) if match else []
-    if not keys:
+    found = _chord_in_key(_NEAPOLITAN_RE, text, "minor")
+    if found is None:
         return None
-    name, mode = keys[0]
-    home = _make_key(name, mode or "minor")
+    _, home = found
     chord_ = roman.RomanNumeral("N6", home)
     root = display(chord_.root())
     triad = [display(p) for p in roman.RomanNumeral("bII", home).pitches]
@@ -948,12 +956,10 @@ _AUGMENTED_SIXTHS = {"italian": ("It6", "Italian"), "french": ("Fr43", "French")
 def _find_augmented_sixth(text: str) -> TheoryAnswer | None:
     """'a German sixth in C', 'the Italian augmented sixth of A minor': its notes in that key from
     music21's It6 / Fr43 / Ger65, with the augmented sixth and where it resolves."""
-    match = _AUGMENTED_SIXTH_RE.search(text)
-    keys = _keys_in(text, match.end()) if match else []
-    if not match or not keys:
+    found = _chord_in_key(_AUGMENTED_SIXTH_RE, text, "major")
+    if found is None:
         return None
-    name, mode = keys[0]
-    home = _make_key(name, mode or "major")
+    match, home = found
     figure, kind = _AUGMENTED_SIXTHS[match.group("kind").lower()]
     chord_ = roman.RomanNumeral(figure, home)
     members = [display(p) for p in chord_.pitches]
