@@ -247,19 +247,19 @@ class Extractor:
     ) -> dict[str, Any]:
         assert self.net is not None and self.encoder is not None
         cfg = self.config
+        rng = random.Random(cfg["seed"])
         inputs = self._inputs(train)
         encoded, bank = self._encode(inputs)
         valid = valid_mask(inputs)
         targets = self._targets(train, valid)
         weights = torch.tensor([p.weight * (cfg["none_weight"] if p.labels == [NONE] else 1.0)
                                 for p in train])
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=cfg["relation_lr"], weight_decay=1e-4)
         bs = cfg["batch_size"]
         order = sorted(range(len(train)), key=lambda i: len(encoded[i][0]))
         batches = [order[i : i + bs] for i in range(0, len(order), bs)]
         total = max(1, cfg["relation_epochs"] * len(batches))
-        rng = random.Random(cfg["seed"])
-        params = [p for p in self.net.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=cfg["relation_lr"], weight_decay=1e-4)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["relation_lr"], total_steps=total)
         step, last = 0, 0.0
         self.net.train()
