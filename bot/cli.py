@@ -99,7 +99,7 @@ def kg_build(
     from kg.build import build_graph
     from kg.validate import validate_all
 
-    problems = validate_all(get_settings().data_dir, check_examples=False)
+    problems = validate_all(get_settings().data_dir, check_examples=False, prose=False)
     if problems:
         for line in problems[:20]:
             stderr.print(line, markup=False)

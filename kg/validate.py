@@ -9,12 +9,21 @@ from kg.catalog import load_catalog, validate_catalog
 from kg.curriculum import DATA_DIR, load_curriculum, validate_curriculum
 
 
-def validate_all(data_dir: Path | None = None, check_examples: bool = True) -> list[str]:
+def validate_all(
+    data_dir: Path | None = None, check_examples: bool = True, prose: bool = True
+) -> list[str]:
+    """Problems of the curriculum, the catalog and (with `prose`) the relation extractor's
+    hand-annotated training sentences, which are checked apart because reading them loads torch."""
     data_dir = data_dir or DATA_DIR
     concepts = load_curriculum(data_dir / "curriculum")
     catalog = load_catalog(data_dir / "catalog")
     problems = validate_curriculum(concepts, catalog.ids("instruments"), check_examples)
     problems += validate_catalog(catalog, {c.id for c in concepts})
+    if prose:
+        from kg.extract.prose import read
+
+        problems += [f"relext training prose: {p}"
+                     for p in read(sorted((data_dir / "relext" / "train").glob("*.yml")))[1]]
     return problems
 
 

@@ -1,6 +1,6 @@
-"""Distant supervision: labelled training sentences made from the graph itself.
+"""The extractor's labelled training sentences: distant supervision from the graph, and prose.
 
-Two sources, both labelled from the graph and nothing else:
+Three sources; the first two are labelled from the graph and nothing else:
 
 1. Descriptions. Every description of a person, work, concept, instrument, genre or era is split
    into sentences and the gazetteer marks the entities in them. Each ordered pair of mentions that
@@ -16,6 +16,9 @@ Two sources, both labelled from the graph and nothing else:
    facts at once), and sentences pairing unrelated entities are made from the NONE phrasings.
    Here the labels are exact: a pair is labelled with what the template states, every other pair
    is NONE, both orders included, which is what teaches direction.
+3. Hand-annotated prose (`kg.extract.prose`, `data/relext/train/`), the one source not made from
+   the graph: real sentences with every entity and every stated relation, added to the corpus as
+   written and renamed (`renamed`).
 
 Augmentation: a share of the generated sentences has its people replaced by recombined, unseen
 names (and surface forms alternate between names and aliases), so neither model can get by on
@@ -27,7 +30,7 @@ from __future__ import annotations
 import random
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -617,19 +620,49 @@ def conjoin(a: Annotated, b: Annotated, join: str) -> Annotated:
     return Annotated(text, a.mentions + moved, relations, a.source)
 
 
+def renamed(item: Annotated, gen: Generator) -> Annotated:
+    """The sentence with its people and bands replaced by made-up names (each name consistently),
+    so that a copy of a hand-annotated sentence teaches its wording, not its names."""
+    fakes: dict[str, str] = {}
+    text, shift, mentions = item.text, 0, []
+    for m in item.mentions:
+        start, end = m.start + shift, m.end + shift
+        if m.type == "PERSON":
+            key = m.name or m.text
+            if key not in fakes:
+                fake = gen.fake_band() if m.kind == "band" else gen.fake_person()
+                if m.kind == "band" and text[:start].endswith(("the ", "The ")):
+                    fake = fake.removeprefix("The ")
+                fakes[key] = fake
+            new = fakes[key]
+            text = text[:start] + new + text[end:]
+            shift += len(new) - (end - start)
+            end = start + len(new)
+            mentions.append(Mention(start, end, new, m.type, f"{m.id}~{new}", new, False, m.method,
+                                    m.score, m.kind))
+        else:
+            mentions.append(Mention(start, end, m.text, m.type, m.id, m.name, m.linked, m.method,
+                                    m.score, m.kind))
+    return Annotated(text, mentions, dict(item.relations), item.source, item.anchor)
+
+
 def build_corpus(
     graph: Any, gazetteer: Gazetteer, per_relation: int = 500, none_share: float = 0.15,
     seed: int = 0, augment: float = 0.3, conjoined: float = 0.3,
+    prose: Sequence[Annotated] = (), prose_copies: int = 1,
 ) -> list[Annotated]:
-    """All training sentences: descriptions plus generated ones, shuffled.
+    """All training sentences: descriptions, hand-annotated prose and generated ones, shuffled.
 
     A share (`conjoined`) of the generated sentences are pairs of generated sentences joined into
     one, so that sentences with several people, works and instruments are common in training.
+    Each prose sentence comes `prose_copies` times: as written, then with made-up names.
     """
     facts = GraphFacts.from_graph(graph)
     gen = Generator(facts, gazetteer, seed, augment)
     rng = random.Random(seed)
     data = description_sentences(facts, gazetteer)
+    for item in prose:
+        data += [item] + [renamed(item, gen) for _ in range(prose_copies - 1)]
     generated = gen.relation_sentences(per_relation)
     generated += gen.none_sentences(int(none_share * per_relation * len(RELATIONS)))
     rng.shuffle(generated)

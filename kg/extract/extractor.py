@@ -44,6 +44,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from kg.extract import prose
 from kg.extract.context import ContextEncoder
 from kg.extract.distant import PairExample, build_corpus, pair_examples, tagged
 from kg.extract.gazetteer import COMMON_NOUN_TYPES, Gazetteer, in_compound, in_longer_name
@@ -75,6 +76,7 @@ DEFAULTS: dict[str, Any] = {
     "per_relation": 500,  # generated sentences per relation
     "none_share": 0.15,  # NONE sentences, as a share of per_relation x relations
     "augment": 0.3,  # share of generated sentences with recombined person names
+    "prose_copies": 2,  # each hand-annotated sentence (data/relext/train): as written + renamed
     "tagger_epochs": 4,
     "relation_epochs": 7,
     "relation_hidden": 96,
@@ -135,11 +137,13 @@ class Extractor:
         with _progress(progress) as bar:
             task = bar.add_task("relext: training sentences", total=None) if bar else None
             say("generating the relation extractor's training sentences from the graph", 0, 1)
+            written = prose.annotated(prose.load()) if cfg["prose_copies"] else []
             corpus = build_corpus(
                 graph, self.gazetteer, cfg["per_relation"], cfg["none_share"], cfg["seed"],
-                cfg["augment"],
+                cfg["augment"], prose=written, prose_copies=cfg["prose_copies"],
             )
-            held = {i for i in range(len(corpus)) if i % 10 == 0}
+            # validation is generated text only: copies of a prose sentence stay together
+            held = {i for i, s in enumerate(corpus) if i % 10 == 0 and s.source != prose.SOURCE}
             train_corpus = [s for i, s in enumerate(corpus) if i not in held]
             val_corpus = [s for i, s in enumerate(corpus) if i in held]
             if bar:

@@ -105,7 +105,7 @@ def fixture_graph() -> KnowledgeGraph:
 
 
 TINY = {"per_relation": 70, "none_share": 0.3, "tagger_epochs": 1, "relation_epochs": 5,
-        "relation_hidden": 48, "batch_size": 32, "seed": 1}
+        "relation_hidden": 48, "batch_size": 32, "seed": 1, "prose_copies": 0}
 
 
 @pytest.fixture(scope="module")
