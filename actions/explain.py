@@ -263,12 +263,15 @@ class ActionExplainConcept(Action):
 
 def most_specific(found: list[Node]) -> Node:
     """Of the concepts a question names, the first that none of the others builds on: "what
-    intervals make up a minor triad" asks about the triad, through the intervals it is built from."""
+    intervals make up a minor triad" asks about the triad, through the intervals it is built from.
+    An attribute such as a time signature or key is asked of the other concept: "what time
+    signature is a minuet in" is about the minuet."""
     if len(found) < 2:
         return found[0]
     graph = services().graph
     basics = {p.id for n in found for p in graph.prerequisites(n.id)}
-    return next((n for n in found if n.id not in basics), found[0])
+    candidates = [n for n in found if n.id not in basics] or found
+    return next((n for n in candidates if n.id not in WORK_ATTRIBUTES), candidates[0])
 
 
 def answer_concrete(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,

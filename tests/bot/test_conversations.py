@@ -345,6 +345,19 @@ def test_a_works_key_is_spelled_with_signs_and_its_date_said_once(chat: Chat, nl
     assert dated.count("1801") == 1, dated
 
 
+@pytest.mark.parametrize(("text", "dance", "meter"), [
+    ("what time signature is a waltz in", "waltz", "3/4"),
+    ("what meter is a jig in", "jig", "6/8"),
+    ("what time signature is a minuet in", "minuet", "3/4"),
+])
+def test_the_time_signature_of_a_dance_is_answered_by_the_dance(chat: Chat, nlu: ScriptedNLU, text: str,
+                                                                 dance: str, meter: str) -> None:
+    asked = "meter" if "meter" in text else "time signature"
+    nlu.says(text, "explain_concept", ("concept", asked), ("concept", dance))
+    reply = chat.text(text)
+    assert reply.lower().startswith(f"**{dance}") and meter in reply.split("\n")[0], reply
+
+
 def test_the_time_signature_of_a_work_is_its_own_not_the_concepts(chat: Chat, nlu: ScriptedNLU) -> None:
     text = "what's the time signature of take five"
     nlu.says(text, "explain_concept", ("concept", "time signature"), ("work", "take five"))
