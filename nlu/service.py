@@ -77,6 +77,7 @@ class NLU:
         self._graph = graph
         self._home = home
         self._link_cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        self._retype_cache: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
         # parse_batch may be called from a micro-batcher's worker thread while another thread parses:
         # one forward pass at a time (two would only fight over the same cores), one graph opening.
         self._predict_lock = threading.Lock()
@@ -206,20 +207,55 @@ class NLU:
             entity_id, name = self._link(surface, span.entity)
         if entity_id is None:
             # a misspelt name is often tagged in part ("perfct" of "perfct fith"): the span
-            # widened by a neighbouring word may name something the part alone does not
-            for wider_start, wider_end in widened(text, start, end):
-                entity_id, name = self._link(text[wider_start:wider_end], span.entity)
+            # widened by a neighbouring word may name something the part alone does not; a span
+            # that took in a function word ("jig in") may name something without it
+            for other_start, other_end in widened(text, start, end) + narrowed(text, start, end):
+                entity_id, name = self._link(text[other_start:other_end], span.entity)
                 if entity_id is not None:
-                    start, end, surface = wider_start, wider_end, text[wider_start:wider_end]
+                    start, end, surface = other_start, other_end, text[other_start:other_end]
                     break
+        etype = span.entity
+        if entity_id is None:
+            # tagged as the wrong kind of thing ("waltz" as a work): a name the graph holds
+            # exactly under another type is that thing
+            etype, entity_id, name = self._retyped(surface, etype)
         return {
-            "entity": span.entity,
+            "entity": etype,
             "value": name or canonical or surface,
             "start": start,
             "end": end,
             "confidence": round(span.confidence, 4),
             "id": entity_id,
         }
+
+    def _retyped(self, mention: str, etype: str) -> tuple[str, str | None, str | None]:
+        """(type, id, name) of the one graph entity of another type whose name or alias is exactly
+        `mention`; (etype, None, None) when there is none, or more than one."""
+        graph = self.graph
+        if graph is None or len(mention) < 3:
+            return etype, None, None
+        key = (mention.lower(), etype)
+        if key not in self._retype_cache:
+            with self._graph_lock:
+                if len(self._retype_cache) > 10000:
+                    self._retype_cache.clear()
+            self._retype_cache[key] = self._find_retyped(graph, mention, etype)
+        return self._retype_cache[key]
+
+    @staticmethod
+    def _find_retyped(graph: Any, mention: str, etype: str) -> tuple[str, str | None, str | None]:
+        found = []
+        for other, label in TYPE_LABEL.items():
+            if other == etype:
+                continue
+            try:
+                matches = graph.linker.link(mention, k=1, labels=[label], semantic=False)
+            except Exception as exc:
+                log.warning("NLU: linking %r failed (%s)", mention, exc)
+                return etype, None, None
+            if matches and matches[0].method in ("exact", "alias"):
+                found.append((other, matches[0].id, matches[0].name))
+        return found[0] if len(found) == 1 else (etype, None, None)
 
     def _link(self, mention: str, etype: str) -> tuple[str | None, str | None]:
         label = TYPE_LABEL.get(etype)
@@ -250,6 +286,18 @@ class NLU:
 _WORD = re.compile(r"[\w'’#♯♭-]+")
 _STOP = frozenset({"a", "an", "the", "is", "are", "what", "whats", "what's", "of", "in", "on", "me",
                    "about", "and", "or", "to", "for", "my", "it", "this", "that", "how", "wat"})
+
+
+def narrowed(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span [start, end) without the function words at its ends ("jig in" -> "jig"), if any."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text[start:end])]
+    while words and text[start + words[-1][0]:start + words[-1][1]].lower() in _STOP:
+        words.pop()
+    while words and text[start + words[0][0]:start + words[0][1]].lower() in _STOP:
+        words.pop(0)
+    if not words or (words[0][0] == 0 and start + words[-1][1] == end):
+        return []
+    return [(start + words[0][0], start + words[-1][1])]
 
 
 def widened(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -79,6 +79,34 @@ def test_widening_takes_neighbouring_words_of_the_clause_never_function_words_or
     assert [text[a:b] for a, b in widened(text, start, start + 7)] == ["domnant sevnth"]
 
 
+def test_a_span_that_took_in_a_function_word_is_linked_without_it(nlu):
+    text = "what is a dom7 in"
+    start = text.index("dom7")
+    spans = [Span(start, len(text), "concept", 0.8)]
+    parse = nlu._result(text, Prediction([("explain_concept", 0.9)], spans))
+    [entity] = parse["entities"]
+    assert entity["id"] == "concept:dominant_seventh_chord" and text[entity["start"]:entity["end"]] == "dom7"
+
+
+def test_narrowing_drops_function_words_at_the_ends_only():
+    from nlu.service import narrowed
+
+    text = "is a jig in the style"
+    assert [text[a:b] for a, b in narrowed(text, 5, 11)] == ["jig"]
+    assert [text[a:b] for a, b in narrowed(text, 0, 8)] == ["jig"]
+    assert narrowed(text, 5, 8) == [] and narrowed(text, 9, 15) == []
+
+
+def test_a_name_tagged_as_the_wrong_kind_of_thing_takes_the_type_the_graph_holds_it_under(nlu):
+    text = "what notes are in a dominant seventh chord"
+    start = text.index("dominant")
+    parse = nlu._result(text, Prediction([("explain_concept", 0.9)], [Span(start, len(text), "work", 0.6)]))
+    [entity] = parse["entities"]
+    assert (entity["entity"], entity["id"]) == ("concept", "concept:dominant_seventh_chord")
+    unknown = nlu._result("who wrote zorblax", Prediction([("music_fact", 0.9)], [Span(10, 17, "work", 0.6)]))
+    assert (unknown["entities"][0]["entity"], unknown["entities"][0]["id"]) == ("work", None)
+
+
 def test_a_skill_level_synonym_gives_the_canonical_value_without_a_graph_id(nlu):
     nlu.synonyms.setdefault("newbie", "beginner")
     parse = nlu._result(
