@@ -22,7 +22,7 @@ from actions.context import (
     unknown_names,
 )
 from actions.explain import answer_concrete
-from actions.groups import describe, era_names, members_sentences, played_instrument
+from actions.groups import describe, era_names, members_sentences, named_instrument, played_instrument
 from actions.learner import because, learner_profile
 from actions.services import DomainDict, Events, services
 from kg.schema import PERSON, WORK, Node
@@ -189,16 +189,26 @@ def band_players(band: Node, instrument: Node, words: list[str]) -> list[str]:
     graph = services().graph
     wanted = {w.lower().strip() for w in words if w.strip()}
 
-    def plays(member: Node) -> bool:
+    def plays(member: Node, in_band: bool = False) -> bool:
+        main = part_in_band(member)
         return any(p.id == instrument.id or any(word_names(w, p.name) for w in wanted)
-                   for _, p in graph.neighbours(member.id, "PLAYS", "out"))
+                   for _, p in graph.neighbours(member.id, "PLAYS", "out") if not in_band or p.id in main)
 
     members = sorted((m for _, m in graph.neighbours(band.id, "MEMBER_OF", "in")), key=lambda m: m.name)
-    players = [m for m in members if plays(m)]
+    # Dave Grohl plays the guitar, but in Nirvana he was the drummer: members whose part in the
+    # band it is come first, the others only when no member has it as their part
+    players = [m for m in members if plays(m, in_band=True)] or [m for m in members if plays(m)]
     if not players:
         return [f"My graph records no member of {band.name} on the {instrument.name}."]
     verb = "were" if len(players) > 1 else "was"
     return [f"{names(players)} {verb} on the {instrument.name} in {band.name}."]
+
+
+def part_in_band(member: Node) -> list[str]:
+    """The instruments a member plays in a band, by the catalog's order (main first): the first,
+    and for a singer the one after the voice too (Kurt Cobain: voice and electric guitar)."""
+    order = [str(i) for i in member.props.get("instruments") or []]
+    return order[:2] if order[:1] == ["instrument:voice"] else order[:1]
 
 
 def key_name(key: str) -> str:
@@ -304,10 +314,14 @@ class ActionMusicFact(Action):
         else:
             band = item.props.get("kind") == "band"  # a band has members, not teachers
             default = ["bands", "life", "eras", "works"] if band else PERSON_ASKS
+            words = said(tracker, "instrument")
             if band:
-                played = mentioned(tracker, "instrument") or [i for i in [played_instrument(text)] if i]
+                played = mentioned(tracker, "instrument")
+                named = None if played else named_instrument(text)
+                if named is not None:  # the NLU did not tag it: "who played drums in Nirvana"
+                    played, words = [named[0]], [named[1]]
             if played:  # "who played bass in the Beatles", "the drummer of Led Zeppelin"
-                sentences = band_players(item, played[0], said(tracker, "instrument"))
+                sentences = band_players(item, played[0], words)
             else:
                 sentences = person_sentences(item, asks or default)
             if not sentences:

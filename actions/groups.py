@@ -68,6 +68,23 @@ def describe(group: Node) -> str:
     return "\n".join(lines)
 
 
+def named_instrument(text: str) -> tuple[Node, str] | None:
+    """The instrument a message names, with the word it was named by ("who played drums in
+    Nirvana"): a player noun first, else the longest name or alias written as a whole word."""
+    player = played_instrument(text)
+    if player is not None:
+        return player, player.name
+    lowered = text.lower()
+    best: tuple[Node, str] | None = None
+    for instrument in services().graph.store.nodes(INSTRUMENT):
+        for name in [instrument.name, *(instrument.props.get("aliases") or [])]:
+            word = str(name).lower()
+            if len(word) > 2 and re.search(rf"\b{re.escape(word)}s?\b", lowered) and \
+                    (best is None or len(word) > len(best[1])):
+                best = (instrument, word)
+    return best
+
+
 def played_instrument(text: str) -> Node | None:
     """The instrument whose player a message names ("a famous violinist", "jazz drummers")."""
     lowered = text.lower()

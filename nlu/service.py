@@ -184,7 +184,8 @@ class NLU:
             )
         ranking = self._ranking(pred)
         top, confidence = pred.ranking[0]
-        entities = [self._entity(text, s) for s in pred.spans]
+        # a span of one function word ("the" of "the Doors") names nothing
+        entities = [self._entity(text, s) for s in pred.spans if text[s.start:s.end].lower() not in _STOP]
         result = {
             "text": text,
             "intent": {"name": top, "confidence": round(confidence, 4)},

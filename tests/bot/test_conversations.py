@@ -407,6 +407,21 @@ def test_who_played_an_instrument_in_a_band_names_the_member(chat: Chat, nlu: Sc
     assert chat.text(harp) == "My graph records no member of Queen on the harp."
 
 
+def test_a_band_member_is_named_for_their_part_in_the_band_not_for_everything_they_play(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    guitar = "who played guitar in nirvana"
+    nlu.says(guitar, "music_fact", ("instrument", "guitar"), ("person", "nirvana"))
+    # Dave Grohl plays the guitar too, but in Nirvana he was the drummer
+    assert chat.text(guitar) == "Kurt Cobain was on the guitar in Nirvana."
+    drums = "who played drums in nirvana"
+    nlu.says(drums, "music_fact", ("person", "nirvana"))  # the NLU missed the instrument
+    assert chat.text(drums) == "Dave Grohl was on the drums in Nirvana."
+    piano = "who played piano in the beatles"
+    nlu.says(piano, "music_fact", ("instrument", "piano"), ("person", "the beatles"))
+    # no Beatle's part was the piano: those who played it are named
+    assert chat.text(piano) == "John Lennon and Paul McCartney were on the piano in The Beatles."
+
+
 def test_a_learners_word_for_an_instrument_names_its_kinds_but_not_other_instruments() -> None:
     from actions.facts import word_names
 

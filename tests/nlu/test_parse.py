@@ -88,6 +88,13 @@ def test_a_span_that_took_in_a_function_word_is_linked_without_it(nlu):
     assert entity["id"] == "concept:dominant_seventh_chord" and text[entity["start"]:entity["end"]] == "dom7"
 
 
+def test_a_span_of_one_function_word_is_no_entity(nlu):
+    text = "who played keyboards in the doors"
+    spans = [Span(24, 27, "work", 0.6), Span(28, 33, "work", 0.6)]
+    parse = nlu._result(text, Prediction([("music_fact", 0.9)], spans))
+    assert [e["value"] for e in parse["entities"]] == ["doors"]
+
+
 def test_narrowing_drops_function_words_at_the_ends_only():
     from nlu.service import narrowed
 
