@@ -207,7 +207,7 @@ def band_players(band: Node, instrument: Node, words: list[str]) -> list[str]:
 def part_in_band(member: Node) -> list[str]:
     """The instruments a member plays in a band, by the catalog's order (main first): the first,
     and for a singer the one after the voice too (Kurt Cobain: voice and electric guitar)."""
-    order = [str(i) for i in member.props.get("instruments") or []]
+    order = [str(i) for i in member.props.get("instrument_order") or []]
     return order[:2] if order[:1] == ["instrument:voice"] else order[:1]
 
 

@@ -126,7 +126,7 @@ def catalog_records(catalog: Catalog) -> Records:
             p, ("name", "aliases", "kind", "born", "born_approx", "died", "nationality", "description")
         )
         if p.get("instruments"):  # main first: a band member's first is their part in the band
-            props["instruments"] = [node_id("instrument", i) for i in _list(p, "instruments")]
+            props["instrument_order"] = [node_id("instrument", i) for i in _list(p, "instruments")]
         if p.get("active"):
             start, end = [*p["active"], None, None][:2]
             props.update(_plain({"active_from": start, "active_to": end}, ("active_from", "active_to")))
