@@ -34,6 +34,13 @@ def test_a_build_writes_every_authored_node_and_edge(data_dir):
     assert (report.nodes, report.triples) == (13, stats["total_edges"])
 
 
+def test_a_persons_instruments_keep_the_catalogs_order_beside_the_plays_edges(data_dir):
+    graph, _ = build(data_dir)
+    pachelbel = graph.facts("person:johann_pachelbel")
+    assert pachelbel["instrument_order"] == ["instrument:organ"]
+    assert pachelbel["instruments"] == [{"id": "instrument:organ", "name": "organ"}]
+
+
 def test_concepts_carry_their_example_as_json_and_their_provenance(data_dir):
     graph, _ = build(data_dir)
     fifth = graph.entity("concept:perfect_fifth")
