@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -341,6 +342,23 @@ class ActionMusicFact(Action):
         return events
 
 
+def varied(picks: list[Any], k: int, per_artist: int | None) -> list[Any]:
+    """The first `k` picks, in the recommender's order, with at most `per_artist` credited to any
+    one artist: five Bach works are a poor answer to "recommend some baroque music". Picks held
+    back fill the list when there are too few others."""
+    if per_artist is None:
+        return picks[:k]
+    chosen, held, count = [], [], Counter()
+    for pick in picks:
+        by = [n.id for n in credited(pick.item)[:1]]
+        if by and count[by[0]] >= per_artist:
+            held.append(pick)
+            continue
+        count.update(by)
+        chosen.append(pick)
+    return (chosen + held)[:k]
+
+
 class ActionRecommendMusic(Action):
     """Works the recommender ranks best for the learner, each with its reason: a graph path to
     what they asked about, studied or mastered. Genres, people, eras and instruments named in the
@@ -360,18 +378,21 @@ class ActionRecommendMusic(Action):
         recommender = services().recommender
         intro = "You might enjoy:"
         picks = []
+        # asked for one person's music, the list may be all theirs; else two works per artist at most
+        per_artist = None if any(n.label == PERSON for n in asked) else 2
         if topics:  # only the works the graph holds as examples of it, in the model's order
             graph = services().graph
             shown = {w.id for t in topics for _, w in graph.neighbours(t.id, "EXAMPLE_OF", "in")}
-            picks = [p for p in recommender.recommend(
+            picks = varied([p for p in recommender.recommend(
                 tracker.sender_id, k=50, kind="work", profile=profile,
-                related_to=[n.id for n in asked + topics]) if p.item in shown][:5]
+                related_to=[n.id for n in asked + topics]) if p.item in shown], 5, per_artist)
             if not picks:
                 intro = (f"I don't know pieces that show {names(topics, 2)} yet. "
                          "Here is music for you instead:")
         if not picks:
-            picks = recommender.recommend(tracker.sender_id, k=5, kind="work", profile=profile,
-                                          related_to=[n.id for n in asked], exclude=[n.id for n in liked])
+            picks = varied(recommender.recommend(
+                tracker.sender_id, k=25, kind="work", profile=profile, related_to=[n.id for n in asked],
+                exclude=[n.id for n in liked]), 5, per_artist)
         if not picks:
             dispatcher.utter_message(
                 text="Tell me a composer, artist or genre you like and I'll suggest music linked to it."

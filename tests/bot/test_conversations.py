@@ -1106,6 +1106,17 @@ def test_a_plan_for_an_instrument_is_its_technique_lessons_in_order(chat: Chat, 
     assert chat.slots["offer"]["action"] == "action_explain_concept"
 
 
+def test_music_recommended_for_an_era_is_by_several_artists_and_for_a_person_all_theirs(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("recommend some baroque music", "recommend_music", ("era", "baroque"))
+    picks = [line for line in chat.text("recommend some baroque music").splitlines() if line.startswith("• ")]
+    artists = [re.search(r" by (.+?): ", line).group(1) for line in picks]
+    assert len(picks) == 5 and max(artists.count(a) for a in artists) <= 2, artists
+    nlu.says("recommend music by bach", "recommend_music", ("person", "bach"))
+    picks = [line for line in chat.text("recommend music by bach").splitlines() if line.startswith("• ")]
+    assert len(picks) == 5 and all(" by Johann Sebastian Bach" in line for line in picks)
+
+
 def test_the_artist_to_explore_for_a_genre_is_its_best_connected_one(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("recommend me some jazz", "recommend_music", ("genre", "jazz"))
     assert chat.text("recommend me some jazz").endswith("Artists to explore: Miles Davis (Jazz).")
