@@ -58,10 +58,28 @@ def _famous_example(item: Node) -> str | None:
     works = _direct(item, "EXAMPLE_OF", "in")
     if not works:
         return None
-    work = works[0]
+    work = _best_known(item, works)
     authors = credited(work.id)  # all of them up to three: never "Dave Grohl and 1 more"
     by = f" by {names(authors, 3)}" if authors else ""
     return f"A famous example: {work.name}{by}."
+
+
+def _best_known(item: Node, works: list[Node]) -> Node:
+    """The example to name: the first the concept's own description names by its title or an
+    alias (the waltz's names The Blue Danube), else the one the graph connects most, then by name,
+    so the choice is stable."""
+    description = str(item.props.get("description") or "").lower()
+
+    def position(work: Node) -> int:
+        titles = [work.name.split(",")[0], *(str(a) for a in work.props.get("aliases") or [])]
+        found = [description.find(t.strip().lower()) for t in titles if len(t.strip()) > 3]
+        return min((f for f in found if f >= 0), default=-1)
+
+    named = [(position(w), w.name, w) for w in works if position(w) >= 0]
+    if named:
+        return min(named, key=lambda x: x[:2])[2]
+    graph = services().graph
+    return min(works, key=lambda w: (-len(graph.neighbours(w.id)), w.name))
 
 
 def _theory(tracker: Tracker) -> Any:

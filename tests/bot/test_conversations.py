@@ -40,6 +40,15 @@ def test_a_question_through_a_basic_concept_is_about_the_concept_built_on_it(
     assert chat.slots["concept"] == "concept:minor_triad"
 
 
+def test_the_famous_example_named_is_the_one_the_concepts_description_names_first(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a waltz", "explain_concept", ("concept", "waltz"))
+    assert "A famous example: The Blue Danube, Op. 314 by Johann Strauss II." in chat.text("what is a waltz")
+    nlu.says("what is a ground bass", "explain_concept", ("concept", "ground bass"))
+    assert "A famous example: When I am laid in earth (Dido's Lament) by Henry Purcell." in chat.text(
+        "what is a ground bass")
+
+
 def test_a_bands_song_as_a_famous_example_goes_by_the_band(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what is a power chord", "explain_concept", ("concept", "power chord"))
     assert "A famous example: Smells Like Teen Spirit by Nirvana." in chat.text("what is a power chord")
