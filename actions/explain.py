@@ -321,6 +321,23 @@ COMPARING = re.compile(
     r"contrast\w*|relat\w*|connect\w*)\b", re.I)
 
 
+def _one_thing_two_names(tracker: Tracker) -> tuple[Node, list[str]] | None:
+    """The one concept a message names in two different ways ("gigue" and "jig", "P5" and
+    "perfect fifth"), with the words as written; None for anything else."""
+    found = mentioned(tracker, "concept")
+    if len(found) != 1:
+        return None
+    item = found[0]
+    written: list[str] = []
+    for words, entity in zip(said(tracker, "concept"), entities(tracker, "concept"), strict=True):
+        named = link(words, "concept") or link(str(entity.get("value") or ""), "concept")
+        if named is None or named.id != item.id:
+            return None  # a word the graph does not place on this concept
+        if words.lower() not in (w.lower() for w in written):
+            written.append(words)
+    return (item, written) if len(written) >= 2 else None
+
+
 class ActionCompareConcepts(Action):
     def name(self) -> str:
         return "action_compare_concepts"
@@ -330,6 +347,15 @@ class ActionCompareConcepts(Action):
         if computed is not None:  # "is E sharp the same as F"
             return computed
         text = tracker.latest_message.get("text") or ""
+        same = _one_thing_two_names(tracker)
+        if same is not None:  # "is a gigue the same as a jig"
+            item, written = same
+            answer = "Yes: " if re.search(r"\b(same|equal|identical|another name)\b", text, re.I) else ""
+            dispatcher.utter_message(text=(
+                f"{answer}{' and '.join(f'“{w}”' for w in written)} are two names for one thing, the "
+                f"{item.name}. {first_sentences(str(item.props.get('description', '')))}"))
+            return [SlotSet("concept", item.id),
+                    SlotSet("concepts_seen", remember(tracker, "concepts_seen", item.id))]
         found = concepts(tracker, allow_context=False)
         shared = compared_pair(text, shared_head_only=True)
         loose = any(link(words, "concept", threshold=EXACT) is None for words in said(tracker, "concept"))
@@ -365,11 +391,13 @@ class ActionCompareConcepts(Action):
             f"{first_sentences(str(b.props.get('description', '')))}",
         ]
         paths = graph.explain(a.id, b.id, k=2, max_len=3)
+        said_paths = " ".join(p.sentence for p in paths)  # each ends with "."
         if paths:
-            lines.append("How they connect: " + " ".join(p.sentence for p in paths))  # each ends with "."
+            lines.append("How they connect: " + said_paths)
         shared = {n.id for n in _direct(a, "REQUIRES", "out")} & {n.id for n in _direct(b, "REQUIRES", "out")}
-        if shared:
-            lines.append(f"Both build on {names([n for n in map(node, sorted(shared)) if n])}.")
+        both = f"both build on {names([n for n in map(node, sorted(shared)) if n])}"
+        if shared and both not in said_paths.lower():  # a path may have said it already
+            lines.append(f"{both[:1].upper()}{both[1:]}.")
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("concept", a.id), SlotSet("concepts_seen", remember(tracker, "concepts_seen", b.id))]
 

@@ -367,6 +367,27 @@ def test_the_time_signature_of_a_dance_is_answered_by_the_dance(chat: Chat, nlu:
     assert reply.lower().startswith(f"**{dance}") and meter in reply.split("\n")[0], reply
 
 
+def test_one_concept_under_two_names_is_said_to_be_one_thing_not_compared_with_the_last(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a polka", "explain_concept", ("concept", "polka"))
+    chat("what is a polka")
+    text = "is a gigue the same as a jig"
+    nlu.says(text, "compare_concepts", ("concept", "gigue", "jig"), ("concept", "jig"))
+    reply = chat.text(text)
+    assert reply.startswith("Yes: “gigue” and “jig” are two names for one thing, the jig. A jig is")
+    assert "polka" not in reply
+    nlu.says("P5 vs perfect fifth", "compare_concepts", ("concept", "P5", "perfect fifth"),
+             ("concept", "perfect fifth"))
+    assert chat.text("P5 vs perfect fifth").startswith("“P5” and “perfect fifth” are two names for one thing")
+
+
+def test_a_comparison_says_what_both_build_on_once(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "what is the difference between a march and a polka"
+    nlu.says(text, "compare_concepts", ("concept", "march"), ("concept", "polka"))
+    reply = chat.text(text)
+    assert reply.lower().count("both build on duple meter") == 1, reply
+
+
 def test_the_time_signature_of_a_work_is_its_own_not_the_concepts(chat: Chat, nlu: ScriptedNLU) -> None:
     text = "what's the time signature of take five"
     nlu.says(text, "explain_concept", ("concept", "time signature"), ("work", "take five"))
