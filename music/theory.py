@@ -595,6 +595,51 @@ def _find_between(text: str) -> TheoryAnswer | None:
     return None
 
 
+_INTERVAL_INVERSION_RE = re.compile(
+    r"(?P<before>\binver(?:sion|t|ted|ting)\s+(?:of\s+)?(?:an?\s+|the\s+)?)?(?<![\w])"
+    rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{'|'.join(k for k, v in _NUMBER.items() if v <= 8)})"
+    r"|(?P<special>tritone|whole[\s-]?step|whole[\s-]?tone|half[\s-]?step|semitone|octave|unison))(?![\w])"
+    r"(?!\s+(?:chords?|arpeggios?|triads?))"  # "the second inversion of a major seventh chord"
+    r"(?P<after>\s+(?:inverts?|inverted|turned\s+upside\s+down|upside\s+down)\b)?",
+    re.IGNORECASE,
+)
+
+
+def _find_interval_inversion(text: str) -> TheoryAnswer | None:
+    """ "the inversion of a minor second": the interval that completes it to an octave."""
+    match = next((m for m in _INTERVAL_INVERSION_RE.finditer(text) if m.group("before") or m.group("after")),
+                 None)
+    if match is None:
+        return None
+    groups = {k: v for k, v in match.groupdict().items() if v}
+    if "special" in groups:
+        names = _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", groups["special"].lower())]
+    else:
+        names = [f"{_QUALITY[groups['q'].lower()]}{_NUMBER[groups['n'].lower()]}"]
+    try:
+        ivl = interval.Interval(names[0])
+    except Exception:
+        return None  # "perfect third", "major fifth": no such interval
+    inverse = ivl.complement
+    name, inverse_name = ivl.niceName.lower(), inverse.niceName.lower()
+    facts = [
+        f"The inversion of {article(name)} {name} ({ivl.name}) is {article(inverse_name)} {inverse_name} "
+        f"({inverse.name}): moving its lower note up an octave turns the one into the other.",
+        f"{article(name).title()} {name} spans {_semitones(ivl.semitones)} and {article(inverse_name)} "
+        f"{inverse_name} {_semitones(inverse.semitones)}; together they make the octave's 12.",
+        "Inverting keeps perfect intervals perfect, swaps major and minor and swaps augmented and "
+        "diminished, and the numbers add up to nine.",
+    ]
+    low = pitch.Pitch("C4")
+    return TheoryAnswer(
+        kind="interval",
+        title=f"Inversion of {article(name)} {name}",
+        facts=facts,
+        notes=[],
+        example=_example("interval", (low, inverse.transposePitch(low))),
+    )
+
+
 # ------------------------------------------------------------------------------------------ keys
 _KEY_RE = re.compile(rf"(?<![\w]){note_pattern('k')}(?:\s+(?P<mode>major|minor))?(?![\w#♯♭])", re.IGNORECASE)
 _SIGNATURE_RE = re.compile(r"\b(key\s+signature|sharps|flats|accidentals)\b", re.IGNORECASE)
@@ -1316,7 +1361,7 @@ def _find_mode(text: str) -> TheoryAnswer | None:
 
 
 _FINDERS: tuple[Callable[[str], TheoryAnswer | None], ...] = (
-    _find_enharmonic, _find_mode,
+    _find_enharmonic, _find_mode, _find_interval_inversion,
     _find_transposed_notes, _find_transposition, _find_key_of_signature, _find_signature,
     _find_relation, _find_diatonic, _find_progression, _find_roman, _find_key_dominant_seventh,
     _find_degree, _find_neapolitan,

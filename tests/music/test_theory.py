@@ -494,3 +494,28 @@ def test_a_numeral_title_keeps_its_case_at_the_start_of_a_sentence() -> None:
 
     assert capitalized("vi in F major") == "vi in F major" and capitalized("i in A minor") == "i in A minor"
     assert capitalized("major scale") == "Major scale"
+
+
+@pytest.mark.parametrize(("text", "inverse", "semitones"), [
+    ("what is the inversion of a minor second", "major seventh (M7)", (1, 11)),
+    ("what does a major third invert to", "minor sixth (m6)", (4, 8)),
+    ("inversion of a perfect fifth?", "perfect fourth (P4)", (7, 5)),
+    ("what's the inversion of a tritone", "diminished fifth (d5)", (6, 6)),
+    ("an augmented second inverted", "diminished seventh (d7)", (3, 9)),
+])
+def test_an_intervals_inversion_completes_it_to_the_octave(text: str, inverse: str,
+                                                           semitones: tuple[int, int]) -> None:
+    found = answer(text)
+    assert found is not None and found.kind == "interval"
+    assert f"is a {inverse}:" in found.facts[0]
+    low, high = semitones
+    assert f"spans {low} semitone" in found.facts[1] and f"{high} semitones" in found.facts[1]
+    realised = [pitch.Pitch(p) for p in found.example["pitches"].split()]
+    assert interval.Interval(*realised).directedName == inverse.split("(")[1].rstrip(")")
+
+
+@pytest.mark.parametrize("text", ["what is the second inversion of a C major seventh chord",
+                                  "what is a minor second", "a perfect third inverted"])
+def test_a_chord_inversion_or_a_plain_interval_is_no_interval_inversion(text: str) -> None:
+    found = answer(text)
+    assert found is None or not found.title.startswith("Inversion of")
