@@ -865,8 +865,10 @@ def _find_degree(text: str) -> TheoryAnswer | None:
         return None
     if match.group("bare"):
         before = text[: match.start()].split()
-        if not _BARE_KEY_RE.match(text, match.end()) or (before and before[-1].lower() in _NOT_A_DEGREE):
+        if before and before[-1].lower() in _NOT_A_DEGREE:
             return None  # "the Neapolitan sixth of A minor", "a major third of ...": not a degree
+        if not _BARE_KEY_RE.match(text, match.end()):
+            return _degree_of_note(text, match)
     keys = _keys_in(text, match.end())  # the whole text: "of a minor" is the key of A minor
     if not keys:
         return None
@@ -899,6 +901,58 @@ def _find_degree(text: str) -> TheoryAnswer | None:
         notes=triad,
         example=_example("chord", chord_.pitches),
     )
+
+
+_BARE_NOTE_END_RE = re.compile(r"(?:the\s+(?:note\s+)?)?" + note_pattern("k") + r"\s*[?.!]*\s*$",
+                               re.IGNORECASE)
+
+
+def _degree_of_note(text: str, match: re.Match[str]) -> TheoryAnswer | None:
+    """ "the fifth of B flat": a bare note ends the question, so the degree is the same in its
+    major and minor keys (2nd, 4th, 5th) or both are given (3rd, 6th, 7th). Anything after the
+    note ("the seventh of G7", "the third of C in a chord") is not this question."""
+    bare = _BARE_NOTE_END_RE.match(text, match.end())
+    name = _note(text, bare, "k") if bare else None
+    if name is None:
+        return None
+    number = _ORDINAL_WORDS[match.group("bare")]
+    major, minor = _make_key(name, "major"), _make_key(name, "minor")
+    in_major = display(major.pitchFromDegree(number))
+    in_minor = display(minor.pitchFromDegree(number))
+    if number == 1:
+        return None
+    ordinal = _ordinal(number)
+    if in_major == in_minor:
+        facts = [f"The {ordinal} of {display(major.tonic)} is {in_major}, in {_key_label(major)} and in "
+                 f"{_key_label(minor)} alike.",
+                 f"{display(major.tonic)} up to {in_major} is {article(_step_name(major, number))} "
+                 f"{_step_name(major, number)}."]
+    else:
+        facts = [f"In {_key_label(major)} the {ordinal} degree is {in_major}; in {_key_label(minor)} it is "
+                 f"{in_minor}.",
+                 f"{display(major.tonic)} up to {in_major} is {article(_step_name(major, number))} "
+                 f"{_step_name(major, number)}, and up to {in_minor} {article(_step_name(minor, number))} "
+                 f"{_step_name(minor, number)}."]
+    if number == 7:
+        raised = display(minor.pitchFromDegree(7).transpose("A1"))
+        facts.append(f"The harmonic and melodic minor raise it to {raised}, a leading tone.")
+    low = pitch.Pitch(f"{major.tonic.name}4")
+    high = interval.Interval(_step_symbol(major, number)).transposePitch(low)
+    return TheoryAnswer(
+        kind="scale_degree",
+        title=f"The {ordinal} of {display(major.tonic)}",
+        facts=facts,
+        notes=[in_major] if in_major == in_minor else [in_major, in_minor],
+        example=_example("interval", (low, high)),
+    )
+
+
+def _step_symbol(home: key.Key, number: int) -> str:
+    return interval.Interval(home.tonic, home.pitchFromDegree(number)).simpleName
+
+
+def _step_name(home: key.Key, number: int) -> str:
+    return interval.Interval(_step_symbol(home, number)).niceName.lower()
 
 
 _KEY_DOMINANT_SEVENTH_RE = re.compile(

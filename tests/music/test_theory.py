@@ -149,7 +149,7 @@ def test_every_answer_with_an_example_can_be_played(text: str) -> None:
      "what is the dominant", "the dominant seventh chord", "subtonic of C major", "how long is a half step",
      "how many half steps in a major third", "how many notes in a chromatic scale",
      "what notes are in a minor scale", "the steps of a major scale", "the major scale in a minute",
-     "how do i find the relative minor of a key", "what is the dominant of a key", "the 5th of G"],
+     "how do i find the relative minor of a key", "what is the dominant of a key"],
 )
 def test_nothing_concrete_means_no_answer(text: str) -> None:
     assert answer(text) is None
@@ -519,3 +519,25 @@ def test_an_intervals_inversion_completes_it_to_the_octave(text: str, inverse: s
 def test_a_chord_inversion_or_a_plain_interval_is_no_interval_inversion(text: str) -> None:
     found = answer(text)
     assert found is None or not found.title.startswith("Inversion of")
+
+
+@pytest.mark.parametrize(("text", "first_fact"), [
+    ("what is the fifth of B flat", "The 5th of B♭ is F, in B♭ major and in B♭ minor alike."),
+    ("fifth of D?", "The 5th of D is A, in D major and in D minor alike."),
+    ("what is the third of C", "In C major the 3rd degree is E; in C minor it is E♭."),
+    ("what's the sixth of E", "In E major the 6th degree is C♯; in E minor it is C."),
+    ("what is the 7th of F sharp", "In F♯ major the 7th degree is E♯; in F♯ minor it is E."),
+])
+def test_a_degree_of_a_bare_note_is_given_for_its_major_and_minor_keys(text: str, first_fact: str) -> None:
+    found = answer(text)
+    assert found is not None and found.kind == "scale_degree"
+    assert found.facts[0] == first_fact
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("what is the seventh of G7", "G dominant seventh chord"),  # a chord member, not a degree
+    ("what is the fifth of A minor", "dominant of A minor"),
+])
+def test_a_degree_of_a_chord_or_a_key_is_not_read_as_of_a_bare_note(text: str, title: str) -> None:
+    found = answer(text)
+    assert found is not None and found.title == title
