@@ -75,7 +75,7 @@ def _best_known(item: Node, works: list[Node]) -> Node:
         found = [description.find(t.strip().lower()) for t in titles if len(t.strip()) > 3]
         return min((f for f in found if f >= 0), default=-1)
 
-    named = [(position(w), w.name, w) for w in works if position(w) >= 0]
+    named = [(at, w.name, w) for w in works if (at := position(w)) >= 0]
     if named:
         return min(named, key=lambda x: x[:2])[2]
     graph = services().graph

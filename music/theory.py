@@ -451,10 +451,27 @@ _NUMBER = {
     "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10,
     "11th": 11, "12th": 12, "13th": 13,
 }
+
+
+def _interval_pattern(largest: int = 13, unison: bool = True) -> str:
+    """An interval's name in words: a quality and a number up to `largest` (groups q and n), or a
+    name such as "tritone" or "half step" (group special); `_interval_symbols` reads the match."""
+    numbers = "|".join(k for k, v in _NUMBER.items() if v <= largest)
+    special = r"tritone|whole[\s-]?step|whole[\s-]?tone|half[\s-]?step|semitone|octave"
+    special += "|unison" if unison else ""
+    return rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{numbers})|(?P<special>{special}))"
+
+
+def _interval_symbols(match: re.Match[str]) -> list[str]:
+    """The music21 symbols a match of `_interval_pattern` names ("tritone": A4 and d5)."""
+    if match.group("special"):
+        return _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", match.group("special").lower())]
+    return [_QUALITY[match.group("q").lower()] + str(_NUMBER[match.group("n").lower()])]
+
+
 _ABOVE_RE = re.compile(
-    rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{'|'.join(_NUMBER)})|(?P<special>tritone|whole[\s-]?step|"
-    r"whole[\s-]?tone|half[\s-]?step|semitone|octave|unison))"
-    rf"\s+(?P<dir>above|below|up from|down from|over|under|higher than|lower than)\s+{note_pattern('n')}",
+    _interval_pattern()
+    + rf"\s+(?P<dir>above|below|up from|down from|over|under|higher than|lower than)\s+{note_pattern('n')}",
     re.IGNORECASE,
 )
 _BETWEEN_RE = re.compile(
@@ -529,8 +546,7 @@ _SPECIAL_INTERVALS = {"tritone": ["A4", "d5"], "wholestep": ["M2"], "wholetone":
 
 _TRANSPOSE_RE = re.compile(
     r"\btranspose\s+(?P<notes>.+?)\s+(?P<dir>up|down)\s+(?:by\s+)?(?:an?\s+)?"
-    rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{'|'.join(_NUMBER)})|(?P<special>tritone|whole[\s-]?step|"
-    r"whole[\s-]?tone|half[\s-]?step|semitone|octave))\b",
+    + _interval_pattern(unison=False) + r"\b",
     re.IGNORECASE,
 )
 _NOTE_RE = re.compile(rf"(?<![\w]){note_pattern('x')}(?![\w#♯♭])", re.IGNORECASE)
@@ -546,12 +562,8 @@ def _find_transposed_notes(text: str) -> TheoryAnswer | None:
              if (name := _note(text, m, "x")) is not None]
     if not names:
         return None
-    if match.group("special"):
-        step = _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", match.group("special").lower())][0]
-    else:
-        step = _QUALITY[match.group("q").lower()] + str(_NUMBER[match.group("n").lower()])
     try:
-        moved_by = interval.Interval(step)
+        moved_by = interval.Interval(_interval_symbols(match)[0])
     except interval.IntervalException:
         return None
     down = match.group("dir").lower() == "down"
@@ -575,12 +587,8 @@ def _find_transposition(text: str) -> TheoryAnswer | None:
         if start is None:
             continue
         below = match.group("dir").lower() in ("below", "down from", "under", "lower than")
-        if match.group("special"):
-            names = _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", match.group("special").lower())]
-        else:
-            names = [_QUALITY[match.group("q").lower()] + str(_NUMBER[match.group("n").lower()])]
         try:
-            return _transposition(start, names, below)
+            return _transposition(start, _interval_symbols(match), below)
         except interval.IntervalException:
             return None  # "a major fifth" names no interval
     return None
@@ -597,8 +605,7 @@ def _find_between(text: str) -> TheoryAnswer | None:
 
 _INTERVAL_INVERSION_RE = re.compile(
     r"(?P<before>\binver(?:sion|t|ted|ting)\s+(?:of\s+)?(?:an?\s+|the\s+)?)?(?<![\w])"
-    rf"(?:(?P<q>{'|'.join(_QUALITY)})\s+(?P<n>{'|'.join(k for k, v in _NUMBER.items() if v <= 8)})"
-    r"|(?P<special>tritone|whole[\s-]?step|whole[\s-]?tone|half[\s-]?step|semitone|octave|unison))(?![\w])"
+    + _interval_pattern(largest=8) + r"(?![\w])"
     r"(?!\s+(?:chords?|arpeggios?|triads?))"  # "the second inversion of a major seventh chord"
     r"(?P<after>\s+(?:inverts?|inverted|turned\s+upside\s+down|upside\s+down)\b)?",
     re.IGNORECASE,
@@ -611,14 +618,9 @@ def _find_interval_inversion(text: str) -> TheoryAnswer | None:
                  None)
     if match is None:
         return None
-    groups = {k: v for k, v in match.groupdict().items() if v}
-    if "special" in groups:
-        names = _SPECIAL_INTERVALS[re.sub(r"[\s-]", "", groups["special"].lower())]
-    else:
-        names = [f"{_QUALITY[groups['q'].lower()]}{_NUMBER[groups['n'].lower()]}"]
     try:
-        ivl = interval.Interval(names[0])
-    except Exception:
+        ivl = interval.Interval(_interval_symbols(match)[0])
+    except interval.IntervalException:
         return None  # "perfect third", "major fifth": no such interval
     inverse = ivl.complement
     name, inverse_name = ivl.niceName.lower(), inverse.niceName.lower()
@@ -916,28 +918,28 @@ def _degree_of_note(text: str, match: re.Match[str]) -> TheoryAnswer | None:
     if name is None:
         return None
     number = _ORDINAL_WORDS[match.group("bare")]
+    if number == 1:
+        return None
     major, minor = _make_key(name, "major"), _make_key(name, "minor")
     in_major = display(major.pitchFromDegree(number))
     in_minor = display(minor.pitchFromDegree(number))
-    if number == 1:
-        return None
+    step_major, step_minor = _step(major, number), _step(minor, number)
+    up_major, up_minor = step_major.niceName.lower(), step_minor.niceName.lower()
     ordinal = _ordinal(number)
     if in_major == in_minor:
         facts = [f"The {ordinal} of {display(major.tonic)} is {in_major}, in {_key_label(major)} and in "
                  f"{_key_label(minor)} alike.",
-                 f"{display(major.tonic)} up to {in_major} is {article(_step_name(major, number))} "
-                 f"{_step_name(major, number)}."]
+                 f"{display(major.tonic)} up to {in_major} is {article(up_major)} {up_major}."]
     else:
         facts = [f"In {_key_label(major)} the {ordinal} degree is {in_major}; in {_key_label(minor)} it is "
                  f"{in_minor}.",
-                 f"{display(major.tonic)} up to {in_major} is {article(_step_name(major, number))} "
-                 f"{_step_name(major, number)}, and up to {in_minor} {article(_step_name(minor, number))} "
-                 f"{_step_name(minor, number)}."]
+                 f"{display(major.tonic)} up to {in_major} is {article(up_major)} {up_major}, and up to "
+                 f"{in_minor} {article(up_minor)} {up_minor}."]
     if number == 7:
         raised = display(minor.pitchFromDegree(7).transpose("A1"))
         facts.append(f"The harmonic and melodic minor raise it to {raised}, a leading tone.")
     low = pitch.Pitch(f"{major.tonic.name}4")
-    high = interval.Interval(_step_symbol(major, number)).transposePitch(low)
+    high = step_major.transposePitch(low)
     return TheoryAnswer(
         kind="scale_degree",
         title=f"The {ordinal} of {display(major.tonic)}",
@@ -947,12 +949,9 @@ def _degree_of_note(text: str, match: re.Match[str]) -> TheoryAnswer | None:
     )
 
 
-def _step_symbol(home: key.Key, number: int) -> str:
-    return interval.Interval(home.tonic, home.pitchFromDegree(number)).simpleName
-
-
-def _step_name(home: key.Key, number: int) -> str:
-    return interval.Interval(_step_symbol(home, number)).niceName.lower()
+def _step(home: key.Key, number: int) -> interval.Interval:
+    """The simple interval from the key's tonic up to its degree `number`."""
+    return interval.Interval(interval.Interval(home.tonic, home.pitchFromDegree(number)).simpleName)
 
 
 _KEY_DOMINANT_SEVENTH_RE = re.compile(

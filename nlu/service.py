@@ -236,12 +236,10 @@ class NLU:
         if graph is None or len(mention) < 3:
             return etype, None, None
         key = (mention.lower(), etype)
-        if key not in self._retype_cache:
-            with self._graph_lock:
-                if len(self._retype_cache) > 10000:
-                    self._retype_cache.clear()
-            self._retype_cache[key] = self._find_retyped(graph, mention, etype)
-        return self._retype_cache[key]
+        cached = self._retype_cache.get(key)
+        if cached is not None:
+            return cached
+        return self._remember(self._retype_cache, key, self._find_retyped(graph, mention, etype))
 
     @staticmethod
     def _find_retyped(graph: Any, mention: str, etype: str) -> tuple[str, str | None, str | None]:
@@ -277,10 +275,14 @@ class NLU:
                 matches = []
             if matches and matches[0].score >= self.link_threshold:
                 answer = (matches[0].id, matches[0].name)
+        return self._remember(self._link_cache, key, answer)
+
+    def _remember(self, cache: dict[Any, Any], key: Any, answer: Any) -> Any:
+        """Keep `answer` in a bounded cache (emptied past 10,000 entries) and return it."""
         with self._graph_lock:
-            if len(self._link_cache) > 10000:
-                self._link_cache.clear()
-            self._link_cache[key] = answer
+            if len(cache) > 10000:
+                cache.clear()
+            cache[key] = answer
         return answer
 
 

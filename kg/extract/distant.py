@@ -31,7 +31,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kg.extract.gazetteer import Gazetteer, player_nouns, usable
@@ -612,8 +612,8 @@ def conjoin(a: Annotated, b: Annotated, join: str) -> Annotated:
         right = right[:1].lower() + right[1:]
     shift = len(left) + len(join)
     text = left + join + right
-    moved = [Mention(m.start + shift, m.end + shift, text[m.start + shift : m.end + shift], m.type,
-                     m.id, m.name, m.linked, m.method, m.score, m.kind) for m in b.mentions]
+    moved = [replace(m, start=m.start + shift, end=m.end + shift,
+                     text=text[m.start + shift : m.end + shift]) for m in b.mentions]
     n = len(a.mentions)
     relations = dict(a.relations)
     relations.update({(i + n, j + n): rels for (i, j), rels in b.relations.items()})
@@ -638,11 +638,10 @@ def renamed(item: Annotated, gen: Generator) -> Annotated:
             text = text[:start] + new + text[end:]
             shift += len(new) - (end - start)
             end = start + len(new)
-            mentions.append(Mention(start, end, new, m.type, f"{m.id}~{new}", new, False, m.method,
-                                    m.score, m.kind))
+            mentions.append(replace(m, start=start, end=end, text=new, id=f"{m.id}~{new}", name=new,
+                                    linked=False))
         else:
-            mentions.append(Mention(start, end, m.text, m.type, m.id, m.name, m.linked, m.method,
-                                    m.score, m.kind))
+            mentions.append(replace(m, start=start, end=end))
     return Annotated(text, mentions, dict(item.relations), item.source, item.anchor)
 
 
