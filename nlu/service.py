@@ -17,7 +17,7 @@ from typing import Any
 
 from nlu.data import FALLBACK, component
 from nlu.lookups import TYPE_LABEL
-from nlu.model import JointModel, Prediction, set_threads
+from nlu.model import JointModel, Prediction, Span, set_threads
 from nlu.versions import VersionDir
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class NLU:
         self.version = version
         self.threshold = float(settings.get("threshold", 0.45))
         self.link_threshold = float(settings.get("link_threshold", 0.7))
+        self.unlinked_threshold = float(settings.get("unlinked_threshold", 0.0))
         self.semantic = bool(settings.get("semantic", True))
         # Names (people, works) are matched by spelling only: a name's embedding says little about
         # which person it is, and the extra forward pass would double the time of a first-seen name.
@@ -78,6 +79,7 @@ class NLU:
         self._home = home
         self._link_cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
         self._retype_cache: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
+        self._exact_cache: dict[str, tuple[str, ...]] = {}
         # parse_batch may be called from a micro-batcher's worker thread while another thread parses:
         # one forward pass at a time (two would only fight over the same cores), one graph opening.
         self._predict_lock = threading.Lock()
@@ -185,7 +187,13 @@ class NLU:
         ranking = self._ranking(pred)
         top, confidence = pred.ranking[0]
         # a span of one function word ("the" of "the Doors") names nothing
-        entities = [self._entity(text, s) for s in pred.spans if text[s.start:s.end].lower() not in _STOP]
+        spans = [s for s in pred.spans if text[s.start:s.end].lower() not in _STOP]
+        entities = [self._entity(text, s) for s in self._joined(text, spans)]
+        if self.graph is not None:
+            # a doubtful span that names nothing in the graph is more often a stray word ("gentle",
+            # "rusty") than a thing the graph lacks
+            entities = [e for e in entities if e["id"] is not None or e["entity"] not in TYPE_LABEL
+                        or e["confidence"] >= self.unlinked_threshold]
         result = {
             "text": text,
             "intent": {"name": top, "confidence": round(confidence, 4)},
@@ -228,6 +236,55 @@ class NLU:
             "confidence": round(span.confidence, 4),
             "id": entity_id,
         }
+
+    def _joined(self, text: str, spans: list[Span]) -> list[Span]:
+        """`spans` with neighbours that name one thing together made one span.
+
+        The tagger sometimes opens a new entity in the middle of a name ("Giant" + "Steps",
+        "Ludovico" + "Einaudi"). Two spans with only spaces between them are joined when the words
+        together are a graph name exactly (then of that name's type), or when both are names of
+        people or works (then of the more confident one's type): two names typed side by side
+        with nothing between them are nearly always one.
+        """
+        out: list[Span] = []
+        for span in spans:
+            prev = out[-1] if out else None
+            if prev is None or text[prev.end:span.start].strip() or span.start <= prev.end:
+                out.append(span)
+                continue
+            etype = self._exact_type(text[prev.start:span.end], (prev.entity, span.entity))
+            if etype is None and {prev.entity, span.entity} <= _NAMES:
+                etype = max((prev, span), key=lambda s: s.confidence).entity
+            if etype is None:
+                out.append(span)
+            else:
+                out[-1] = Span(prev.start, span.end, etype, min(prev.confidence, span.confidence))
+        return out
+
+    def _exact_type(self, mention: str, prefer: tuple[str, ...]) -> str | None:
+        """The entity type under which the graph holds `mention` exactly (a name or alias), one of
+        `prefer` when it holds it under several; None when it does not hold it."""
+        graph = self.graph
+        if graph is None:
+            return None
+        key = mention.lower()
+        cached = self._exact_cache.get(key)
+        if cached is None:
+            try:
+                matches = graph.linker.link(mention, k=5, semantic=False)
+            except Exception as exc:
+                log.warning("NLU: linking %r failed (%s)", mention, exc)
+                return None
+            types = tuple(
+                _LABEL_TYPE[m.label]
+                for m in matches
+                if m.method in ("exact", "alias") and m.label in _LABEL_TYPE
+            )
+            cached = self._remember(self._exact_cache, key, types)
+        for etype in cached:
+            if etype in prefer:
+                return etype
+        return cached[0] if cached else None
 
     def _retyped(self, mention: str, etype: str) -> tuple[str, str | None, str | None]:
         """(type, id, name) of the one graph entity of another type whose name or alias is exactly
@@ -286,6 +343,8 @@ class NLU:
         return answer
 
 
+_NAMES = frozenset({"person", "work"})
+_LABEL_TYPE = {label: etype for etype, label in TYPE_LABEL.items()}
 _WORD = re.compile(r"[\w'’#♯♭-]+")
 _STOP = frozenset({"a", "an", "the", "is", "are", "what", "whats", "what's", "of", "in", "on", "me",
                    "about", "and", "or", "to", "for", "my", "it", "this", "that", "how", "wat"})

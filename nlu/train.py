@@ -247,9 +247,14 @@ def train_nlu(
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served
     lexical = add_lexical(model, train, val, component(cfg, LEXICAL))  # fits the mix's temperature
     temperature = model.temperature if lexical else model.fit_temperature(val)
+    # scored as served: the graph's linking also sets spans (joined, narrowed, re-typed entities)
     nlu = NLU(
         model,
-        {"threshold": component(cfg, "FallbackClassifier").get("threshold", 0.45)},
+        {
+            "threshold": component(cfg, "FallbackClassifier").get("threshold", 0.45),
+            **component(cfg, "GraphEntityLinker"),
+        },
+        graph=graph,
         synonyms=nlu_data.synonym_map(),
     )
     metrics = evaluate(nlu.parse_batch, test)
@@ -299,7 +304,7 @@ def train_nlu(
         activated, reason = True, "no active model"
     else:
         try:
-            old = NLU.load(root / active)
+            old = NLU.load(root / active, graph=graph)
             active_metrics = evaluate(old.parse_batch, test)
             old_score = score(active_metrics)
         except Exception as exc:

@@ -90,7 +90,7 @@ def test_a_span_that_took_in_a_function_word_is_linked_without_it(nlu):
 
 def test_a_span_of_one_function_word_is_no_entity(nlu):
     text = "who played keyboards in the doors"
-    spans = [Span(24, 27, "work", 0.6), Span(28, 33, "work", 0.6)]
+    spans = [Span(24, 27, "work", 0.8), Span(28, 33, "work", 0.8)]
     parse = nlu._result(text, Prediction([("music_fact", 0.9)], spans))
     assert [e["value"] for e in parse["entities"]] == ["doors"]
 
@@ -110,8 +110,52 @@ def test_a_name_tagged_as_the_wrong_kind_of_thing_takes_the_type_the_graph_holds
     parse = nlu._result(text, Prediction([("explain_concept", 0.9)], [Span(start, len(text), "work", 0.6)]))
     [entity] = parse["entities"]
     assert (entity["entity"], entity["id"]) == ("concept", "concept:dominant_seventh_chord")
-    unknown = nlu._result("who wrote zorblax", Prediction([("music_fact", 0.9)], [Span(10, 17, "work", 0.6)]))
+    unknown = nlu._result("who wrote zorblax", Prediction([("music_fact", 0.9)], [Span(10, 17, "work", 0.8)]))
     assert (unknown["entities"][0]["entity"], unknown["entities"][0]["id"]) == ("work", None)
+
+
+def _spans(text: str, *parts: tuple[str, str, float]) -> list[Span]:
+    return [Span(text.index(words), text.index(words) + len(words), etype, p) for words, etype, p in parts]
+
+
+def test_neighbouring_spans_that_together_are_a_graph_name_are_one_entity_of_its_type(nlu):
+    text = "who was Johann Sebastian Bach"
+    spans = _spans(text, ("Johann Sebastian", "work", 0.8), ("Bach", "person", 0.9))
+    [entity] = nlu._result(text, Prediction([("music_fact", 0.9)], spans))["entities"]
+    assert (entity["entity"], entity["id"]) == ("person", "person:johann_sebastian_bach")
+    assert text[entity["start"]:entity["end"]] == "Johann Sebastian Bach"
+
+
+def test_two_names_side_by_side_are_one_name_of_the_more_confident_type(nlu):
+    text = "music like Ludovico Einaudi"
+    spans = _spans(text, ("Ludovico", "work", 0.76), ("Einaudi", "person", 0.94))
+    [entity] = nlu._result(text, Prediction([("recommend_music", 0.9)], spans))["entities"]
+    assert (entity["entity"], entity["value"], entity["id"]) == ("person", "Ludovico Einaudi", None)
+    assert entity["confidence"] == 0.76
+
+
+def test_neighbouring_concepts_stay_apart_unless_together_they_are_a_graph_name(nlu):
+    for text in ("compare P5 dom7", "compare P5, dom7"):
+        spans = _spans(text, ("P5", "concept", 0.9), ("dom7", "concept", 0.9))
+        entities = nlu._result(text, Prediction([("compare_concepts", 0.9)], spans))["entities"]
+        assert [e["id"] for e in entities] == ["concept:perfect_fifth", "concept:dominant_seventh_chord"]
+
+
+def test_a_doubtful_span_the_graph_cannot_link_is_dropped_a_sure_one_is_kept(nlu):
+    from nlu.service import NLU
+
+    text = "beginner bassist, be gentle with the zorblax cadence"
+    spans = _spans(
+        text, ("beginner", "skill_level", 0.5), ("gentle", "work", 0.6), ("zorblax cadence", "concept", 0.8)
+    )
+    prediction = Prediction([("inform_profile", 0.9)], spans)
+    assert nlu.unlinked_threshold == 0.7  # as config.yml sets it
+    kept = [e["value"] for e in nlu._result(text, prediction)["entities"]]
+    assert kept == ["beginner", "zorblax cadence"]  # a skill level is never in the graph
+    # without a graph nothing can be linked, so nothing is dropped for it
+    alone = NLU(nlu.model, {"unlinked_threshold": 0.7})
+    unfiltered = [e["value"] for e in alone._result(text, prediction)["entities"]]
+    assert unfiltered == ["beginner", "gentle", "zorblax cadence"]
 
 
 def test_a_skill_level_synonym_gives_the_canonical_value_without_a_graph_id(nlu):

@@ -44,6 +44,24 @@ def test_a_fresh_home_trains_and_activates_a_model_on_first_use(nlu_home):
     assert 0.0 <= meta["metrics"]["intent_accuracy"] <= 1.0
 
 
+def test_the_held_out_scores_recorded_at_training_are_those_of_the_model_as_served(nlu_home, nlu_files):
+    """Served, the parse links entities in the home's graph, which also moves and drops spans; the
+    metrics in metadata.json must be measured that way, not on the bare model."""
+    from nlu.data import component, load_nlu
+    from nlu.evaluate import evaluate
+    from nlu.service import NLU
+    from nlu.split import split
+
+    meta = json.loads((nlu_dir(nlu_home) / active_version(nlu_home) / "metadata.json").read_text())
+    params = component(meta["config"], "JointTransformerClassifier")
+    _, _, held_out = split(
+        load_nlu(nlu_files["data"]).examples, params["test_share"], params["validation_share"], params["seed"]
+    )
+    served = evaluate(NLU.load_active(nlu_home).parse_batch, held_out)
+    for key in ("intent_accuracy", "entity_precision", "entity_recall", "entity_f1"):
+        assert served[key] == meta["metrics"][key], key
+
+
 @pytest.fixture(scope="module")
 def gated(app, nlu_home, nlu_files, tmp_path_factory, monkeypatch_module):
     """A copy of the session's home, then: a worse model, the same forced, and a rollback."""
