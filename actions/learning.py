@@ -66,8 +66,10 @@ def instruments() -> list[Node]:
     return [n for n in services().graph.store.nodes("Instrument")]
 
 
-# what a stated goal may be read as ("i want to learn jazz" as a path, "jazz chords" as a concept)
-GOAL_LIKE = {"inform_profile", "learning_path", "affirm", "deny", "nlu_fallback", "out_of_scope"}
+# what a stated goal may be read as ("i want to learn jazz" as a path, "jazz chords" as a concept);
+# not out of scope: a question about something else ("how do i scale a fish") is answered as such
+# and the goal asked for again, instead of becoming the goal
+GOAL_LIKE = {"inform_profile", "learning_path", "affirm", "deny", "nlu_fallback"}
 
 
 class ValidateOnboardingForm(FormValidationAction):

@@ -894,6 +894,21 @@ def test_a_request_while_onboarding_asks_for_goals_is_answered_not_taken_for_the
     assert 'working towards "romantic piano repertoire"' in done
 
 
+def test_an_out_of_scope_question_while_onboarding_asks_for_goals_is_not_taken_for_the_goal(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("i play bass", "inform_profile", ("instrument", "bass"))
+    nlu.says("beginner", "inform_profile", ("skill_level", "beginner"))
+    nlu.says("how do i scale a fish", "out_of_scope")
+    nlu.says("play at weddings", "inform_profile")
+    chat("i play bass")
+    assert "get better at" in chat.text("beginner")
+    replies = [r.get("text", "") for r in chat("how do i scale a fish")]
+    assert replies[0].startswith("That's outside what I know") and "get better at" in replies[-1]
+    assert chat.slots["goals"] is None
+    assert 'working towards "play at weddings"' in chat.text("play at weddings")
+
+
 def test_a_goal_the_nlu_takes_for_a_request_is_still_the_goal(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("i play violin", "inform_profile", ("instrument", "violin"))
     nlu.says("beginner", "inform_profile", ("skill_level", "beginner"))
