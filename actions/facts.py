@@ -389,6 +389,10 @@ class ActionRecommendMusic(Action):
             if not picks:
                 intro = (f"I don't know pieces that show {names(topics, 2)} yet. "
                          "Here is music for you instead:")
+        unknown = unknown_names(tracker)
+        if unknown and not picks:  # "music like Ludovico Einaudi": not a list as if it were like him
+            intro = (f"I don't know {' or '.join(unknown[:2])}: not in my music catalog. "
+                     "Here is music picked for you instead:")
         if not picks:
             picks = varied(recommender.recommend(
                 tracker.sender_id, k=25, kind="work", profile=profile, related_to=[n.id for n in asked],

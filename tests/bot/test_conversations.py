@@ -1127,6 +1127,14 @@ def test_music_recommended_to_practise_a_concept_shows_it_or_says_it_has_none(
     assert "• " in reply
 
 
+def test_music_like_someone_not_in_the_catalog_says_so_first(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "music like Ludovico Einaudi"
+    nlu.says(text, "recommend_music", ("person", "Ludovico Einaudi"))
+    reply = chat.text(text)
+    assert reply.startswith("I don't know Ludovico Einaudi: not in my music catalog. Here is music picked")
+    assert "• " in reply and "because you asked about Ludovico" not in reply
+
+
 def test_a_plan_to_learn_a_genre_heads_for_what_its_famous_works_exemplify(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
