@@ -483,7 +483,8 @@ class ActionLearningPath(Action):
         found = concepts(tracker)
         intro = ""
         genres = mentioned(tracker, "genre")
-        if not found and not genres:
+        works = mentioned(tracker, "work") if not found and not genres else []
+        if not found and not genres and not works:
             for instrument in mentioned(tracker, "instrument"):  # "how do I learn the piano"
                 return _technique_path(dispatcher, tracker, instrument)
             goals = tracker.get_slot("goals")  # "make me a plan": towards the learner's own goal
@@ -500,6 +501,8 @@ class ActionLearningPath(Action):
                              f"{names(found)}, so a path into {genre.name.lower()} starts with "
                              f"{found[0].name}. ")
                     break
+        for work in works:  # "path to playing Giant Steps": toward what the piece is famous for
+            return _work_path(dispatcher, tracker, work)
         if not found:
             return _not_found(dispatcher, tracker, "plan a path to")
         goal = found[0]
@@ -534,18 +537,54 @@ def numbered(steps: list[Node], shown: int = 12) -> str:
     return lines + (f"\n… and {len(steps) - shown} more steps." if len(steps) > shown else "")
 
 
+def _paths_to(tracker: Tracker, targets: list[Node]) -> list[Node]:
+    """One path through several targets: each with its unmet prerequisites first, none twice."""
+    graph = services().graph
+    known, doubtful = path_knowledge(tracker)
+    steps: list[Node] = []
+    for target in targets:
+        for step in graph.learning_path(target.id, [*known, *(s.id for s in steps)], doubtful=doubtful):
+            if step not in steps:
+                steps.append(step)
+    return steps
+
+
+def _work_path(dispatcher: CollectingDispatcher, tracker: Tracker, work: Node) -> Events:
+    """The path to what a piece is a famous example of (Take Five: odd meter and ostinato), the
+    concepts in grade order, each after what it builds on."""
+    shown = sorted((c for _, c in services().graph.neighbours(work.id, "EXAMPLE_OF", "out")),
+                   key=lambda c: (float(c.props.get("grade") or 0), c.name))
+    if not shown:
+        dispatcher.utter_message(text=(
+            f"I don't know which concepts {work.name} is an example of, so I can't plan a path to it. "
+            "Name a concept it uses and I'll plan the path to that."))
+        return []
+    steps = _paths_to(tracker, shown)
+    about = f"{work.name} is a famous example of {names(shown)}"
+    if not steps:
+        dispatcher.utter_message(text=f"{about}, and you already know {'it' if len(shown) == 1 else 'them'} "
+                                 "and everything they build on.")
+        return [SlotSet("work", work.id)]
+    first = steps[0]
+    dispatcher.utter_message(
+        text=f"{about}. Your path to {'it' if len(shown) == 1 else 'them'} has "
+        f"{plural(len(steps), 'step')}:\n{numbered(steps)}\nShall we start with {first.name}?",
+        buttons=[{"title": f"Explain {first.name}",
+                  "payload": f'/explain_concept{{"concept": "{first.id}"}}'}],
+    )
+    return [
+        SlotSet("work", work.id),
+        SlotSet("concept", shown[-1].id),
+        SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
+    ]
+
+
 def _technique_path(dispatcher: CollectingDispatcher, tracker: Tracker, instrument: Node) -> Events:
     """The instrument's technique lessons the learner has not mastered, each after what it builds
     on: the curriculum's path on that instrument."""
-    graph = services().graph
-    known, doubtful = path_knowledge(tracker)
-    lessons = sorted((n for _, n in graph.neighbours(instrument.id, "TECHNIQUE_FOR", "in")),
+    lessons = sorted((n for _, n in services().graph.neighbours(instrument.id, "TECHNIQUE_FOR", "in")),
                      key=lambda n: (float(n.props.get("grade") or 0), n.name))
-    steps: list[Node] = []
-    for lesson in lessons:  # each lesson with its unmet prerequisites first, none twice
-        for step in graph.learning_path(lesson.id, [*known, *(s.id for s in steps)], doubtful=doubtful):
-            if step not in steps:
-                steps.append(step)
+    steps = _paths_to(tracker, lessons)
     if not steps:
         text = (f"I have no technique lessons for the {instrument.name} you don't already know."
                 if lessons else f"I have no technique lessons for the {instrument.name} yet; "

@@ -1147,6 +1147,19 @@ def test_a_plan_to_learn_a_genre_heads_for_what_its_famous_works_exemplify(
     assert chat.slots["concept"] == "concept:twelve_bar_blues"
 
 
+def test_a_plan_to_play_a_piece_leads_through_everything_it_is_a_famous_example_of(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    text = "how do i work up to playing Take Five"
+    nlu.says(text, "learning_path", ("work", "Take Five"))
+    reply = chat.text(text)
+    assert reply.startswith("Take Five is a famous example of odd meter and ostinato. Your path to them has ")
+    steps = re.findall(r"^\d+\. (.+) \(grade", reply, re.M)
+    assert steps[0] == "beat" and "odd meter" in steps  # the first twelve steps are listed
+    assert steps.index("simple meter") < steps.index("odd meter")  # each after what it builds on
+    assert chat.slots["work"] == "work:take_five" and chat.slots["concept"] == "concept:ostinato"
+
+
 def test_a_plan_for_an_instrument_is_its_technique_lessons_in_order(chat: Chat, nlu: ScriptedNLU) -> None:
     text = "what is the best way to practise piano"
     nlu.says(text, "learning_path", ("instrument", "piano"))
