@@ -565,18 +565,24 @@ def _work_path(dispatcher: CollectingDispatcher, tracker: Tracker, work: Node) -
         dispatcher.utter_message(text=f"{about}, and you already know {'it' if len(shown) == 1 else 'them'} "
                                  "and everything they build on.")
         return [SlotSet("work", work.id)]
-    first = steps[0]
-    dispatcher.utter_message(
-        text=f"{about}. Your path to {'it' if len(shown) == 1 else 'them'} has "
-        f"{plural(len(steps), 'step')}:\n{numbered(steps)}\nShall we start with {first.name}?",
-        buttons=[{"title": f"Explain {first.name}",
-                  "payload": f'/explain_concept{{"concept": "{first.id}"}}'}],
-    )
+    first = _say_path(dispatcher, f"{about}. Your path to {'it' if len(shown) == 1 else 'them'} has "
+                      f"{plural(len(steps), 'step')}", steps)
     return [
         SlotSet("work", work.id),
         SlotSet("concept", shown[-1].id),
         SlotSet("offer", {"action": "action_explain_concept", "concept": first.id}),
     ]
+
+
+def _say_path(dispatcher: CollectingDispatcher, lead: str, steps: list[Node]) -> Node:
+    """Say a path: `lead`, the numbered steps and an offer to explain the first; returns it."""
+    first = steps[0]
+    dispatcher.utter_message(
+        text=f"{lead}:\n{numbered(steps)}\nShall we start with {first.name}?",
+        buttons=[{"title": f"Explain {first.name}",
+                  "payload": f'/explain_concept{{"concept": "{first.id}"}}'}],
+    )
+    return first
 
 
 def _technique_path(dispatcher: CollectingDispatcher, tracker: Tracker, instrument: Node) -> Events:
@@ -591,13 +597,8 @@ def _technique_path(dispatcher: CollectingDispatcher, tracker: Tracker, instrume
                 "theory lessons work for any instrument.")
         dispatcher.utter_message(text=text)
         return []
-    first = steps[0]
-    dispatcher.utter_message(
-        text=f"Your path in {instrument.name} technique has {plural(len(steps), 'step')}, each after "
-        f"what it builds on:\n{numbered(steps)}\nShall we start with {first.name}?",
-        buttons=[{"title": f"Explain {first.name}",
-                  "payload": f'/explain_concept{{"concept": "{first.id}"}}'}],
-    )
+    first = _say_path(dispatcher, f"Your path in {instrument.name} technique has "
+                      f"{plural(len(steps), 'step')}, each after what it builds on", steps)
     return [SlotSet("concept", first.id),
             SlotSet("offer", {"action": "action_explain_concept", "concept": first.id})]
 
