@@ -389,8 +389,8 @@ class ActionRecommendMusic(Action):
             if not picks:
                 intro = (f"I don't know pieces that show {names(topics, 2)} yet. "
                          "Here is music for you instead:")
-        unknown = unknown_names(tracker)
-        if unknown and not picks:  # "music like Ludovico Einaudi": not a list as if it were like him
+        # "music like Ludovico Einaudi": said first, not a list as if it were like him
+        if not picks and (unknown := unknown_names(tracker)):
             intro = (f"I don't know {' or '.join(unknown[:2])}: not in my music catalog. "
                      "Here is music picked for you instead:")
         if not picks:

@@ -78,8 +78,7 @@ class NLU:
         self._graph = graph
         self._home = home
         self._link_cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-        self._retype_cache: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
-        self._exact_cache: dict[str, tuple[str, ...]] = {}
+        self._exact_cache: dict[str, tuple[tuple[str, str, str], ...]] = {}
         # parse_batch may be called from a micro-batcher's worker thread while another thread parses:
         # one forward pass at a time (two would only fight over the same cores), one graph opening.
         self._predict_lock = threading.Lock()
@@ -264,54 +263,38 @@ class NLU:
     def _exact_type(self, mention: str, prefer: tuple[str, ...]) -> str | None:
         """The entity type under which the graph holds `mention` exactly (a name or alias), one of
         `prefer` when it holds it under several; None when it does not hold it."""
-        graph = self.graph
-        if graph is None:
-            return None
-        key = mention.lower()
-        cached = self._exact_cache.get(key)
-        if cached is None:
-            try:
-                matches = graph.linker.link(mention, k=5, semantic=False)
-            except Exception as exc:
-                log.warning("NLU: linking %r failed (%s)", mention, exc)
-                return None
-            types = tuple(
-                _LABEL_TYPE[m.label]
-                for m in matches
-                if m.method in ("exact", "alias") and m.label in _LABEL_TYPE
-            )
-            cached = self._remember(self._exact_cache, key, types)
-        for etype in cached:
-            if etype in prefer:
-                return etype
-        return cached[0] if cached else None
+        types = [etype for etype, _, _ in self._held_exactly(mention)]
+        return next((t for t in types if t in prefer), types[0] if types else None)
 
     def _retyped(self, mention: str, etype: str) -> tuple[str, str | None, str | None]:
         """(type, id, name) of the one graph entity of another type whose name or alias is exactly
         `mention`; (etype, None, None) when there is none, or more than one."""
-        graph = self.graph
-        if graph is None or len(mention) < 3:
+        if len(mention) < 3:
             return etype, None, None
-        key = (mention.lower(), etype)
-        cached = self._retype_cache.get(key)
+        found = [held for held in self._held_exactly(mention) if held[0] != etype]
+        return found[0] if len(found) == 1 else (etype, None, None)
+
+    def _held_exactly(self, mention: str) -> tuple[tuple[str, str, str], ...]:
+        """(type, id, name) of each entity type's best graph match whose name or alias is exactly
+        `mention`, the best-scored first; empty without a graph or when linking fails."""
+        graph = self.graph
+        if graph is None:
+            return ()
+        key = mention.lower()
+        cached = self._exact_cache.get(key)
         if cached is not None:
             return cached
-        return self._remember(self._retype_cache, key, self._find_retyped(graph, mention, etype))
-
-    @staticmethod
-    def _find_retyped(graph: Any, mention: str, etype: str) -> tuple[str, str | None, str | None]:
         found = []
-        for other, label in TYPE_LABEL.items():
-            if other == etype:
-                continue
+        for etype, label in TYPE_LABEL.items():
             try:
                 matches = graph.linker.link(mention, k=1, labels=[label], semantic=False)
             except Exception as exc:
                 log.warning("NLU: linking %r failed (%s)", mention, exc)
-                return etype, None, None
+                return ()
             if matches and matches[0].method in ("exact", "alias"):
-                found.append((other, matches[0].id, matches[0].name))
-        return found[0] if len(found) == 1 else (etype, None, None)
+                found.append((matches[0].score, etype, matches[0].id, matches[0].name))
+        found.sort(key=lambda f: -f[0])  # stable: equal scores keep the types' order
+        return self._remember(self._exact_cache, key, tuple(f[1:] for f in found))
 
     def _link(self, mention: str, etype: str) -> tuple[str | None, str | None]:
         label = TYPE_LABEL.get(etype)
@@ -344,7 +327,6 @@ class NLU:
 
 
 _NAMES = frozenset({"person", "work"})
-_LABEL_TYPE = {label: etype for etype, label in TYPE_LABEL.items()}
 _WORD = re.compile(r"[\w'’#♯♭-]+")
 _STOP = frozenset({"a", "an", "the", "is", "are", "what", "whats", "what's", "of", "in", "on", "me",
                    "about", "and", "or", "to", "for", "my", "it", "this", "that", "how", "wat"})
