@@ -238,7 +238,8 @@ class ActionAskQuizAnswer(Action):
         if not isinstance(quiz, dict):
             dispatcher.utter_message(text="Your answer?")
             return []
-        back = answered_this_turn(tracker, QUIZ_ACTIONS)
+        # resuming after a digression, not opening the quiz (an accepted offer runs before it)
+        back = quiz.get("shown") is not None and answered_this_turn(tracker, QUIZ_ACTIONS)
         if quiz.get("shown") == quiz["index"] and not back:
             dispatcher.utter_message(text="Your answer?")
             return []

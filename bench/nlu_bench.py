@@ -86,7 +86,7 @@ def clinc(
     from nlu.data import component, load_config
     from nlu.lexical import best_temperature
     from nlu.model import JointModel
-    from nlu.train import LEXICAL, add_lexical
+    from nlu.train import LEXICAL, MODEL, add_lexical
 
     raw = json.loads(CLINC.read_text(encoding="utf-8"))
 
@@ -103,7 +103,8 @@ def clinc(
     val_in, val_oos = examples("val"), examples("oos_val")
     test_in, test_oos = examples("test"), examples("oos_test")
     intents = sorted({e.intent for e in train})
-    model = JointModel.from_pretrained_encoder(intents, [], max_length=max_length, seed=seed)
+    pooling = str(component(load_config(CONFIG), MODEL).get("pooling", "mean"))  # the engine's
+    model = JointModel.from_pretrained_encoder(intents, [], max_length=max_length, seed=seed, pooling=pooling)
     started = time.perf_counter()
     with _progress("CLINC150 training") as update:
         losses = model.fit(
@@ -171,6 +172,7 @@ def clinc(
         "subset_per_intent": subset,
         "epochs": epochs,
         "max_length": max_length,
+        "pooling": pooling,
         "train_seconds": round(train_seconds, 1),
         "losses": [round(x, 4) for x in losses],
         "temperature": round(model.temperature, 3),
@@ -512,7 +514,8 @@ def render(report: dict[str, Any]) -> list[str]:
                 if cl["subset_per_intent"]
                 else " (all of train + oos_train)"
             )
-            + f", {cl['epochs']} epochs, max length {cl['max_length']}, {cl['train_seconds']} s on this CPU. "
+            + f", {cl['epochs']} epochs, max length {cl['max_length']}, {cl.get('pooling', 'mean')} pooling, "
+            f"{cl['train_seconds']} s on this CPU. "
             f"Temperature {cl['temperature']}; tuned OOS threshold {cl['threshold']} ({cl['threshold_rule']})"
             + (
                 f"; cautious threshold {cl['conservative_threshold']} ({cl['conservative_rule']}), the one "

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.context import in_context
 from bot.domain import Domain
 from bot.executor import Executor, Outcome
 from bot.messages import BotMessage, UserMessage
@@ -147,6 +148,7 @@ class Engine:
                 parse = await self.parse(message.text)
                 for observe in self.parse_observers:
                     observe(parse)
+                parse = in_context(parse, tracker)
             tracker.apply(
                 event(
                     "user",

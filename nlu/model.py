@@ -1,7 +1,8 @@
 """The joint model: intent classification and BIO entity tagging on a MiniLM encoder.
 
 One transformer encoder (initialised from all-MiniLM-L6-v2, fine-tuned) feeds two heads: a linear
-intent classifier on the mean-pooled output and a linear BIO tagger on every word piece. Tags are
+intent classifier on the pooled output (the mean of the word pieces, and with `pooling:
+attention` beside it a learned weighting of them) and a linear BIO tagger on every word piece. Tags are
 decoded to character spans with the tokenizer's offset mapping (word pieces of one word stay in one
 span), then trimmed of articles and punctuation. Intent confidences are calibrated by temperature
 scaling on a validation split.
@@ -201,15 +202,34 @@ class LeanEncoder(nn.Module):
         return x
 
 
+POOLINGS = ("mean", "attention")
+
+
 class JointNet(nn.Module):
     def __init__(
-        self, encoder: nn.Module, n_intents: int, n_tags: int, dropout: float = 0.1, n_gazetteer: int = 0
+        self,
+        encoder: nn.Module,
+        n_intents: int,
+        n_tags: int,
+        dropout: float = 0.1,
+        n_gazetteer: int = 0,
+        pooling: str = "mean",
     ) -> None:
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} (got {pooling!r})")
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.intent = nn.Linear(hidden, n_intents)
+        self.pooling = pooling
+        # "attention": a learned score per word piece picks the words that decide the intent ("too
+        # easy" against "too hard" differ in one word, which a mean over the sentence dilutes); its
+        # weighted sum is read beside the mean. The scorer starts at zero, i.e. at the mean.
+        self.scorer = nn.Linear(hidden, 1) if pooling == "attention" else None
+        if self.scorer is not None:
+            nn.init.zeros_(self.scorer.weight)
+            nn.init.zeros_(self.scorer.bias)
+        self.intent = nn.Linear(hidden * (2 if self.scorer is not None else 1), n_intents)
         self.tagger = nn.Linear(hidden, n_tags)
         # Gazetteer features (B/I of each entity type found in the graph's lookup tables) enter the
         # tagger beside the encoder's output.
@@ -225,6 +245,9 @@ class JointNet(nn.Module):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        if self.scorer is not None:
+            scores = self.scorer(hidden).masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
+            pooled = torch.cat([pooled, (torch.softmax(scores, dim=1) * hidden).sum(1)], dim=-1)
         tokens = self.dropout(hidden)
         if self.gazetteer is not None and gazetteer is not None:
             tokens = tokens + self.gazetteer(gazetteer.to(hidden.dtype))
@@ -285,6 +308,7 @@ class JointModel:
         dropout: float = 0.1,
         seed: int = 13,
         tables: dict[str, list[str]] | None = None,
+        pooling: str = "mean",
     ) -> JointModel:
         from transformers import AutoModel, AutoTokenizer
 
@@ -299,7 +323,7 @@ class JointModel:
         n_tags = 1 + 2 * len(entity_types)
         gazetteer = Gazetteer(tables) if tables and entity_types else None
         n_gazetteer = 2 * len(entity_types) if gazetteer else 0
-        net = JointNet(encoder, len(intents), n_tags, dropout, n_gazetteer)
+        net = JointNet(encoder, len(intents), n_tags, dropout, n_gazetteer, pooling)
         return cls(tokenizer, net, intents, entity_types, max_length, gazetteer=gazetteer)
 
     def save(self, directory: Path) -> None:
@@ -307,6 +331,8 @@ class JointModel:
         self.net.encoder.save_pretrained(directory / "encoder")
         self.tokenizer.save_pretrained(directory / "encoder")
         heads = {"intent": self.net.intent.state_dict(), "tagger": self.net.tagger.state_dict()}
+        if self.net.scorer is not None:
+            heads["scorer"] = self.net.scorer.state_dict()
         if self.net.gazetteer is not None and self.gazetteer is not None:
             heads["gazetteer"] = self.net.gazetteer.state_dict()
             (directory / "gazetteer.json").write_text(
@@ -322,6 +348,7 @@ class JointModel:
                     "entity_types": self.entity_types,
                     "tags": self.tags,
                     "max_length": self.max_length,
+                    "pooling": self.net.pooling,
                     "temperature": self.temperature,
                     "lexical_weight": self.lexical_weight if self.lexical is not None else 0.0,
                 },
@@ -354,8 +381,16 @@ class JointModel:
         if "gazetteer" in heads and (directory / "gazetteer.json").exists():
             gazetteer = Gazetteer(json.loads((directory / "gazetteer.json").read_text(encoding="utf-8")))
         n_gazetteer = 2 * len(meta["entity_types"]) if gazetteer else 0
-        net = JointNet(encoder, len(meta["intents"]), len(meta["tags"]), n_gazetteer=n_gazetteer)
+        net = JointNet(
+            encoder,
+            len(meta["intents"]),
+            len(meta["tags"]),
+            n_gazetteer=n_gazetteer,
+            pooling=meta.get("pooling", "mean"),
+        )
         net.intent.load_state_dict(heads["intent"])
+        if net.scorer is not None:
+            net.scorer.load_state_dict(heads["scorer"])
         net.tagger.load_state_dict(heads["tagger"])
         if gazetteer is not None and net.gazetteer is not None:
             net.gazetteer.load_state_dict(heads["gazetteer"])
@@ -494,6 +529,8 @@ class JointModel:
         steps_per_epoch = math.ceil(len(rows) / batch_size)
         total = max(1, steps_per_epoch * epochs)
         heads = [*self.net.intent.parameters(), *self.net.tagger.parameters()]
+        if self.net.scorer is not None:
+            heads += list(self.net.scorer.parameters())
         if self.net.gazetteer is not None:
             heads += list(self.net.gazetteer.parameters())
         words = self.net.encoder.embeddings.word_embeddings.weight

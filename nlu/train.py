@@ -112,8 +112,10 @@ def add_lexical(model: JointModel, train: list[Example], val: list[Example],
     from nlu.lexical import LexicalIntents, best_temperature, choose_weight
 
     ngrams = settings.get("ngram_range", [2, 5])
+    words = settings.get("word_ngram_range")
     lexical = LexicalIntents.fit([e.text for e in train], [e.intent for e in train], model.intents,
-                                 (int(ngrams[0]), int(ngrams[1])), float(settings.get("C", 30.0)))
+                                 (int(ngrams[0]), int(ngrams[1])), float(settings.get("C", 30.0)),
+                                 (int(words[0]), int(words[1])) if words else None)
     known = [e for e in val if e.intent in model.intents]
     labels = np.array([model.intents.index(e.intent) for e in known], dtype=np.int64)
     texts = [e.text for e in known]
@@ -127,7 +129,7 @@ def add_lexical(model: JointModel, train: list[Example], val: list[Example],
     log.info("lexical intent model: weight %.2f (validation NLL %s)", weight,
              ", ".join(f"{w:g}: {v:.3f}" for w, v in nll.items()))
     return {"weight": weight, "validation_nll": {str(w): round(v, 4) for w, v in nll.items()},
-            "ngrams": len(lexical.vectorizer.vocabulary_)}
+            "ngrams": lexical.size}
 
 
 def contrast_copies(
@@ -219,6 +221,7 @@ def train_nlu(
         dropout=float(params.get("dropout", 0.1)),
         seed=seed,
         tables=tables if lookup_cfg.get("gazetteer_feature", True) else None,
+        pooling=str(params.get("pooling", "mean")),
     )
     report("training", 0, 1)
     with _progress(show_progress, "training the NLU model") as bar:

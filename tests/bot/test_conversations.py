@@ -773,6 +773,39 @@ def test_i_already_know_a_concept_is_evidence_for_it_not_a_level_change(chat: Ch
     assert "Question 1/5" in " ".join(r.get("text", "") for r in chat("yes"))  # the offered quiz
 
 
+def test_a_short_reply_to_an_offer_is_a_yes_when_the_offer_makes_it_likelier_than_not(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    # alone, "k" reads as a stray letter more than as a yes; right after an offer it is a yes
+    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
+    nlu.says("k", "out_of_scope", confidence=0.55, runners_up=[("affirm", 0.34), ("goodbye", 0.03)])
+    chat("what is a perfect fifth")
+    assert chat.slots["offer"] == {"action": "quiz_form", "concept": "concept:perfect_fifth"}
+    replies = " ".join(r.get("text", "") for r in chat("k"))
+    assert "Quiz time" in replies and "Question 1/5" in replies
+    assert "Back to the quiz" not in replies  # the quiz opens; nothing was interrupted
+    latest = chat.engine.trackers["learner"].latest_message
+    assert latest["intent"]["name"] == "affirm"
+    assert latest["context"]["nlu_intent"]["name"] == "out_of_scope"  # what the model said is kept
+
+
+def test_a_short_reply_is_read_alone_when_no_offer_stands_or_when_it_is_clearly_something_else(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("k", "out_of_scope", confidence=0.55, runners_up=[("affirm", 0.34)])
+    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
+    nlu.says("too hard", "too_hard", confidence=0.97, runners_up=[("deny", 0.01)])
+    nlu.says("what is a tritone", "explain_concept", ("concept", "tritone"), confidence=0.6,
+             runners_up=[("affirm", 0.2)])
+    chat("k")
+    assert chat.engine.trackers["learner"].latest_message["intent"]["name"] == "out_of_scope"  # no offer
+    chat("what is a perfect fifth")
+    assert chat.text("too hard")  # a confident parse keeps its intent
+    assert chat.engine.trackers["learner"].latest_message["intent"]["name"] == "too_hard"
+    chat("what is a perfect fifth")
+    chat("what is a tritone")  # more than three words: not a short reply
+    assert chat.engine.trackers["learner"].latest_message["intent"]["name"] == "explain_concept"
+    assert chat.slots["concept"] == "concept:tritone"
+
+
 def test_too_hard_during_a_quiz_lowers_the_level_and_resumes(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("quiz me on triads", "start_quiz", ("concept", "triads"))
     nlu.says("this is too hard", "too_hard")

@@ -64,6 +64,32 @@ def test_saved_and_loaded_it_scores_the_same(lexical, tmp_path):
     assert LexicalIntents.load(tmp_path / "missing") is None
 
 
+def test_word_pairs_carry_the_order_that_character_ngrams_lose():
+    # the same words in both intents: only which word comes first tells them apart
+    easy = ["below my level", "so below my level", "this is below my level", "well below my level"]
+    hard = ["my level is below this", "my level is below it", "my level is below that", "my level is below"]
+    labels = ["too_easy"] * len(easy) + ["too_hard"] * len(hard)
+    chars = LexicalIntents.fit(easy + hard, labels, INTENTS)
+    pairs = LexicalIntents.fit(easy + hard, labels, INTENTS, word_ngram_range=(2, 2))
+    texts = ["way below my level", "honestly my level is below this one"]
+    assert [INTENTS[k] for k in pairs.log_probs(texts).argmax(1)] == ["too_easy", "too_hard"]
+    margin = {m: m.log_probs(texts)[:, 1] - m.log_probs(texts)[:, 2] for m in (chars, pairs)}
+    assert margin[pairs][0] > margin[chars][0] and margin[pairs][1] < margin[chars][1]
+
+
+def test_with_word_pairs_it_scores_one_by_one_as_a_batch_and_reloads_the_same(tmp_path):
+    labels = ["too_easy"] * len(EASY) + ["too_hard"] * len(HARD)
+    model = LexicalIntents.fit(EASY + HARD, labels, INTENTS, word_ngram_range=(2, 2))
+    texts = ["too easy", "Way TOO hard!!", "", "make it easier please", "harder please", "ok",
+             "this is too easy", "so hard", "way too simple", "what"]
+    batch = model.log_probs(texts)
+    assert np.allclose(batch, np.concatenate([model.log_probs([t]) for t in texts]), atol=1e-5)
+    model.save(tmp_path)
+    loaded = LexicalIntents.load(tmp_path)
+    assert loaded.word_ngram_range == (2, 2)
+    assert np.allclose(loaded.log_probs(texts), batch, atol=1e-6)
+
+
 def test_the_weight_is_the_one_with_the_best_validation_likelihood():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 3, size=200)

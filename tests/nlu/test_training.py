@@ -230,3 +230,29 @@ def test_training_in_a_home_without_a_graph_builds_the_graph_for_the_lookup_tabl
     assert graph is not None and graph.entity("concept:perfect_fifth") is not None
     assert built_marker(tmp_path).read_text().strip() == authored_fingerprint()
     graph.store.close()
+
+
+def test_an_attention_pooled_model_reloads_with_the_same_intent_logits(tmp_path):
+    import numpy as np
+
+    from nlu.data import Example
+    from nlu.model import JointModel
+
+    model = JointModel.from_pretrained_encoder(
+        ["too_easy", "too_hard"], ["concept"], max_length=16, layers=1, pooling="attention"
+    )
+    examples = [Example("this is too easy", "too_easy", []), Example("this is too hard", "too_hard", [])]
+    model.fit(examples * 4, epochs=2, batch_size=4, warmup=0.0)
+    assert model.net.scorer is not None and model.net.scorer.weight.abs().sum() > 0  # it learned
+    model.save(tmp_path)
+    reloaded = JointModel.load(tmp_path)
+    texts = ["way too easy", "too hard for me"]
+    assert reloaded.net.pooling == "attention"
+    np.testing.assert_allclose(reloaded.logits(texts), model.logits(texts), atol=1e-4)
+
+
+def test_an_unknown_pooling_is_refused_by_name():
+    from nlu.model import JointModel
+
+    with pytest.raises(ValueError, match="pooling"):
+        JointModel.from_pretrained_encoder(["a", "b"], ["concept"], layers=1, pooling="max")
