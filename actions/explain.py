@@ -398,7 +398,10 @@ class ActionCompareConcepts(Action):
         both = f"both build on {names([n for n in map(node, sorted(shared)) if n])}"
         if shared and both not in said_paths.lower():  # a path may have said it already
             lines.append(f"{both[:1].upper()}{both[1:]}.")
-        dispatcher.utter_message(text="\n".join(lines))
+        # "quiz me on that" would take the first; a button per concept lets the learner pick
+        buttons = [{"title": f"Quiz me on {n.name}", "payload": f'/start_quiz{{"concept": "{n.id}"}}'}
+                   for n in (a, b)]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return [SlotSet("concept", a.id), SlotSet("concepts_seen", remember(tracker, "concepts_seen", b.id))]
 
 

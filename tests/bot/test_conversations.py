@@ -1251,6 +1251,16 @@ def test_x_and_y_compares_both_with_a_shared_noun_distributed(chat: Chat, nlu: S
     assert connect.endswith(".") and ".." not in connect and ".;" not in connect
 
 
+def test_a_comparison_offers_a_quiz_on_either_concept(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "compare major and minor scales"
+    nlu.says(text, "compare_concepts", ("concept", "major"))
+    [reply] = chat(text)
+    titles = [b["title"] for b in reply["buttons"]]
+    assert titles == ["Quiz me on major scale", "Quiz me on natural minor scale"]
+    replies = " ".join(r.get("text", "") for r in chat(reply["buttons"][1]["payload"]))
+    assert "Quiz time: 5 questions on natural minor scale" in replies
+
+
 def test_a_yes_or_no_question_about_one_concept_is_explained_not_compared(
         chat: Chat, nlu: ScriptedNLU) -> None:
     chat("what is a minor third?")
