@@ -185,15 +185,26 @@ def _context(item: Node | None, tracker: Tracker, subject: str | None = None) ->
     return events
 
 
+_HOW_TO_LEARN = re.compile(
+    r"\bhow (?:do|can|should|would) (?:i|we|one)\s+(?:start\s+|begin\s+)?(?:to\s+)?"
+    r"(?:learn|play|get (?:into|started))\b|\bhow to (?:learn|play|get into)\b|"
+    r"\bwhere (?:do|should|can) i (?:start|begin)\b", re.I)
+
+
 def _not_a_concept(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
     """"What is the Baroque era?", "tell me about jazz", "who is Clara Schumann?" asked as an
     explanation: an era, genre or instrument is described with its people and works, a person or
     work answered as a fact; None when the message names none of them."""
+    text = str(tracker.latest_message.get("text") or "")
     for kind in ("era", "genre", "instrument"):
         found = mentioned(tracker, kind)
         if found:
+            interests = SlotSet("interests", remember(tracker, "interests", found[0].id))
+            if kind == "instrument" and _HOW_TO_LEARN.search(text):
+                # "how do I learn the piano" asks for a way in, not for what a piano is
+                return [*_technique_path(dispatcher, tracker, found[0]), interests]
             dispatcher.utter_message(text=describe(found[0]))
-            return [SlotSet("interests", remember(tracker, "interests", found[0].id))]
+            return [interests]
     if mentioned(tracker, "person") or mentioned(tracker, "work"):
         from actions.facts import ActionMusicFact  # facts asks this module for theory answers
 

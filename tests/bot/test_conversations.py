@@ -122,6 +122,16 @@ def test_a_how_to_question_naming_a_technique_explains_it_not_the_instrument(
     assert chat.text("tell me about the violin").startswith("**Violin**: ")
 
 
+def test_how_to_learn_an_instrument_asked_as_an_explanation_gets_its_technique_path(
+    chat: Chat, nlu: ScriptedNLU
+) -> None:
+    nlu.says("how do i learn the piano", "explain_concept", ("instrument", "piano"))
+    answer = chat.text("how do i learn the piano")
+    assert answer.startswith("Your path in piano technique has ") and "\n1. " in answer
+    assert "88 keys" not in answer  # not what a piano is
+    assert "instrument:piano" in chat.slots["interests"]
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
