@@ -103,7 +103,8 @@ def clinc(
     val_in, val_oos = examples("val"), examples("oos_val")
     test_in, test_oos = examples("test"), examples("oos_test")
     intents = sorted({e.intent for e in train})
-    pooling = str(component(load_config(CONFIG), MODEL).get("pooling", "mean"))  # the engine's
+    config = load_config(CONFIG)  # the engine's pooling and lexical model
+    pooling = str(component(config, MODEL).get("pooling", "mean"))
     model = JointModel.from_pretrained_encoder(intents, [], max_length=max_length, seed=seed, pooling=pooling)
     started = time.perf_counter()
     with _progress("CLINC150 training") as update:
@@ -114,7 +115,7 @@ def clinc(
     # the engine's lexical intent model too (config.yml), its weight chosen on val's NLL; the
     # encoder's logits are computed once per list and mixed (or not, `alone`) afterwards
     val = val_in + val_oos
-    lexical = add_lexical(model, train, val, component(load_config(CONFIG), LEXICAL))  # and temperature
+    lexical = add_lexical(model, train, val, component(config, LEXICAL))  # and temperature
     if not lexical:
         model.fit_temperature(val)
     encoded: dict[int, np.ndarray] = {}

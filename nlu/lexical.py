@@ -86,8 +86,7 @@ class LexicalIntents:
         self.blocks = [_Block("char", ngram_range, vocabulary, idf)]
         if words is not None:
             self.blocks.append(_Block("word", *words))
-        width = sum(len(b) for b in self.blocks)
-        if coef.shape != (len(intents), width) or intercept.shape != (len(intents),):
+        if coef.shape != (len(intents), self.size) or intercept.shape != (len(intents),):
             raise ValueError("lexical model: weights do not match the intents and vocabulary")
         self.intents = list(intents)
         self.ngram_range = self.blocks[0].ngram_range

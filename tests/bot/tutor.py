@@ -48,15 +48,13 @@ class ScriptedNLU:
     """
 
     def __init__(self) -> None:
-        self.script: dict[str, tuple[str, list[Entity], float]] = {}
-        self.runners_up: dict[str, list[tuple[str, float]]] = {}
+        self.script: dict[str, tuple[str, list[Entity], float, list[tuple[str, float]]]] = {}
         self.calls: list[str] = []
 
     def says(self, text: str, intent: str, *entities: Entity, confidence: float = 0.95,
              runners_up: list[tuple[str, float]] | None = None) -> ScriptedNLU:
         """Script `text`; `runners_up` are the intents ranked after `intent`, with their confidences."""
-        self.script[text] = (intent, list(entities), confidence)
-        self.runners_up[text] = list(runners_up or [])
+        self.script[text] = (intent, list(entities), confidence, list(runners_up or []))
         return self
 
     def parse_batch(self, texts: list[str]) -> list[dict[str, Any]]:
@@ -64,7 +62,7 @@ class ScriptedNLU:
 
     def parse_one(self, text: str) -> dict[str, Any]:
         self.calls.append(text)
-        intent, entities, confidence = self.script.get(text, ("nlu_fallback", [], 0.3))
+        intent, entities, confidence, runners_up = self.script.get(text, ("nlu_fallback", [], 0.3, []))
         found = []
         for kind, words, *normalised in entities:  # (kind, words) or (kind, words, value)
             start = text.find(words)
@@ -74,7 +72,7 @@ class ScriptedNLU:
                 {"entity": kind, "value": value, "start": start, "end": start + len(words), "confidence": 0.9}
             )
         ranking = [{"name": intent, "confidence": confidence}]
-        ranking += [{"name": name, "confidence": c} for name, c in self.runners_up.get(text, [])]
+        ranking += [{"name": name, "confidence": c} for name, c in runners_up]
         if intent == "nlu_fallback":
             ranking = [
                 {"name": "explain_concept", "confidence": 0.3},
