@@ -367,20 +367,35 @@ def main() -> None:
         else:
             console.print(f"[yellow]CLINC150 skipped: {CLINC} is absent[/yellow]")
             report["clinc150"] = {"skipped": f"{CLINC} is absent"}
-    for key in (
-        "clinc150",
-        "latency",
-        "quality",
-        "model",
-        "alternative",
-    ):  # keep sections not rerun this time
-        if key not in report and key in previous:
-            report[key] = previous[key]
+    keep_earlier(report, previous)
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / "nlu.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     lines = render(report)
     (REPORTS / "nlu.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     console.print(f"wrote {REPORTS / 'nlu.md'} and {REPORTS / 'nlu.json'}")
+
+
+SECTIONS = ("clinc150", "latency", "quality", "model", "alternative")
+
+
+def keep_earlier(report: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Stamp this run's sections with its date and CPU; take the sections not rerun from the
+    previous report, each with the date and CPU it was measured on, so none is shown as this run's."""
+    ran = {"date": report["date"], "cpu": report["machine"]["cpu"]}
+    for key in SECTIONS:
+        if key in report:
+            report[key]["ran"] = ran
+        elif key in previous:
+            report[key] = previous[key]
+            report[key].setdefault("ran", {"date": previous.get("date"), "cpu": previous["machine"]["cpu"]})
+
+
+def _earlier(section: dict[str, Any], report: dict[str, Any]) -> str:
+    """' (run DATE on CPU)' for a section kept from an earlier run on another day or machine."""
+    ran = section.get("ran") or {}
+    if not ran or (ran.get("date"), ran.get("cpu")) == (report["date"], report["machine"]["cpu"]):
+        return ""
+    return f" (run {ran.get('date')} on {ran.get('cpu')})"
 
 
 def render(report: dict[str, Any]) -> list[str]:
@@ -480,7 +495,8 @@ def render(report: dict[str, Any]) -> list[str]:
     if lat and "load_average_1m_before" in lat:
         lines += [
             "",
-            f"Latency measured with load average {lat['load_average_1m_before']} before and "
+            f"Latency measured{_earlier(lat, report)} with load average "
+            f"{lat['load_average_1m_before']} before and "
             f"{lat['load_average_1m_after']} after (other jobs share the 2 cores); parse = the whole "
             "`NLU.parse` (tokenizing, forward pass, decoding, linking). On first sight of a mention "
             "the graph's names do not match, linking it by meaning costs one more sentence-encoder pass.",
@@ -491,7 +507,7 @@ def render(report: dict[str, Any]) -> list[str]:
         kind = "int8" if alt["int8"] else "float32"
         lines += [
             "",
-            f"## The same model served in {kind} instead",
+            f"## The same model served in {kind} instead{_earlier(alt, report)}",
             "",
             "| measure | value |",
             "|---|---|",
@@ -507,7 +523,7 @@ def render(report: dict[str, Any]) -> list[str]:
     if cl and "skipped" not in cl:
         lines += [
             "",
-            "## CLINC150 (full data; test: 4,500 in-scope, oos_test: 1,000)",
+            f"## CLINC150 (full data; test: 4,500 in-scope, oos_test: 1,000){_earlier(cl, report)}",
             "",
             f"Training: {cl['train_examples']} examples"
             + (
@@ -516,7 +532,7 @@ def render(report: dict[str, Any]) -> list[str]:
                 else " (all of train + oos_train)"
             )
             + f", {cl['epochs']} epochs, max length {cl['max_length']}, {cl.get('pooling', 'mean')} pooling, "
-            f"{cl['train_seconds']} s on this CPU. "
+            f"{cl['train_seconds']} s on {cl.get('ran', {}).get('cpu') or 'this CPU'}. "
             f"Temperature {cl['temperature']}; tuned OOS threshold {cl['threshold']} ({cl['threshold_rule']})"
             + (
                 f"; cautious threshold {cl['conservative_threshold']} ({cl['conservative_rule']}), the one "
