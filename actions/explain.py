@@ -36,7 +36,7 @@ from actions.context import (
 from actions.groups import describe
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
-from kg.schema import Node, capitalized
+from kg.schema import ERA, GENRE, INSTRUMENT, PERSON, Node, capitalized
 from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
@@ -349,6 +349,77 @@ def _one_thing_two_names(tracker: Tracker) -> tuple[Node, list[str]] | None:
     return (item, written) if len(written) >= 2 else None
 
 
+_THINGS = ("era", "genre", "instrument", "person", "work")
+_HARDER = re.compile(r"\b(harder|easier|more difficult|less difficult|difficulty)\b", re.I)
+
+
+def _named_things(tracker: Tracker) -> list[Node]:
+    """The eras, genres, instruments, people and works a message names, in the order said."""
+    said = sorted((e for e in tracker.latest_message.get("entities") or [] if e.get("entity") in _THINGS),
+                  key=lambda e: e.get("start") or 0)
+    found: list[Node] = []
+    for kind in dict.fromkeys(e["entity"] for e in said):
+        found += [n for n in mentioned(tracker, kind) if n not in found]
+    order = {e.get("id"): i for i, e in enumerate(said)}
+    found.sort(key=lambda n: order.get(n.id, len(order)))
+    if any(n.label == ERA for n in found):  # "baroque vs classical": beside an era, the Classical period
+        found = [(_era_named(n) or n) if n.label == GENRE else n for n in found]
+    return found
+
+
+def _era_named(genre: Node) -> Node | None:
+    """The era that shares a genre's name ("Classical" and the Classical period), if one does."""
+    wanted = genre.name.lower()
+    for era in services().graph.store.nodes(ERA):
+        for name in [era.name, *(era.props.get("aliases") or [])]:
+            if re.sub(r"\s+(?:period|era)$", "", str(name).lower()) == wanted:
+                return era
+    return None
+
+
+def _compare_things(dispatcher: CollectingDispatcher, tracker: Tracker, a: Node, b: Node) -> Events:
+    """Two eras, genres, instruments, people or works side by side: what each is, how the graph
+    connects them and, for instruments, what each one's technique lessons ask of a learner."""
+    graph = services().graph
+    lines = [_headline(a), _headline(b)]
+    paths = graph.explain(a.id, b.id, k=2, max_len=3)
+    if paths:
+        lines.append("How they connect: " + " ".join(p.sentence for p in paths))
+    buttons = []
+    if a.label == b.label == INSTRUMENT:
+        text = str(tracker.latest_message.get("text") or "")
+        if _HARDER.search(text):
+            lines.append("Which is harder depends on the learner and the music; here is what each asks "
+                         "for in my lessons:")
+        lines += [_technique_summary(n) for n in (a, b)]
+        buttons = [{"title": f"Learn the {n.name}", "payload": f'/learning_path{{"instrument": "{n.id}"}}'}
+                   for n in (a, b)]
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons) if buttons else \
+        dispatcher.utter_message(text="\n".join(lines))
+    asked = [n.id for n in (a, b) if n.label in (ERA, GENRE, INSTRUMENT, PERSON)]
+    return [SlotSet("interests", remember(tracker, "interests", *asked))] if asked else []
+
+
+def _headline(item: Node) -> str:
+    """"**Baroque** (1600–1750): its first sentence" for a comparison."""
+    props = item.props
+    title = f"**{capitalized(item.name)}**"
+    if item.label == ERA and props.get("start") is not None and props.get("end") is not None:
+        title += f" ({props['start']}–{props['end']})"
+    description = first_sentences(str(props.get("description") or ""))
+    return f"{title}: {description}" if description else title
+
+
+def _technique_summary(instrument: Node) -> str:
+    lessons = [n for _, n in services().graph.neighbours(instrument.id, "TECHNIQUE_FOR", "in")]
+    if not lessons:
+        return f"The {instrument.name}: no technique lessons in my curriculum yet."
+    grades = sorted(float(n.props.get("grade") or 0) for n in lessons)
+    first = sorted(lessons, key=lambda n: (float(n.props.get("grade") or 0), n.name))[:2]
+    return (f"The {instrument.name}: {plural(len(lessons), 'technique lesson')} from grade {int(grades[0])} "
+            f"to {int(grades[-1])}, starting with {names(first)}.")
+
+
 class ActionCompareConcepts(Action):
     def name(self) -> str:
         return "action_compare_concepts"
@@ -381,6 +452,10 @@ class ActionCompareConcepts(Action):
         if len(found) == 1 and not COMPARING.search(text):
             # "is a tritone dissonant": one concept and nothing compared, a question about it
             return ActionExplainConcept().run(dispatcher, tracker, domain)
+        if len(found) < 2 and not entities(tracker, "concept"):
+            things = _named_things(tracker)
+            if len(things) >= 2:  # "baroque vs classical music", "is violin harder than piano"
+                return _compare_things(dispatcher, tracker, things[0], things[1])
         if len(found) < 2:
             seen = [node(i) for i in reversed(tracker.get_slot("concepts_seen") or [])]
             for other in seen:
@@ -416,6 +491,19 @@ class ActionCompareConcepts(Action):
         return [SlotSet("concept", a.id), SlotSet("concepts_seen", remember(tracker, "concepts_seen", b.id))]
 
 
+def _music_asked_for(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
+    """"Play me something by Miles Davis", "give me an example of baroque music": an example asked
+    of music, not of a concept, gets music: works by the person, of the genre or era, for the
+    instrument; a work named alone is answered as a fact. None when the message names none."""
+    from actions.facts import ActionMusicFact, ActionRecommendMusic  # facts.py imports this module
+
+    if any(mentioned(tracker, kind) for kind in ("person", "genre", "era", "instrument")):
+        return ActionRecommendMusic().run(dispatcher, tracker, domain)
+    if mentioned(tracker, "work"):
+        return ActionMusicFact().run(dispatcher, tracker, domain)
+    return None
+
+
 class ActionGiveExample(Action):
     def name(self) -> str:
         return "action_give_example"
@@ -431,6 +519,10 @@ class ActionGiveExample(Action):
             )
             return _context(_concept_for_theory(result), tracker, result.title)
         found = concepts(tracker)
+        if not found and not entities(tracker, "concept"):
+            music = _music_asked_for(dispatcher, tracker, domain)
+            if music is not None:
+                return music
         if not found:
             return _not_found(dispatcher, tracker, "play an example of")
         item = found[0]

@@ -25,7 +25,7 @@ from actions.context import (
     node,
     remember,
 )
-from actions.explain import answer_concrete, genre_concepts
+from actions.explain import ActionCompareConcepts, answer_concrete, genre_concepts
 from actions.learner import because, learner_profile, mastery_of, path_knowledge, record_evidence
 from actions.services import DomainDict, Events, services
 from kg.schema import Node
@@ -383,6 +383,8 @@ class ActionAdjustLevel(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         easier = tracker.get_intent_of_latest_message() == "too_hard"
         text = str(tracker.latest_message.get("text") or "")
+        if _comparing(tracker, text):  # "is violin harder than piano?" asks; it does not complain
+            return ActionCompareConcepts().run(dispatcher, tracker, domain)
         claimed = mentioned(tracker, "concept") if KNOWS.search(text) else []
         if claimed and not easier:  # "I already know the pentatonic scale": about it, not the level
             return _known_claim(dispatcher, tracker, claimed)
@@ -426,6 +428,19 @@ class ActionAdjustLevel(Action):
             )
         )
         return events
+
+
+_WHICH_OF_TWO = re.compile(r"\b(than|or|vs\.?|versus)\b", re.I)
+_QUESTION = re.compile(r"^\s*(which|what|what's|whats|is|are|should|would|do|does)\b", re.I)
+_NAMED = ("concept", "instrument", "genre", "era", "person", "work")
+
+
+def _comparing(tracker: Tracker, text: str) -> bool:
+    """Whether a message read as a difficulty complaint asks which of two named things is harder:
+    two or more things named, set against each other, as a question."""
+    named = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") in _NAMED]
+    asks = text.rstrip().endswith("?") or _QUESTION.match(text) is not None
+    return len(named) >= 2 and bool(_WHICH_OF_TWO.search(text)) and asks
 
 
 KNOWS = re.compile(r"\b(know|knew|learn[te]d?|mastered|covered|done|studied|familiar with)\b", re.IGNORECASE)

@@ -1226,6 +1226,23 @@ def test_music_recommended_for_an_era_is_by_several_artists_and_for_a_person_all
     assert len(picks) == 5 and all(" by Johann Sebastian Bach" in line for line in picks)
 
 
+def test_an_example_asked_of_a_person_or_a_genre_is_their_music_not_a_question_for_a_concept(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
+    chat.text("what is a perfect fifth")
+    text = "play me something by miles davis"
+    nlu.says(text, "ask_example", ("person", "miles davis"))
+    picks = [line for line in chat.text(text).splitlines() if line.startswith("• ")]
+    assert picks and all(" by Miles Davis" in line for line in picks), picks
+    assert "person:miles_davis" in chat.slots["interests"]
+    nlu.says("give me an example of baroque music", "ask_example", ("era", "baroque"))
+    picks = [line for line in chat.text("give me an example of baroque music").splitlines()
+             if line.startswith("• ")]
+    assert len(picks) == 5
+    nlu.says("play me an example", "ask_example")  # the lesson's topic is still the fifth
+    assert chat.text("play me an example").startswith("Here is an example of perfect fifth: ")
+
+
 def test_the_artist_to_explore_for_a_genre_is_its_best_connected_one(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("recommend me some jazz", "recommend_music", ("genre", "jazz"))
     assert chat.text("recommend me some jazz").endswith("Artists to explore: Miles Davis (Jazz).")
@@ -1308,6 +1325,50 @@ def test_two_bare_qualities_compare_the_scales_or_else_the_triads(chat: Chat, nl
     answer = chat.text(triads)
     # not the octatonic scale, which some call the diminished scale
     assert answer.startswith("**augmented triad**") and "**diminished triad**" in answer
+
+
+def test_two_eras_are_compared_with_their_dates_not_the_concepts_seen_before(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a tritone", "explain_concept", ("concept", "tritone"))
+    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
+    chat("what is a tritone")
+    chat("what is a perfect fifth")
+    text = "what distinguishes baroque music from classical music"
+    # "classical music" is also a genre's name; beside an era it is the Classical period
+    nlu.says(text, "compare_concepts", ("era", "baroque"), ("genre", "classical music"))
+    answer = chat.text(text)
+    assert answer.startswith("**Baroque** (1600–1750): ")
+    assert "**Classical period** (1750–1820): " in answer
+    assert "tritone" not in answer.lower() and "fifth" not in answer.lower()
+
+
+def test_two_genres_or_two_people_are_compared_by_what_the_graph_says_of_each(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "bebop vs cool jazz, how do they differ"
+    nlu.says(text, "compare_concepts", ("genre", "bebop"), ("genre", "cool jazz"))
+    answer = chat.text(text)
+    assert answer.startswith("**Bebop**: ") and "\n**Cool jazz**: " in answer
+    assert "Miles Davis" in answer  # in both genres, in the graph
+    nlu.says("bach vs handel", "compare_concepts", ("person", "bach"), ("person", "handel"))
+    answer = chat.text("bach vs handel")
+    assert answer.startswith("**Johann Sebastian Bach**: ") and "**George Frideric Handel**: " in answer
+
+
+def test_which_of_two_instruments_is_harder_is_a_comparison_not_a_complaint(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "which is harder, violin or piano"
+    # the NLU heard "harder" and took it for "make it harder"
+    nlu.says(text, "too_easy", ("instrument", "violin"), ("instrument", "piano"))
+    [reply] = chat(text)
+    assert reply["text"].startswith("**Violin**: ") and "grade 1 → 2" not in reply["text"]
+    assert "Which is harder depends on the learner" in reply["text"]
+    assert re.search(r"The violin: \d+ technique lessons from grade 1 to \d", reply["text"])
+    assert [b["title"] for b in reply["buttons"]] == ["Learn the violin", "Learn the piano"]
+    assert chat.slots.get("level") in (None, 1.0)  # the level is untouched
+    path = chat.text(reply["buttons"][0]["payload"])
+    assert path.startswith("Your path in violin technique has ")
+    nlu.says("too easy, give me something harder", "too_easy")
+    assert "grade 1 → 2" in chat.text("too easy, give me something harder")  # a complaint still is one
 
 
 def test_eras_and_works_read_naturally_without_repeating(chat: Chat, nlu: ScriptedNLU) -> None:
