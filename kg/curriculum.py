@@ -215,7 +215,7 @@ def validate_curriculum(
             problems.append(f"{where}: technique concepts name their instrument")
         if instruments is not None and c.instrument and c.instrument not in instruments:
             problems.append(f"{where}: unknown instrument {c.instrument!r}")
-        if c.category not in ("technique", "form") and not c.example:
+        if c.category not in ("technique", "form", "practice") and not c.example:
             problems.append(f"{where}: theory concepts need a machine-readable example")
         if c.example and check_examples:
             try:

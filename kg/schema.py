@@ -117,6 +117,7 @@ CATEGORIES = (
     "ear_training",
     "jazz_pop",
     "technique",
+    "practice",
 )
 
 _SLUG = re.compile(r"^[a-z0-9_]+$")

@@ -143,6 +143,7 @@ CATEGORY_FALLBACK = {
     "rhythm": "note_values", "notation": "note_names", "ear_training": "interval_recognition",
     "harmony": "triad", "jazz_pop": "seventh_chords", "counterpoint": "interval",
     "expression": "note_values", "form": "note_values", "technique": "note_names",
+    "practice": "note_names",
 }
 
 # The level a skill starts at: below it a concept asks with its other skills.

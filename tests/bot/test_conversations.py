@@ -132,6 +132,24 @@ def test_how_to_learn_an_instrument_asked_as_an_explanation_gets_its_technique_p
     assert "instrument:piano" in chat.slots["interests"]
 
 
+def test_how_long_to_practise_is_answered_not_refused_as_off_topic(chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "how long should i practise every day"
+    nlu.says(text, "explain_concept", ("concept", "practise", "practice routine"))
+    answer = chat.text(text)
+    assert answer.startswith("**Practice routine**: ") and "15 to 30 minutes a day" in answer
+    memory = "whats the best way to memorize scales"
+    nlu.says(memory, "explain_concept", ("concept", "memorize scales", "memorising music"))
+    answer = chat.text(memory)
+    assert answer.startswith("**Memorising music**: ") and "whole and half steps" in answer
+
+
+def test_a_cadenza_is_placed_in_the_concerto_movement_it_belongs_to(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a cadenza", "explain_concept", ("concept", "cadenza"))
+    answer = chat.text("what is a cadenza")
+    assert answer.startswith("**Cadenza**: A cadenza is a passage in free time for the soloist alone")
+    assert "cadential six-four chord" in answer and "It builds on cadential six-four and fermata." in answer
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
