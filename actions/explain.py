@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import audio
 from actions.context import (
     EXACT,
+    PRONOUNS,
     QUALITY,
     bare_id,
     concepts,
@@ -456,6 +457,13 @@ class ActionCompareConcepts(Action):
             things = _named_things(tracker)
             if len(things) >= 2:  # "baroque vs classical music", "is violin harder than piano"
                 return _compare_things(dispatcher, tracker, things[0], things[1])
+        unknown = [w for w in said(tracker, "concept") if w.strip().lower() not in PRONOUNS
+                   and link(w, "concept") is None and not any(w.lower() in n.name.lower() for n in found)]
+        if len(found) < 2 and unknown:  # "a sonata and a symphony": not the last two concepts instead
+            named = " or ".join(f'"{w.strip()}"' for w in unknown[:2])
+            dispatcher.utter_message(text=f"I can't compare those: I don't have {named} in my music "
+                                          "knowledge graph yet. Could you name them another way?")
+            return []
         if len(found) < 2:
             seen = [node(i) for i in reversed(tracker.get_slot("concepts_seen") or [])]
             for other in seen:

@@ -201,6 +201,47 @@ def _time_limit(seconds: int) -> Iterator[None]:
 TITLE_FIXES = {"bach/bwv366.krn": "113. Ihr Gestirn', ihr hohlen Lüfte"}
 
 
+# music21's own test files ("nested_tuplet_finale_test", "drum_sample"): not works to teach with.
+NOT_MUSIC = frozenset({"demos"})
+
+_NUMBERED = (
+    (re.compile(r"^bwv(\d.*)$", re.I), "BWV {0}"),
+    (re.compile(r"^hwv(\d.*)$", re.I), "HWV {0}"),
+    (re.compile(r"^(?:op|opus)(\d+)(?:no?)(\d+)$", re.I), "Op. {0} No. {1}"),
+    (re.compile(r"^(?:op|opus)(\d+)$", re.I), "Op. {0}"),
+    (re.compile(r"^k(\d+)$", re.I), "K. {0}"),
+    (re.compile(r"^(?:movement|mvmnt)(\d+)(.*)$", re.I), "movement {0}{1}"),
+    (re.compile(r"^book(\d+)$", re.I), "book {0}"),
+)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def readable_title(rel: str) -> str:
+    """A title made from a corpus file's path, for a file whose only title is its name:
+    "bach/bwv66.6.mxl" is "BWV 66.6", "haydn/opus74no1/movement2.mxl" "Op. 74 No. 1, movement 2",
+    "schumann_clara/polonaise_op1n1.mxl" "Polonaise, Op. 1 No. 1", "verdi/laDonnaEMobile.mxl"
+    "La donna e mobile". A composer's folder is left out, a folk collection's kept."""
+    parts = Path(rel).with_suffix("").parts
+    if len(parts) > 1 and parts[0].lower() not in FOLK_COLLECTIONS:
+        parts = parts[1:]
+    pieces: list[str] = []
+    for part in parts:
+        words: list[str] = []
+        for piece in re.sub(r"(?i)\b(op\d+)_(no\d+)", r"\1\2", part).split("_"):
+            numbered = next((form.format(*m.groups()) for pattern, form in _NUMBERED
+                             if (m := pattern.match(piece))), None)
+            if numbered is not None:
+                pieces += [" ".join(words)] if words else []
+                words = []
+                pieces.append(numbered)
+            elif piece.lower() != "all":  # "op18_no1_mvmnt2_all": all of the movement
+                camel = _CAMEL.split(piece)
+                words += [w.lower() for w in camel] if len(camel) > 1 else [piece]
+        pieces += [" ".join(words)] if words else []
+    title = ", ".join(dict.fromkeys(p for p in pieces if p)) or Path(rel).stem
+    return title[:1].upper() + title[1:]
+
+
 def _clean(text: Any) -> str | None:
     if text is None:
         return None
@@ -501,7 +542,7 @@ def corpus_records(
     created: dict[str, Node] = {}
     used_ids: set[str] = set()
     for record in read_records(jsonl_path):
-        if "error" in record:
+        if "error" in record or _collection(str(record["path"])) in NOT_MUSIC:
             continue
         rel = str(record["path"])
         base = node_id("work", "m21_" + slugify(rel))
@@ -512,6 +553,8 @@ def corpus_records(
         collection = _collection(rel)
         pid, name = resolve_composer(record.get("composer"), collection, known_people)
         title = TITLE_FIXES.get(rel) or record.get("title") or Path(rel).stem
+        if title.lower() == Path(rel).stem.lower():  # the file's name, not a title: readable at least
+            title = readable_title(rel)
         props = {
             "title": title,
             "name": title,

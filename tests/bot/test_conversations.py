@@ -437,11 +437,11 @@ def test_a_corpus_works_meter_is_the_one_music21_analysed() -> None:
     from kg.corpus import corpus_records
 
     nodes, _ = corpus_records(REPO_ROOT / "data" / "catalog" / "music21_corpus.jsonl", {})
-    chorale = next(n for n in nodes if n.props.get("title") == "bwv66.6")
+    chorale = next(n for n in nodes if n.props.get("title") == "BWV 66.6")
     graph = services().graph
     graph.upsert([chorale])  # the conversations' graph is built without the corpus
     try:
-        assert work_sentences(graph.entity(chorale.id), ["meter"]) == ["bwv66.6 is in 4/4 time."]
+        assert work_sentences(graph.entity(chorale.id), ["meter"]) == ["BWV 66.6 is in 4/4 time."]
     finally:
         graph.store.delete_nodes([chorale.id])
 
@@ -1387,6 +1387,23 @@ def test_which_of_two_instruments_is_harder_is_a_comparison_not_a_complaint(
     assert path.startswith("Your path in violin technique has ")
     nlu.says("too easy, give me something harder", "too_easy")
     assert "grade 1 → 2" in chat.text("too easy, give me something harder")  # a complaint still is one
+
+
+def test_a_comparison_of_things_the_graph_lacks_says_so_instead_of_comparing_the_last_two(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is a tritone", "explain_concept", ("concept", "tritone"))
+    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
+    chat("what is a tritone")
+    chat("what is a perfect fifth")
+    text = "what is the difference between a sonata and a symphony"
+    nlu.says(text, "compare_concepts", ("concept", "sonata"))  # the graph has sonata form, not "sonata"
+    answer = chat.text(text)
+    assert answer.startswith("I can't compare those: I don't have \"sonata\" in my music knowledge graph")
+    assert "tritone" not in answer and "fifth" not in answer
+    follow = "how does it differ from a perfect fourth"  # "it": the topic, not something unknown
+    nlu.says(follow, "compare_concepts", ("concept", "it"), ("concept", "perfect fourth"))
+    compared = chat.text(follow)
+    assert "**perfect fourth**" in compared and "**perfect fifth**" in compared
 
 
 def test_eras_and_works_read_naturally_without_repeating(chat: Chat, nlu: ScriptedNLU) -> None:

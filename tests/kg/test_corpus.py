@@ -211,10 +211,10 @@ def test_every_analysed_file_becomes_one_work_node(tmp_path):
     nodes, _, _ = records_for(tmp_path, {})
 
     works = [n for n in nodes.values() if n.label == WORK]
-    assert len(works) == len(ROWS) - 1  # the error row is skipped
+    assert len(works) == len(ROWS) - 2  # the error row and music21's own test file are skipped
     chorale = nodes["work:m21_bach_bwv66_6_mxl"]
     assert chorale.props == {
-        "title": "bwv66.6", "name": "bwv66.6", "composer_name": "Johann Sebastian Bach",
+        "title": "BWV 66.6", "name": "BWV 66.6", "composer_name": "Johann Sebastian Bach",
         "key": "f# minor", "meter": "4/4", "parts": 4, "measures": 10, "scores": 1,
         "corpus_path": CHORALE, "source": "music21",
     }
@@ -257,10 +257,37 @@ def test_folk_tunes_belong_to_folk_and_anonymous_pieces_have_no_composer(tmp_pat
     folk = "work:m21_ryansmammoth_andthedayisuptoday_abc"
     assert edges[(folk, "IN_GENRE")] == "genre:folk"
     assert (folk, "COMPOSED_BY") not in edges
-    for work in ("work:m21_trecento_fava_dicant_nunc_iudei_xml", "work:m21_demos_two_parts_xml"):
-        assert work in nodes
-        assert not [t for t in triples if t.head == work]
+    work = "work:m21_trecento_fava_dicant_nunc_iudei_xml"
+    assert work in nodes
+    assert not [t for t in triples if t.head == work]
     assert not [n for n in nodes if n in ("person:m21_anonymous", "person:m21_demos")]
+
+
+def test_music21s_own_test_files_are_not_works(tmp_path):
+    nodes, _, _ = records_for(tmp_path, {})
+
+    assert "work:m21_demos_two_parts_xml" not in nodes
+
+
+def test_a_file_whose_title_is_its_name_gets_a_readable_one(tmp_path):
+    nodes, _, _ = records_for(tmp_path, {})
+
+    assert nodes["work:m21_schumann_clara_opus17_movement3_xml"].name == "Op. 17, movement 3"
+    assert nodes["work:m21_palestrina_agnus_01_krn"].name == "Agnus"  # a real title stays
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("bach/bwv66.6.mxl", "BWV 66.6"), ("haydn/opus74no1/movement2.mxl", "Op. 74 No. 1, movement 2"),
+     ("schumann_clara/polonaise_op1n1.mxl", "Polonaise, Op. 1 No. 1"),
+     ("beethoven/opus18no1/op18_no1_mvmnt2_all.mxl", "Op. 18 No. 1, movement 2"),
+     ("mozart/k545/movement1_exposition.mxl", "K. 545, movement 1, exposition"),
+     ("handel/hwv56/movement3-05.md", "HWV 56, movement 3-05"),
+     ("verdi/laDonnaEMobile.mxl", "La donna e mobile"), ("joplin/maple_leaf_rag.mxl", "Maple leaf rag"),
+     ("airdsAirs/book1.abc", "Airds airs, book 1")],  # a folk collection keeps its name
+)
+def test_readable_titles_spell_out_catalogue_numbers_and_words(path, title):
+    assert kc.readable_title(path) == title
 
 
 def test_resolve_composer_handles_the_corpus_spellings():
@@ -316,7 +343,8 @@ def test_the_whole_corpus_gives_storable_graph_records(corpus_rows):
     nodes, triples = kc.corpus_records(CORPUS_FILE, {})
     ids = [n.id for n in nodes]
     assert len(ids) == len(set(ids))
-    assert len([n for n in nodes if n.label == WORK]) == sum("error" not in r for r in corpus_rows)
+    music = [r for r in corpus_rows if "error" not in r and not r["path"].startswith("demos/")]
+    assert len([n for n in nodes if n.label == WORK]) == len(music)
     checked_nodes(nodes)
     checked_triples(triples)
     assert {t.tail for t in triples if t.rel == "IN_GENRE"} == {"genre:folk"}
