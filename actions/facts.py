@@ -46,7 +46,8 @@ ASKS = (
     (re.compile(r"\b(key)\b", re.I), "key"),
     (re.compile(r"\b(time signature|meter|metre|time sig)\b", re.I), "meter"),
     (re.compile(r"\b(tempo|how fast|bpm)\b", re.I), "tempo"),
-    (re.compile(r"\b(works?|pieces?|compositions?|wrote|famous for|songs?|albums?)\b", re.I), "works"),
+    (re.compile(r"\b(works?|pieces?|compositions?|wrote|write|written|compose[ds]?|famous for|songs?|"
+                r"albums?)\b", re.I), "works"),
     (re.compile(r"\b(band|group|members?)\b|\bwho(?:'s|\s+is|\s+are|\s+was|\s+were)?\s+(?:in|part\s+of)\b",
                 re.I), "bands"),
 )

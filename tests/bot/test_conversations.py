@@ -342,6 +342,17 @@ def test_teachers_and_students_are_told_the_way_round_they_are_asked(chat: Chat,
     assert studied.startswith("Ludwig van Beethoven studied with ") and "Joseph Haydn" in studied
 
 
+def test_what_someone_wrote_is_answered_with_their_works_not_their_whole_life(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who was clara schumann", "music_fact", ("person", "clara schumann"))
+    nlu.says("what did she write", "music_fact")
+    life = chat.text("who was clara schumann")
+    assert "born in 1819" in life
+    works = chat.text("what did she write")
+    assert "Clara Schumann" in works and "Piano Concerto in A minor, Op. 7" in works
+    assert "born in 1819" not in works
+
+
 def test_a_musicians_genres_and_era_read_as_a_sentence(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what genre is miles davis", "music_fact", ("person", "miles davis"))
     nlu.says("what era is miles davis", "music_fact", ("person", "miles davis"))
