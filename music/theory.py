@@ -36,8 +36,12 @@ class TheoryAnswer:
 
 # ---------------------------------------------------------------------------------------- notes
 _ARTICLE_OK_BEFORE = {"the", "of", "in", "from", "to", "and", "above", "below", "on"}
-_NOUNS_AFTER_ARTICLE = {"key", "scale", "chord", "triad", "note", "song", "piece", "tune", "melody",
-                        "given", "certain", "particular", "different", "new"}
+# What may follow a bare "a" that names the note A ("in a minor", "from a to e", "the a string");
+# after anything else it is the article.
+_NOTE_GOES_ON = {"major", "minor", "flat", "sharp", "natural", "harmonic", "melodic", "ionian", "dorian",
+                 "phrygian", "lydian", "mixolydian", "aeolian", "locrian", "and", "or", "to", "is", "string",
+                 "strings", "above", "below", "up", "down", "then", "vs", "versus", "in", "on", "for",
+                 "please"}
 
 
 _INTERVAL_QUALITIES = {"major", "minor", "perfect", "augmented", "diminished"}
@@ -55,8 +59,9 @@ def _note(text: str, match: re.Match[str], tag: str) -> str | None:
         if not before or before[-1].lower() not in _ARTICLE_OK_BEFORE:
             return None
         after = text[start + 1:].split()
-        if after and after[0].lower().strip("?.!,") in _NOUNS_AFTER_ARTICLE:
-            return None  # "the relative minor of a key": the article, whatever came before
+        following = after[0].lower().strip("?.!,;:") if after else ""
+        if following and following not in _NOTE_GOES_ON:
+            return None  # "the relative minor of a key", "chords in a blues": the article
         if len(after) > 1 and after[0].lower() in ("major", "minor") and \
                 after[1].lower().strip("?.!,") in ("key", "keys"):
             return None  # "a melody in a minor key": any minor key, not A minor

@@ -149,10 +149,18 @@ def test_every_answer_with_an_example_can_be_played(text: str) -> None:
      "what is the dominant", "the dominant seventh chord", "subtonic of C major", "how long is a half step",
      "how many half steps in a major third", "how many notes in a chromatic scale",
      "what notes are in a minor scale", "the steps of a major scale", "the major scale in a minute",
-     "how do i find the relative minor of a key", "what is the dominant of a key"],
+     "how do i find the relative minor of a key", "what is the dominant of a key",
+     "what chords are in a blues", "what chords are in a pop song", "the chords in a waltz"],
 )
 def test_nothing_concrete_means_no_answer(text: str) -> None:
     assert answer(text) is None
+
+
+@pytest.mark.parametrize("text", ["what chords are in a", "what chords are in a please", "chords in a minor",
+                                  "the chords of a and e"])
+def test_a_bare_a_before_nothing_or_a_mode_is_the_key_of_a(text: str) -> None:
+    found = answer(text)
+    assert found is not None and found.title.startswith("Chords in A ")
 
 
 @pytest.mark.parametrize("spelling", ["Eb", "E♭", "E flat", "e-flat", "e flat"])
