@@ -275,7 +275,8 @@ class ActionMusicFact(Action):
         if groups and not (mentioned(tracker, "person") or mentioned(tracker, "work")):
             # "who are some Romantic composers?": about the era, not the work of the conversation
             asks = [key for pattern, key in ASKS if pattern.search(text)]
-            told = " ".join(s for g in groups[:2] for s in members_sentences(g, asks))
+            players_of = played_instrument(text)  # "famous jazz pianists": the pianists among them
+            told = " ".join(s for g in groups[:2] for s in members_sentences(g, asks, players_of))
             dispatcher.utter_message(text=told or describe(groups[0]))  # nobody in it: what it is
             return [SlotSet("interests", remember(tracker, "interests", *(g.id for g in groups[:2])))]
         item = subject(tracker)

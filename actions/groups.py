@@ -32,9 +32,10 @@ def _where(group: Node) -> str:
     return group.name if group.label == GENRE else f"the {group.name}"
 
 
-def members_sentences(group: Node, asks: Sequence[str] = ()) -> list[str]:
+def members_sentences(group: Node, asks: Sequence[str] = (), players_of: Node | None = None) -> list[str]:
     """Who and what belongs to an era, genre or instrument in the graph, best connected first;
-    works first when the question asks for works."""
+    works first when the question asks for works; only the players of `players_of`, when given
+    ("jazz pianists"), and then no works."""
     graph = services().graph
     members = [other for _, other in graph.neighbours(group.id, _MEMBERSHIP[group.label], "in")]
     degree = graph.store.degrees([m.id for m in members])
@@ -42,6 +43,13 @@ def members_sentences(group: Node, asks: Sequence[str] = ()) -> list[str]:
     people = [m for m in members if m.label == PERSON]
     works = [m for m in members if m.label == WORK]
     where = _where(group)
+    if players_of is not None and group.label != INSTRUMENT:
+        plays = {n.id for _, n in graph.neighbours(players_of.id, "PLAYS", "in")}
+        players = [m for m in people if m.id in plays]
+        noun = player_nouns(players_of.name)[0]
+        if not players:
+            return [f"My graph knows no {noun}s of {where}.", *members_sentences(group, asks)]
+        return [f"{capitalized(noun)}s of {where} in my graph include {names(players, 8)}."]
     start, end = group.props.get("start"), group.props.get("end")
     if group.label == ERA and start is not None and end is not None and ("year" in asks or "life" in asks):
         # "when did the Baroque period end": its dates, then who and what belongs to it

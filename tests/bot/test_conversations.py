@@ -353,6 +353,17 @@ def test_what_someone_wrote_is_answered_with_their_works_not_their_whole_life(
     assert "born in 1819" not in works
 
 
+def test_players_of_a_genre_are_those_who_play_the_instrument_asked_about(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "who are some famous jazz pianists"
+    nlu.says(text, "music_fact", ("genre", "jazz"), ("instrument", "pianists", "piano"))
+    answer = chat.text(text)
+    assert answer.startswith("Pianists of Jazz in my graph include ") and "Herbie Hancock" in answer
+    assert "John Coltrane" not in answer and "Louis Armstrong" not in answer  # saxophone, trumpet
+    nlu.says("who are some jazz people", "music_fact", ("genre", "jazz"))
+    assert "John Coltrane" in chat.text("who are some jazz people")
+
+
 def test_a_musicians_genres_and_era_read_as_a_sentence(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what genre is miles davis", "music_fact", ("person", "miles davis"))
     nlu.says("what era is miles davis", "music_fact", ("person", "miles davis"))
