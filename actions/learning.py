@@ -69,6 +69,8 @@ def instruments() -> list[Node]:
 # what a stated goal may be read as ("i want to learn jazz" as a path, "jazz chords" as a concept);
 # not out of scope: a question about something else ("how do i scale a fish") is answered as such
 # and the goal asked for again, instead of becoming the goal
+NO_GOAL = re.compile(r"(?:no|nope|nah|none|nothing|not really|not sure|no idea|dunno|i don'?t know)"
+                     r"(?: (?:in particular|specific|special|yet|really))?", re.I)
 GOAL_LIKE = {"inform_profile", "learning_path", "affirm", "deny", "nlu_fallback"}
 
 
@@ -117,7 +119,10 @@ class ValidateOnboardingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         text = GOAL_LEAD.sub("", str(value).strip()).strip(" .!") or str(value).strip()
-        if len(text) < 2:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "deny" or NO_GOAL.fullmatch(text):
+            return {"goals": ""}  # "no", "nothing in particular": no goal, and the profile is done
+        if intent == "affirm" or len(text) < 2:  # "yes" says no goal: asked again, with a hint
             dispatcher.utter_message(text="Tell me in a few words what you'd like to learn.")
             return {"goals": None}
         return {"goals": text[:300]}

@@ -909,6 +909,20 @@ def test_a_goal_is_kept_without_the_words_that_introduce_it(chat: Chat, nlu: Scr
     assert chat.slots["goals"] == "play jazz"
 
 
+def test_a_yes_is_no_goal_and_a_no_means_none_in_particular(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("im a beginner on piano", "inform_profile", ("skill_level", "beginner"),
+             ("instrument", "piano"))
+    nlu.says("yes", "affirm")
+    nlu.says("nothing in particular", "deny")
+    chat("im a beginner on piano")
+    again = chat.text("yes")
+    assert "Tell me in a few words what you'd like to learn." in again and "get better at" in again
+    assert chat.slots["goals"] is None
+    done = chat.text("nothing in particular")
+    assert done.startswith("Great: beginner piano. I'll start you at grade 1 of 8.")
+    assert "working towards" not in done and chat.engine.trackers["learner"].active_loop is None
+
+
 def test_a_goal_that_names_a_genre_heads_the_plan_and_the_next_lesson_into_it(
     chat: Chat, nlu: ScriptedNLU
 ) -> None:
