@@ -161,12 +161,35 @@ def _concept_for_theory(result: Any) -> Node | None:
     return link(title, "concept", threshold=0.9)
 
 
+_INTENT_OF = {"explain": "explain_concept", "play an example of": "ask_example",
+              "list the prerequisites of": "ask_prerequisites", "plan a path to": "learning_path"}
+
+
+def _named_within(mention: str) -> list[Node]:
+    """Concepts whose name holds the mention as a whole word ("vibrato": violin vibrato, vocal
+    vibrato), most basic first; none for a mention of one letter or a very common word."""
+    words = mention.strip().lower()
+    if len(words) < 4:
+        return []
+    pattern = re.compile(rf"\b{re.escape(words)}\b")
+    found = [n for n in services().graph.concepts() if pattern.search(n.name.lower())]
+    return sorted(found, key=lambda n: (float(n.props.get("grade") or 0), n.name)) if len(found) <= 6 else []
+
+
 def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) -> list[dict[str, Any]]:
     # only a concept mention can be a concept the graph lacks ("piano" is an instrument it has)
     mention = next((e.get("value") for e in entities(tracker, "concept")), None)
     current = node(tracker.get_slot("concept"))
     if mention and current is not None and QUALITY.fullmatch(str(mention).strip()):
         dispatcher.utter_message(text=f"I don't know {article(mention)} {mention} kind of {current.name}.")
+    elif mention and (narrower := _named_within(str(mention))):
+        # "vibrato": the graph holds violin vibrato and vocal vibrato, not vibrato on its own
+        intent, said_as = _INTENT_OF.get(what, "explain_concept"), str(mention).strip()
+        dispatcher.utter_message(
+            text=f'I know "{said_as}" as {names(narrower, 4)}: which one do you mean?' if len(narrower) > 1
+            else f'I know "{said_as}" only as {narrower[0].name}: is that it?',
+            buttons=[{"title": capitalized(n.name), "payload": f'/{intent}{{"concept": "{n.id}"}}'}
+                     for n in narrower[:4]])
     elif mention:
         dispatcher.utter_message(
             text=f'I don\'t have "{mention}" in my music knowledge graph yet. Could you name it another way?'

@@ -150,6 +150,19 @@ def test_a_cadenza_is_placed_in_the_concerto_movement_it_belongs_to(chat: Chat, 
     assert "cadential six-four chord" in answer and "It builds on cadential six-four and fermata." in answer
 
 
+def test_a_word_the_graph_knows_only_within_longer_names_offers_those(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what is vibrato", "explain_concept", ("concept", "vibrato"))
+    [reply] = chat("what is vibrato")
+    assert reply["text"] == ('I know "vibrato" as vibrato in singing and violin vibrato: '
+                             "which one do you mean?")
+    offered = [b["payload"] for b in reply["buttons"]]
+    assert offered == ['/explain_concept{"concept": "concept:vocal_vibrato"}',
+                       '/explain_concept{"concept": "concept:violin_vibrato"}']
+    assert chat.text(reply["buttons"][1]["payload"]).startswith("**Violin vibrato**: ")
+    nlu.says("play me some flurbing", "ask_example", ("concept", "flurbing"))
+    assert chat.text("play me some flurbing").startswith('I don\'t have "flurbing" in my music')
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
