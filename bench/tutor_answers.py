@@ -122,6 +122,16 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["who was the drummer of led zeppelin"], ["John Bonham"]),
     (["what is a chromatic scale starting on E"], ["E F F♯ G G♯ A A♯ B C C♯ D D♯ E"]),
     (["what is a dominant seventh chord in F"], ["C E G B♭"]),
+    # added after a third manual probe on 2026-11-27
+    (["what distinguishes baroque music from classical music"], ["1600–1750", "1750–1820"]),
+    (["which is harder, violin or piano"], ["**Violin**", "**Piano**", "technique lessons from grade 1"]),
+    (["play me something by miles davis"], [" by Miles Davis"]),
+    (["what is a tritone", "what is the difference between a sonata and a symphony"],
+     ["in my music knowledge graph yet"]),
+    (["who was clara schumann", "what did she write"], ["Piano Concerto in A minor, Op. 7"]),
+    (["who are some famous jazz pianists"], ["Pianists of Jazz", "Herbie Hancock"]),
+    (["what is vibrato"], ["violin vibrato", "singing"]),
+    (["what is a cadenza"], ["soloist", "fermata"]),
 ]
 
 
