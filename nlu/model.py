@@ -486,6 +486,7 @@ class JointModel:
         freeze_embeddings: bool = True,
         gazetteer_dropout: float = 0.3,
         entity_only: list[Example] | None = None,
+        layer_decay: float = 1.0,
     ) -> list[float]:
         """Fine-tune on `examples` (and `entity_only`, which train the tagger but not the intent head);
         returns the mean loss of each epoch.
@@ -495,7 +496,9 @@ class JointModel:
 
         The word-piece embedding matrix (half the encoder's weights) stays frozen by default: it
         keeps the pretrained vocabulary for words the training data never shows, and halves the
-        optimizer's work on CPU.
+        optimizer's work on CPU. With `layer_decay` below 1 each layer learns at that factor of the
+        rate of the layer above it (the embeddings at the lowest), so the general features of the
+        lower layers move least.
         """
         from transformers import get_linear_schedule_with_warmup
 
@@ -535,12 +538,8 @@ class JointModel:
             heads += list(self.net.gazetteer.parameters())
         words = self.net.encoder.embeddings.word_embeddings.weight
         words.requires_grad_(not freeze_embeddings)
-        encoder_params = [p for p in self.net.encoder.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
-            [
-                {"params": encoder_params, "lr": lr},
-                {"params": heads, "lr": head_lr},
-            ],
+            [*self._encoder_groups(lr, layer_decay), {"params": heads, "lr": head_lr}],
             weight_decay=weight_decay,
         )
         schedule = get_linear_schedule_with_warmup(optimizer, int(warmup * total), total)
@@ -590,6 +589,24 @@ class JointModel:
             log.info("epoch %d/%d: loss %.4f", epoch + 1, epochs, losses[-1])
         self.net.eval()
         return losses
+
+    def _encoder_groups(self, lr: float, layer_decay: float) -> list[dict[str, Any]]:
+        """The encoder's trainable weights as optimizer groups: one at `lr`, or with a decay one per
+        layer, the top layer at `lr` and each lower one (the embeddings last) `layer_decay` times
+        the rate above it."""
+        trainable = [p for p in self.net.encoder.parameters() if p.requires_grad]
+        if layer_decay >= 1.0:
+            return [{"params": trainable, "lr": lr}]
+        layers = list(self.net.encoder.encoder.layer)
+        stack = [list(self.net.encoder.embeddings.parameters()), *(list(x.parameters()) for x in layers)]
+        grouped = {id(p) for part in stack for p in part}
+        top = [p for p in trainable if id(p) not in grouped]  # a pooler, if any: with the top layer
+        groups = []
+        for depth, params in enumerate(reversed(stack)):
+            params = [p for p in params if p.requires_grad] + (top if depth == 0 else [])
+            if params:
+                groups.append({"params": params, "lr": lr * layer_decay**depth})
+        return groups
 
     def fit_temperature(self, examples: list[Example]) -> float:
         """Temperature that minimises the intent NLL on `examples` (a validation split)."""

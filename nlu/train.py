@@ -245,6 +245,7 @@ def train_nlu(
             freeze_embeddings=bool(params.get("freeze_embeddings", True)),
             gazetteer_dropout=float(lookup_cfg.get("feature_dropout", 0.3)),
             entity_only=extra if entity_only else None,
+            layer_decay=float(params.get("layer_lr_decay", 1.0)),
         )
     report("evaluating", 0, 1)
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served

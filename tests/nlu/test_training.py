@@ -256,3 +256,23 @@ def test_an_unknown_pooling_is_refused_by_name():
 
     with pytest.raises(ValueError, match="pooling"):
         JointModel.from_pretrained_encoder(["a", "b"], ["concept"], layers=1, pooling="max")
+
+
+def test_with_a_layer_decay_each_lower_layer_learns_slower_and_the_frozen_words_not_at_all():
+    from nlu.data import Example
+    from nlu.model import JointModel
+
+    model = JointModel.from_pretrained_encoder(["greet", "goodbye"], ["concept"], max_length=16, layers=2)
+    model.net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    groups = model._encoder_groups(1e-4, 0.5)
+    assert [g["lr"] for g in groups] == [1e-4, 5e-5, 2.5e-5]  # top layer, lower layer, embeddings
+    words = model.net.encoder.embeddings.word_embeddings.weight
+    trainable = [p for p in model.net.encoder.parameters() if p.requires_grad]
+    assert sum(len(g["params"]) for g in groups) == len(trainable)
+    assert all(p is not words for g in groups for p in g["params"])
+    assert len(model._encoder_groups(1e-4, 1.0)) == 1  # no decay: the encoder as one group
+    before = [p.detach().clone() for p in model.net.encoder.encoder.layer[0].parameters()]
+    model.fit([Example("hi", "greet", []), Example("bye", "goodbye", [])] * 4, epochs=1, batch_size=4,
+              warmup=0.0, layer_decay=0.5)
+    assert any(not p.equal(b) for p, b in zip(model.net.encoder.encoder.layer[0].parameters(), before,
+                                                strict=True))  # it still learns
