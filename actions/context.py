@@ -57,6 +57,7 @@ QUALITIES = (
 PERSON_WORDS = re.compile(
     r"\b(he|him|his|she|her|they|them|their|composer|born|died|die|taught|teachers?|students?)\b", re.I
 )
+_PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their)\b", re.I)
 QUALITY = re.compile(r"\b(" + "|".join(re.escape(q) for q in QUALITIES) + r")\b", re.IGNORECASE)
 
 
@@ -337,6 +338,8 @@ def subject(tracker: Tracker) -> Node | None:
         return whole
     if unknown_names(tracker):  # "what key is Wonderwall in": not the work of the last question
         return None
+    if not (refers_back(text) or _PERSONAL.search(text)):
+        return None  # "who is the greatest composer ever" is not about the person of the last answer
     order = ("person", "work") if PERSON_WORDS.search(text) else ("work", "person")
     for slot in order:
         current = node(tracker.get_slot(slot))

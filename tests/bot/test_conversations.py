@@ -366,6 +366,16 @@ def test_what_someone_wrote_is_answered_with_their_works_not_their_whole_life(
     assert "born in 1819" not in works
 
 
+def test_a_question_that_does_not_point_back_is_not_answered_about_the_last_person(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who was clara schumann", "music_fact", ("person", "clara schumann"))
+    nlu.says("who is the greatest composer ever", "music_fact")
+    nlu.says("when did she die", "music_fact")
+    chat("who was clara schumann")
+    assert "Clara Schumann" not in chat.text("who is the greatest composer ever")
+    assert chat.text("when did she die") == "Clara Schumann was born in 1819 and died in 1896."
+
+
 def test_players_of_a_genre_are_those_who_play_the_instrument_asked_about(
         chat: Chat, nlu: ScriptedNLU) -> None:
     text = "who are some famous jazz pianists"
