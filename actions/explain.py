@@ -37,7 +37,7 @@ from actions.context import (
 from actions.groups import describe
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
-from kg.schema import ERA, GENRE, INSTRUMENT, PERSON, Node, capitalized
+from kg.schema import CONCEPT, ERA, GENRE, INSTRUMENT, PERSON, Node, capitalized
 from music.theory import article
 
 QUIZ_BUTTON = "Quiz me on this"
@@ -215,6 +215,32 @@ _HOW_TO_LEARN = re.compile(
     r"\bwhere (?:do|should|can) i (?:start|begin)\b", re.I)
 
 
+def _beside_topic(tracker: Tracker) -> Node | None:
+    """A concept next to the current one that the message names by a word the NLU took for an
+    instrument, genre or era: "and piano?" after forte is the dynamic, not the instrument."""
+    current = node(tracker.get_slot("concept"))
+    if current is None:
+        return None
+    graph = services().graph
+    near = {n.id: n for _, n in graph.neighbours(current.id)}
+    for _, parent in graph.neighbours(current.id, "REQUIRES", "out"):  # its siblings too
+        near.update({n.id: n for _, n in graph.neighbours(parent.id, "REQUIRES", "in")})
+    near.pop(current.id, None)
+    for kind in ("instrument", "genre", "era"):
+        for words in said(tracker, kind):
+            wanted = words.strip().lower()
+            for item in near.values():
+                if item.label == CONCEPT and wanted in _plain_names(item):
+                    return item
+    return None
+
+
+def _plain_names(item: Node) -> set[str]:
+    """A concept's name, the name without its parenthesis ("piano (p)": "piano") and aliases."""
+    plain = [item.name, re.sub(r"\s*\([^)]*\)", "", item.name), *(item.props.get("aliases") or [])]
+    return {str(n).strip().lower() for n in plain}
+
+
 def _not_a_concept(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events | None:
     """"What is the Baroque era?", "tell me about jazz", "who is Clara Schumann?" asked as an
     explanation: an era, genre or instrument is described with its people and works, a person or
@@ -273,12 +299,17 @@ class ActionExplainConcept(Action):
                 ),
             ]
         text = str(tracker.latest_message.get("text") or "")
-        if not mentioned(tracker, "concept") and (text.startswith("/") or topic_in(text) is None):
+        beside = None if mentioned(tracker, "concept") else _beside_topic(tracker)
+        topic = None if text.startswith("/") else topic_in(text)
+        if topic is not None and any(w.strip().lower() in _plain_names(topic)
+                                     for kind in ("instrument", "genre", "era") for w in said(tracker, kind)):
+            topic = None  # "tell me about the piano": the instrument heard, not the dynamic of that name
+        if beside is None and not mentioned(tracker, "concept") and topic is None:
             # "how do I tune a violin" names the technique (an alias), not just the instrument
             other = _not_a_concept(dispatcher, tracker, domain)
             if other is not None:
                 return other
-        found = concepts(tracker)
+        found = [beside] if beside is not None else concepts(tracker)
         if not found and not text.startswith("/") and named_in(text) is not None:
             from actions.facts import ActionMusicFact  # "what is Kind of Blue", tagged in pieces
 

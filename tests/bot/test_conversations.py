@@ -163,6 +163,17 @@ def test_a_word_the_graph_knows_only_within_longer_names_offers_those(chat: Chat
     assert chat.text("play me some flurbing").startswith('I don\'t have "flurbing" in my music')
 
 
+def test_a_word_for_an_instrument_next_to_a_dynamic_is_the_dynamic(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what does forte mean", "explain_concept", ("concept", "forte"))
+    nlu.says("and piano?", "explain_concept", ("instrument", "piano"))
+    chat("what does forte mean")
+    assert chat.text("and piano?").startswith("**Piano (p)**: ")
+    nlu.says("tell me about the piano", "explain_concept", ("instrument", "piano"))
+    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
+    chat("what is a perfect fifth")  # another topic: the piano is the instrument again
+    assert chat.text("tell me about the piano").startswith("**Piano**: A keyboard instrument")
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
