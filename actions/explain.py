@@ -215,6 +215,24 @@ _HOW_TO_LEARN = re.compile(
     r"\bwhere (?:do|should|can) i (?:start|begin)\b", re.I)
 
 
+def _in_genre(general: Node, genre: Node, broad: int = 40) -> Node | None:
+    """For a broad concept asked about within a genre ("what chords are in a blues"), the genre's
+    characteristic concept nearest above it (the twelve-bar blues; the modes for "what scales are
+    used in jazz"); None for a narrow concept ("the blues scale in jazz" stays the blues scale:
+    few concepts build on it) or when none of the genre's concepts builds on it."""
+    graph = services().graph
+    depth, frontier, level = {general.id: 0}, [general.id], 0
+    while frontier:  # what builds on it, transitively, by the number of steps
+        level += 1
+        above = (n.id for c in frontier for _, n in graph.neighbours(c, "REQUIRES", "in"))
+        frontier = [i for i in dict.fromkeys(above) if i not in depth]
+        depth.update((i, level) for i in frontier)
+    if len(depth) <= broad:
+        return None
+    builds_on = [c for c in genre_concepts(genre.id, k=5) if depth.get(c.id, 0) > 0]
+    return min(builds_on, key=lambda c: depth[c.id]) if builds_on else None
+
+
 def _beside_topic(tracker: Tracker) -> Node | None:
     """A concept next to the current one that the message names by a word the NLU took for an
     instrument, genre or era: "and piano?" after forte is the dynamic, not the instrument."""
@@ -316,6 +334,8 @@ class ActionExplainConcept(Action):
             return ActionMusicFact().run(dispatcher, tracker, domain)
         if not found:
             return _not_found(dispatcher, tracker, "explain")
+        if len(found) == 1 and (genres := mentioned(tracker, "genre")):
+            found = [_in_genre(found[0], genres[0]) or found[0]]  # "what chords are in a blues"
         item = most_specific(found)
         lines = [f"**{capitalized(item.name)}**: {item.props.get('description', '').strip()}"]
         prereqs = _direct(item, "REQUIRES", "out")

@@ -132,6 +132,9 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["who are some famous jazz pianists"], ["Pianists of Jazz", "Herbie Hancock"]),
     (["what is vibrato"], ["violin vibrato", "singing"]),
     (["what is a cadenza"], ["soloist", "fermata"]),
+    (["what does forte mean", "and piano?"], ["Piano (p)", "soft"]),
+    (["tell me about the piano"], ["keyboard instrument", "88 keys"]),
+    (["what chords are in a blues"], ["Twelve-bar blues", "12-bar"]),
 ]
 
 

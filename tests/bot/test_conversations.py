@@ -174,6 +174,19 @@ def test_a_word_for_an_instrument_next_to_a_dynamic_is_the_dynamic(chat: Chat, n
     assert chat.text("tell me about the piano").startswith("**Piano**: A keyboard instrument")
 
 
+def test_a_broad_concept_asked_within_a_genre_is_the_genres_own_concept_nearest_it(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    blues = "what chords are in a blues"
+    nlu.says(blues, "explain_concept", ("concept", "chords"), ("genre", "blues"))
+    assert chat.text(blues).startswith("**Twelve-bar blues**: ")
+    scales = "what scales are used in jazz"
+    nlu.says(scales, "explain_concept", ("concept", "scales"), ("genre", "jazz"))
+    assert chat.text(scales).startswith("**Modes**: ")
+    narrow = "what is the blues scale in jazz"  # a narrow concept stays what was asked
+    nlu.says(narrow, "explain_concept", ("concept", "blues scale"), ("genre", "jazz"))
+    assert chat.text(narrow).startswith("**Blues scale**: ")
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
