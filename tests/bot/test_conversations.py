@@ -1428,12 +1428,17 @@ def test_two_bare_qualities_compare_the_scales_or_else_the_triads(chat: Chat, nl
     assert answer.startswith("**augmented triad**") and "**diminished triad**" in answer
 
 
-def test_two_eras_are_compared_with_their_dates_not_the_concepts_seen_before(
-        chat: Chat, nlu: ScriptedNLU) -> None:
+def having_seen_a_tritone_and_a_fifth(chat: Chat, nlu: ScriptedNLU) -> None:
+    """Two concepts explained: a comparison that fell back on the concepts seen would take them."""
     nlu.says("what is a tritone", "explain_concept", ("concept", "tritone"))
     nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
     chat("what is a tritone")
     chat("what is a perfect fifth")
+
+
+def test_two_eras_are_compared_with_their_dates_not_the_concepts_seen_before(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    having_seen_a_tritone_and_a_fifth(chat, nlu)
     text = "what distinguishes baroque music from classical music"
     # "classical music" is also a genre's name; beside an era it is the Classical period
     nlu.says(text, "compare_concepts", ("era", "baroque"), ("genre", "classical music"))
@@ -1474,10 +1479,7 @@ def test_which_of_two_instruments_is_harder_is_a_comparison_not_a_complaint(
 
 def test_a_comparison_of_things_the_graph_lacks_says_so_instead_of_comparing_the_last_two(
         chat: Chat, nlu: ScriptedNLU) -> None:
-    nlu.says("what is a tritone", "explain_concept", ("concept", "tritone"))
-    nlu.says("what is a perfect fifth", "explain_concept", ("concept", "perfect fifth"))
-    chat("what is a tritone")
-    chat("what is a perfect fifth")
+    having_seen_a_tritone_and_a_fifth(chat, nlu)
     text = "what is the difference between a sonata and a symphony"
     nlu.says(text, "compare_concepts", ("concept", "sonata"))  # the graph has sonata form, not "sonata"
     answer = chat.text(text)
