@@ -340,11 +340,22 @@ def subject(tracker: Tracker) -> Node | None:
         return None
     if not (refers_back(text) or _PERSONAL.search(text)):
         return None  # "who is the greatest composer ever" is not about the person of the last answer
+    if not _PERSONAL.search(text) and latest_topic(tracker) == "concept":
+        return None  # "who plays it" after a concept's explanation: "it" is the concept
     order = ("person", "work") if PERSON_WORDS.search(text) else ("work", "person")
     for slot in order:
         current = node(tracker.get_slot(slot))
         if current is not None:
             return current
+    return None
+
+
+def latest_topic(tracker: Tracker) -> str | None:
+    """Which of the concept, person and work slots the conversation set last (to a value)."""
+    for item in reversed(tracker.events):
+        if item.get("event") == "slot" and item.get("name") in ("concept", "person", "work") \
+                and item.get("value"):
+            return str(item["name"])
     return None
 
 

@@ -13,10 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import (
     EXACT,
     credited,
+    latest_topic,
     link,
     mentioned,
     names,
     node,
+    refers_back,
     remember,
     said,
     subject,
@@ -293,6 +295,8 @@ class ActionMusicFact(Action):
             if topic is None:  # "the most famous composer of counterpoint": a concept tagged as a work
                 topic = next((found for words in said(tracker, "work") + said(tracker, "person")
                               if (found := link(words, "concept", threshold=EXACT)) is not None), None)
+            if topic is None and refers_back(text) and latest_topic(tracker) == "concept":
+                topic = node(tracker.get_slot("concept"))  # "who plays it" after a power chord
             shown = services().graph.neighbours(topic.id, "EXAMPLE_OF", "in") if topic else []
             if topic is not None and shown:  # "a famous piece in 5/4": the concept's famous examples
                 works = best_connected([w for _, w in shown])[:5]

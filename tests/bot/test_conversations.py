@@ -400,6 +400,18 @@ def test_a_question_that_does_not_point_back_is_not_answered_about_the_last_pers
     assert chat.text("when did she die") == "Clara Schumann was born in 1819 and died in 1896."
 
 
+def test_it_after_a_concepts_explanation_is_the_concept_not_the_person_before(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("who was clara schumann", "music_fact", ("person", "clara schumann"))
+    nlu.says("what is a power chord", "explain_concept", ("concept", "power chord"))
+    nlu.says("who plays it", "music_fact")
+    chat("who was clara schumann")
+    chat("what is a power chord")
+    answer = chat.text("who plays it")
+    assert answer.startswith("Famous examples of power chord: ") and "Nirvana" in answer
+    assert "Clara Schumann" not in answer
+
+
 def test_players_of_a_genre_are_those_who_play_the_instrument_asked_about(
         chat: Chat, nlu: ScriptedNLU) -> None:
     text = "who are some famous jazz pianists"
