@@ -338,10 +338,11 @@ def subject(tracker: Tracker) -> Node | None:
         return whole
     if unknown_names(tracker):  # "what key is Wonderwall in": not the work of the last question
         return None
-    if not (refers_back(text) or _PERSONAL.search(text)):
-        return None  # "who is the greatest composer ever" is not about the person of the last answer
-    if not _PERSONAL.search(text) and latest_topic(tracker) == "concept":
-        return None  # "who plays it" after a concept's explanation: "it" is the concept
+    if _PERSONAL.search(text) is None:
+        if not refers_back(text):
+            return None  # "who is the greatest composer ever" is not about the person of the last answer
+        if latest_topic(tracker) == "concept":
+            return None  # "who plays it" after a concept's explanation: "it" is the concept
     order = ("person", "work") if PERSON_WORDS.search(text) else ("work", "person")
     for slot in order:
         current = node(tracker.get_slot(slot))

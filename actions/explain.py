@@ -34,7 +34,7 @@ from actions.context import (
     said,
     topic_in,
 )
-from actions.groups import describe
+from actions.groups import describe, heading
 from actions.learner import path_knowledge
 from actions.services import DomainDict, Events, services
 from kg.schema import CONCEPT, ERA, GENRE, INSTRUMENT, PERSON, Node, capitalized
@@ -317,12 +317,13 @@ class ActionExplainConcept(Action):
                 ),
             ]
         text = str(tracker.latest_message.get("text") or "")
-        beside = None if mentioned(tracker, "concept") else _beside_topic(tracker)
+        named = mentioned(tracker, "concept")
+        beside = None if named else _beside_topic(tracker)
         topic = None if text.startswith("/") else topic_in(text)
         if topic is not None and any(w.strip().lower() in _plain_names(topic)
                                      for kind in ("instrument", "genre", "era") for w in said(tracker, kind)):
             topic = None  # "tell me about the piano": the instrument heard, not the dynamic of that name
-        if beside is None and not mentioned(tracker, "concept") and topic is None:
+        if beside is None and not named and topic is None:
             # "how do I tune a violin" names the technique (an alias), not just the instrument
             other = _not_a_concept(dispatcher, tracker, domain)
             if other is not None:
@@ -469,20 +470,15 @@ def _compare_things(dispatcher: CollectingDispatcher, tracker: Tracker, a: Node,
         lines += [_technique_summary(n) for n in (a, b)]
         buttons = [{"title": f"Learn the {n.name}", "payload": f'/learning_path{{"instrument": "{n.id}"}}'}
                    for n in (a, b)]
-    dispatcher.utter_message(text="\n".join(lines), buttons=buttons) if buttons else \
-        dispatcher.utter_message(text="\n".join(lines))
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
     asked = [n.id for n in (a, b) if n.label in (ERA, GENRE, INSTRUMENT, PERSON)]
     return [SlotSet("interests", remember(tracker, "interests", *asked))] if asked else []
 
 
 def _headline(item: Node) -> str:
     """"**Baroque** (1600–1750): its first sentence" for a comparison."""
-    props = item.props
-    title = f"**{capitalized(item.name)}**"
-    if item.label == ERA and props.get("start") is not None and props.get("end") is not None:
-        title += f" ({props['start']}–{props['end']})"
-    description = first_sentences(str(props.get("description") or ""))
-    return f"{title}: {description}" if description else title
+    description = first_sentences(str(item.props.get("description") or ""))
+    return f"{heading(item)}: {description}" if description else heading(item)
 
 
 def _technique_summary(instrument: Node) -> str:
@@ -531,9 +527,10 @@ class ActionCompareConcepts(Action):
             things = _named_things(tracker)
             if len(things) >= 2:  # "baroque vs classical music", "is violin harder than piano"
                 return _compare_things(dispatcher, tracker, things[0], things[1])
-        unknown = [w for w in said(tracker, "concept") if w.strip().lower() not in PRONOUNS
-                   and link(w, "concept") is None and not any(w.lower() in n.name.lower() for n in found)]
-        if len(found) < 2 and unknown:  # "a sonata and a symphony": not the last two concepts instead
+        unknown = [] if len(found) >= 2 else [
+            w for w in said(tracker, "concept") if w.strip().lower() not in PRONOUNS
+            and link(w, "concept") is None and not any(w.lower() in n.name.lower() for n in found)]
+        if unknown:  # "a sonata and a symphony": not the last two concepts instead
             named = " or ".join(f'"{w.strip()}"' for w in unknown[:2])
             dispatcher.utter_message(text=f"I can't compare those: I don't have {named} in my music "
                                           "knowledge graph yet. Could you name them another way?")

@@ -64,13 +64,19 @@ def members_sentences(group: Node, asks: Sequence[str] = (), players_of: Node | 
     return [said[k] for k in order if said[k]]
 
 
+def heading(item: Node) -> str:
+    """"**Baroque** (1600–1750)": the bold name, and an era's dates."""
+    props = item.props
+    title = f"**{capitalized(item.name)}**"
+    if item.label == ERA and props.get("start") is not None and props.get("end") is not None:
+        title += f" ({props['start']}–{props['end']})"
+    return title
+
+
 def describe(group: Node) -> str:
     """An era, genre or instrument: its description and dates, then its people and works."""
-    props = group.props
-    title = f"**{capitalized(group.name)}**"
-    if group.label == ERA and props.get("start") is not None and props.get("end") is not None:
-        title += f" ({props['start']}–{props['end']})"
-    description = str(props.get("description") or "").strip()
+    title = heading(group)
+    description = str(group.props.get("description") or "").strip()
     lines = [f"{title}: {description}" if description else title]
     lines += members_sentences(group)
     return "\n".join(lines)

@@ -66,11 +66,12 @@ def instruments() -> list[Node]:
     return [n for n in services().graph.store.nodes("Instrument")]
 
 
+# a goal answer that states none ("no", "nothing in particular"): the profile is done without one
+NO_GOAL = re.compile(r"(?:no|nope|nah|none|nothing|not really|not sure|no idea|dunno|i don'?t know)"
+                     r"(?: (?:in particular|specific|special|yet|really))?", re.I)
 # what a stated goal may be read as ("i want to learn jazz" as a path, "jazz chords" as a concept);
 # not out of scope: a question about something else ("how do i scale a fish") is answered as such
 # and the goal asked for again, instead of becoming the goal
-NO_GOAL = re.compile(r"(?:no|nope|nah|none|nothing|not really|not sure|no idea|dunno|i don'?t know)"
-                     r"(?: (?:in particular|specific|special|yet|really))?", re.I)
 GOAL_LIKE = {"inform_profile", "learning_path", "affirm", "deny", "nlu_fallback"}
 
 

@@ -542,15 +542,15 @@ def corpus_records(
     created: dict[str, Node] = {}
     used_ids: set[str] = set()
     for record in read_records(jsonl_path):
-        if "error" in record or _collection(str(record["path"])) in NOT_MUSIC:
-            continue
         rel = str(record["path"])
+        collection = _collection(rel)
+        if "error" in record or collection in NOT_MUSIC:
+            continue
         base = node_id("work", "m21_" + slugify(rel))
         wid, n = base, 2
         while wid in used_ids:
             wid, n = f"{base}_{n}", n + 1
         used_ids.add(wid)
-        collection = _collection(rel)
         pid, name = resolve_composer(record.get("composer"), collection, known_people)
         title = TITLE_FIXES.get(rel) or record.get("title") or Path(rel).stem
         if title.lower() == Path(rel).stem.lower():  # the file's name, not a title: readable at least
