@@ -487,6 +487,8 @@ class JointModel:
         gazetteer_dropout: float = 0.3,
         entity_only: list[Example] | None = None,
         layer_decay: float = 1.0,
+        label_smoothing: float = 0.0,
+        ema_decay: float = 0.0,
     ) -> list[float]:
         """Fine-tune on `examples` (and `entity_only`, which train the tagger but not the intent head);
         returns the mean loss of each epoch.
@@ -498,7 +500,9 @@ class JointModel:
         keeps the pretrained vocabulary for words the training data never shows, and halves the
         optimizer's work on CPU. With `layer_decay` below 1 each layer learns at that factor of the
         rate of the layer above it (the embeddings at the lowest), so the general features of the
-        lower layers move least.
+        lower layers move least. `label_smoothing` softens the intent targets; with `ema_decay` above 0
+        the model ends with an exponential moving average of its weights over the training steps
+        rather than the last step's weights, which depend more on the last batches seen.
         """
         from transformers import get_linear_schedule_with_warmup
 
@@ -544,6 +548,11 @@ class JointModel:
         )
         schedule = get_linear_schedule_with_warmup(optimizer, int(warmup * total), total)
         pad = self.tokenizer.pad_token_id or 0
+        average = None
+        if ema_decay > 0:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+            average = AveragedModel(self.net, multi_avg_fn=get_ema_multi_avg_fn(ema_decay))
         losses: list[float] = []
         step = 0
         for epoch in range(epochs):
@@ -569,7 +578,9 @@ class JointModel:
                 intent_logits, tag_logits = self.net(ids, mask, gaz if self.gazetteer else None)
                 loss = torch.zeros((), device=self.device)
                 if (intents != -100).any():
-                    loss = nn.functional.cross_entropy(intent_logits, intents, ignore_index=-100)
+                    loss = nn.functional.cross_entropy(
+                        intent_logits, intents, ignore_index=-100, label_smoothing=label_smoothing
+                    )
                 if (tags != -100).any():
                     loss = loss + entity_weight * nn.functional.cross_entropy(
                         tag_logits.reshape(-1, tag_logits.shape[-1]), tags.reshape(-1), ignore_index=-100
@@ -579,6 +590,8 @@ class JointModel:
                 nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
+                if average is not None:
+                    average.update_parameters(self.net)
                 running += float(loss.detach()) * len(batch)
                 step += 1
                 if progress:
@@ -587,6 +600,8 @@ class JointModel:
                     log.debug("step %d/%d: loss %.4f", step, total, float(loss.detach()))
             losses.append(running / max(1, len(rows)))
             log.info("epoch %d/%d: loss %.4f", epoch + 1, epochs, losses[-1])
+        if average is not None:
+            self.net.load_state_dict(average.module.state_dict())
         self.net.eval()
         return losses
 

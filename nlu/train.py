@@ -246,6 +246,8 @@ def train_nlu(
             gazetteer_dropout=float(lookup_cfg.get("feature_dropout", 0.3)),
             entity_only=extra if entity_only else None,
             layer_decay=float(params.get("layer_lr_decay", 1.0)),
+            label_smoothing=float(params.get("label_smoothing", 0.0)),
+            ema_decay=float(params.get("ema_decay", 0.0)),
         )
     report("evaluating", 0, 1)
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served

@@ -276,3 +276,46 @@ def test_with_a_layer_decay_each_lower_layer_learns_slower_and_the_frozen_words_
               warmup=0.0, layer_decay=0.5)
     assert any(not p.equal(b) for p, b in zip(model.net.encoder.encoder.layer[0].parameters(), before,
                                                 strict=True))  # it still learns
+
+
+def _two_intent_model():
+    from nlu.model import JointModel
+
+    return JointModel.from_pretrained_encoder(["too_easy", "too_hard"], ["concept"], max_length=16, layers=1,
+                                              seed=3)
+
+
+def _examples():
+    from nlu.data import Example
+
+    return [Example("this is too easy", "too_easy", []), Example("this is too hard", "too_hard", [])] * 4
+
+
+def test_with_an_ema_decay_the_model_keeps_the_moving_average_of_its_weights_which_lags_the_last_step():
+    last, averaged = _two_intent_model(), _two_intent_model()
+    start = last.net.intent.weight.detach().clone()
+    assert averaged.net.intent.weight.equal(start)  # the same start
+
+    last.fit(_examples(), epochs=3, batch_size=4, warmup=0.0, seed=5)
+    averaged.fit(_examples(), epochs=3, batch_size=4, warmup=0.0, seed=5, ema_decay=0.8)
+
+    moved = (last.net.intent.weight - start).norm()
+    moved_on_average = (averaged.net.intent.weight - start).norm()
+    assert 0 < moved_on_average < moved
+    assert not averaged.net.encoder.encoder.layer[0].output.dense.weight.equal(
+        last.net.encoder.encoder.layer[0].output.dense.weight)  # the encoder is averaged too
+
+
+def test_label_smoothing_keeps_the_intent_head_from_certainty():
+    import numpy as np
+
+    sharp, smoothed = _two_intent_model(), _two_intent_model()
+    sharp.fit(_examples(), epochs=6, batch_size=4, warmup=0.0, head_lr=0.05, seed=5)
+    smoothed.fit(_examples(), epochs=6, batch_size=4, warmup=0.0, head_lr=0.05, seed=5, label_smoothing=0.3)
+
+    def confidence(model):
+        logits = model.encoder_logits(["this is too easy", "this is too hard"])
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        return (probs / probs.sum(1, keepdims=True)).max(1)
+
+    assert (confidence(smoothed) < confidence(sharp)).all()
