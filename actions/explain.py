@@ -233,6 +233,21 @@ def _in_genre(general: Node, genre: Node, broad: int = 40) -> Node | None:
     return min(builds_on, key=lambda c: depth[c.id]) if builds_on else None
 
 
+def _unmarked_in_genre(tracker: Tracker, text: str) -> Node | None:
+    """The genre's own concept for a broad concept word the tagger left unmarked beside a genre it
+    did mark ("what chords are in a blues": the twelve-bar blues); None when no word of the message
+    is exactly a concept's name or alias, or the concept is not broad (then the genre is the topic)."""
+    genres = mentioned(tracker, "genre")
+    if not genres or text.startswith("/"):
+        return None
+    skip = {w for words in said(tracker, "genre") for w in words.lower().split()}
+    for word in re.findall(r"[a-z][a-z'-]{3,}", text.lower()):
+        general = None if word in skip else link(word, "concept", threshold=EXACT)
+        if general is not None:
+            return _in_genre(general, genres[0])
+    return None
+
+
 def _beside_topic(tracker: Tracker) -> Node | None:
     """A concept next to the current one that the message names by a word the NLU took for an
     instrument, genre or era: "and piano?" after forte is the dynamic, not the instrument."""
@@ -323,12 +338,14 @@ class ActionExplainConcept(Action):
         if topic is not None and any(w.strip().lower() in _plain_names(topic)
                                      for kind in ("instrument", "genre", "era") for w in said(tracker, kind)):
             topic = None  # "tell me about the piano": the instrument heard, not the dynamic of that name
-        if beside is None and not named and topic is None:
+        unmarked = not named and beside is None and topic is None
+        within = _unmarked_in_genre(tracker, text) if unmarked else None
+        if unmarked and within is None:
             # "how do I tune a violin" names the technique (an alias), not just the instrument
             other = _not_a_concept(dispatcher, tracker, domain)
             if other is not None:
                 return other
-        found = [beside] if beside is not None else concepts(tracker)
+        found = [beside] if beside is not None else [within] if within is not None else concepts(tracker)
         if not found and not text.startswith("/") and named_in(text) is not None:
             from actions.facts import ActionMusicFact  # "what is Kind of Blue", tagged in pieces
 

@@ -167,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.from_runs:
         runs = [json.loads(line) for line in args.from_runs.read_text(encoding="utf-8").splitlines() if line]
-        report(args.report, runs[0].get("machine", info) if runs else info, runs, None, args.jobs)
+        first = {name: i for i, name in reversed(list(enumerate(r["variant"] for r in runs)))}
+        runs.sort(key=lambda r: (first[r["variant"]], r["seed"]))
+        report(args.report, runs[0].get("machine", info) if runs else info, runs, None, None)
         return 0
     open_graph(args.home)  # built once, before the workers read it
     work = args.work or Path(tempfile.mkdtemp(prefix="nlu-seeds-"))
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(directory: Path, info: dict[str, Any], runs: list[dict[str, Any]], seconds: float | None,
-           jobs: int, variants: dict[str, Any] | None = None) -> None:
+           jobs: int | None, variants: dict[str, Any] | None = None) -> None:
     """Print the table and write nlu_seeds.md / nlu_seeds.json."""
     summary = summarise(runs)
     columns = [("validation_intent_accuracy", "validation intent"),
@@ -215,9 +217,9 @@ def report(directory: Path, info: dict[str, Any], runs: list[dict[str, Any]], se
     for title in ("variant", "seeds", *(t for _, t in columns)):
         table.add_column(title)
     shared = runs[0]["shared"] if runs else {}
-    took = f" in {seconds:.0f} s" if seconds is not None else ""
+    took = f" in {seconds:.0f} s with {jobs} job(s)" if seconds is not None else " (reported from their log)"
     lines = ["# NLU quality over training seeds", "", machine_line(info), "",
-             f"Device: {runs[0]['device'] if runs else '-'}; {len(runs)} runs{took} with {jobs} job(s). "
+             f"Device: {runs[0]['device'] if runs else '-'}; {len(runs)} runs{took}. "
              f"Shared examples: the {shared.get('validation', {}).get('examples', 0)} validation and "
              f"{shared.get('held_out', {}).get('examples', 0)} held-out messages in every run's split.",
              "", "| variant | seeds | " + " | ".join(t for _, t in columns) + " |",
@@ -233,8 +235,9 @@ def report(directory: Path, info: dict[str, Any], runs: list[dict[str, Any]], se
     lines += [f"| {r['variant']} | {r['seed']} | {r['validation']['intent_accuracy']:.4f} | "
               f"{r['held_out']['intent_accuracy']:.4f} | {r['held_out']['entity_f1']:.4f} |" for r in runs]
     Console().print(table)
+    kept = [{k: v for k, v in r.items() if k != "texts"} for r in runs]  # the jsonl keeps the texts
     save_report(directory, "nlu_seeds", {"machine": info, "variants": variants, "summary": summary,
-                                         "runs": runs}, lines)
+                                         "runs": kept}, lines)
 
 
 if __name__ == "__main__":

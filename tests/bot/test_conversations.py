@@ -187,6 +187,16 @@ def test_a_broad_concept_asked_within_a_genre_is_the_genres_own_concept_nearest_
     assert chat.text(narrow).startswith("**Blues scale**: ")
 
 
+def test_a_broad_concept_word_the_tagger_left_unmarked_beside_a_genre_still_counts(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    blues = "what chords are in a blues"
+    nlu.says(blues, "explain_concept", ("genre", "blues"))  # "chords" not tagged
+    assert chat.text(blues).startswith("**Twelve-bar blues**: ")
+    history = "what is the history of the blues"  # no broad concept named: the genre is the topic
+    nlu.says(history, "explain_concept", ("genre", "blues"))
+    assert chat.text(history).startswith("**Blues**")
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
