@@ -8,26 +8,16 @@ on another machine reads as this one's.
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench_scripts import load_bench
 
 
 @pytest.fixture(scope="module")
 def nlu_bench():
-    sys.path.insert(0, str(BENCH))  # the script imports its neighbour `machine`
-    try:
-        spec = importlib.util.spec_from_file_location("nlu_bench", BENCH / "nlu_bench.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return load_bench("nlu_bench")
 
 
 def machine(cpu: str) -> dict[str, Any]:

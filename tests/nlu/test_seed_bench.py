@@ -7,27 +7,17 @@ same messages. The report also scores every run on the messages that every run's
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench_scripts import load_bench
 
 
 @pytest.fixture(scope="module")
 def seeds_bench():
-    sys.path.insert(0, str(BENCH))  # the script imports its neighbour `machine`
-    try:
-        spec = importlib.util.spec_from_file_location("nlu_seeds", BENCH / "nlu_seeds.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return load_bench("nlu_seeds")
 
 
 def run(variant: str, seed: int, val: list[str], wrong_val: list[str], test: list[str],
