@@ -135,6 +135,7 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["what does forte mean", "and piano?"], ["Piano (p)", "soft"]),
     (["tell me about the piano"], ["keyboard instrument", "88 keys"]),
     (["what chords are in a blues"], ["Twelve-bar blues", "12-bar"]),
+    (["which mode sounds the darkest"], ["Modes", "Locrian, the darkest"]),
     (["what is a leading tone", "why does it want to resolve"], ["Leading tone", "pull up to the tonic"]),
 ]
 

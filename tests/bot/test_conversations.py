@@ -197,6 +197,13 @@ def test_a_broad_concept_word_the_tagger_left_unmarked_beside_a_genre_still_coun
     assert chat.text(history).startswith("**Blues**")
 
 
+def test_the_darkest_and_the_brightest_mode_are_named(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("which mode sounds the darkest", "explain_concept", ("concept", "mode"))
+    text = chat.text("which mode sounds the darkest")
+    assert text.startswith("**Modes**: ") and "Locrian, the darkest" in text
+    assert "brightest to the darkest" in text and "Lydian (a raised fourth)" in text
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
