@@ -506,6 +506,9 @@ class JointModel:
         """
         from transformers import get_linear_schedule_with_warmup
 
+        for name, value in (("label_smoothing", label_smoothing), ("ema_decay", ema_decay)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be at least 0 and below 1 (got {value})")
         set_threads()
         self.net.lean = None  # its weights would go stale
         rng = random.Random(seed)

@@ -319,3 +319,10 @@ def test_label_smoothing_keeps_the_intent_head_from_certainty():
         return (probs / probs.sum(1, keepdims=True)).max(1)
 
     assert (confidence(smoothed) < confidence(sharp)).all()
+
+
+@pytest.mark.parametrize("setting", [{"ema_decay": 1.0}, {"ema_decay": -0.1}, {"label_smoothing": 1.2}])
+def test_a_moving_average_or_smoothing_outside_its_range_is_refused_by_name(setting):
+    model = _two_intent_model()
+    with pytest.raises(ValueError, match=next(iter(setting))):
+        model.fit(_examples(), epochs=1, batch_size=4, **setting)
