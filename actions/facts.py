@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -40,6 +41,7 @@ ASKS = (
     # "who taught Bach", "Bach's teacher", "who did Bach study with": the teachers
     (re.compile(r"\b(taught|teachers?|learn(ed|t)? from)\b|(?<!who )\b(study|studied)\b", re.I), "teachers"),
     (re.compile(r"\b(influence[sd]?|inspired)\b", re.I), "influences"),
+    (re.compile(r"\b(how old|age|aged)\b", re.I), "age"),  # the life, with the age it implies
     (re.compile(r"\b(born|birth|died|death|die|lived?|how old|when was)\b", re.I), "life"),
     (re.compile(r"\b(instruments?|play(ed|s)? what|what did .* play)\b", re.I), "instruments"),
     (re.compile(r"\b(genres?|kind of music|type of music|style of music|what music)\b", re.I), "genres"),
@@ -88,7 +90,9 @@ def _event(facts: dict[str, Any]) -> str | None:
     return DATED.get(str(facts.get("year_event") or "composed"))
 
 
-def _life(facts: dict[str, Any], item: Node) -> str | None:
+def _life(facts: dict[str, Any], item: Node, age: bool = False) -> str | None:
+    """Born and died (or active from/to); with `age`, the age those years imply: a range of two,
+    since the catalog keeps years, not dates."""
     born, died = facts.get("born"), facts.get("died")
     if born is None and facts.get("active_from") is not None:
         end = facts.get("active_to")
@@ -100,7 +104,12 @@ def _life(facts: dict[str, Any], item: Node) -> str | None:
     if born is None:
         return None
     text = f"{item.name} was born in {_year(born, facts.get('born_approx'))}"
-    return text + (f" and died in {died}." if died else ".")
+    text += f" and died in {died}" if died else ""
+    if age and not facts.get("born_approx"):
+        years = int(died or datetime.now(UTC).year) - int(born)
+        aged = f"{years - 1} or {years}"
+        return text + (f", aged {aged}." if died else f" and is {aged} now.")
+    return text + "."
 
 
 def _list(facts: dict[str, Any], key: str) -> list[Node]:
@@ -111,7 +120,9 @@ def person_sentences(item: Node, asks: list[str]) -> list[str]:
     facts = services().graph.facts(item.id)
     out: list[str] = []
     for ask in asks:
-        if ask == "life" and (life := _life(facts, item)):
+        if ask == "age" and "life" in asks:
+            continue  # "how old was he when he died": one sentence, told with the life
+        if ask in ("life", "age") and (life := _life(facts, item, age="age" in asks)):
             out.append(life)
         elif ask in ("teachers", "students", "lineage"):
             out += _lineage(item, facts, ask, asks)
@@ -231,7 +242,7 @@ def work_sentences(item: Node, asks: list[str]) -> list[str]:
     event = _event(facts)
     for ask in asks:
         year = _year(facts["year"], facts.get("year_approx")) if facts.get("year") else None
-        if ask in ("composers", "works", "life") and composers:
+        if ask in ("composers", "works", "life", "age") and composers:
             dated = "" if year is None else f" and {event} in {year}" if event else f" in {year}"
             out.append(f"{item.name} was composed by {names(composers)}{dated}.")
         elif ask == "performers" and performers:

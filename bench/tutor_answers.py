@@ -136,6 +136,7 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["tell me about the piano"], ["keyboard instrument", "88 keys"]),
     (["what chords are in a blues"], ["Twelve-bar blues", "12-bar"]),
     (["which mode sounds the darkest"], ["Modes", "Locrian, the darkest"]),
+    (["how old was mozart when he died"], ["1756", "1791", "aged 34 or 35"]),
     (["what is a leading tone", "why does it want to resolve"], ["Leading tone", "pull up to the tonic"]),
 ]
 

@@ -1389,6 +1389,20 @@ def test_a_famous_piece_asked_for_by_a_concept_is_one_of_its_famous_examples(
     assert chat.slots["concept"] == "concept:odd_meter"
 
 
+def test_how_old_is_answered_with_the_age_the_years_give(chat: Chat, nlu: ScriptedNLU) -> None:
+    from datetime import UTC, datetime
+
+    nlu.says("how old was beethoven when he died", "music_fact", ("person", "beethoven"))
+    assert chat.text("how old was beethoven when he died") == (
+        "Ludwig van Beethoven was born in 1770 and died in 1827, aged 56 or 57.")  # years, not dates
+    nlu.says("how old is yo-yo ma", "music_fact", ("person", "yo-yo ma"))
+    age = datetime.now(UTC).year - 1955
+    assert chat.text("how old is yo-yo ma") == (
+        f"Yo-Yo Ma was born in 1955 and is {age - 1} or {age} now.")
+    nlu.says("when did bach die", "music_fact", ("person", "bach"))
+    assert chat.text("when did bach die") == "Johann Sebastian Bach was born in 1685 and died in 1750."
+
+
 def test_he_after_a_question_about_a_work_means_its_composer(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("who composed the Moonlight Sonata?", "music_fact", ("work", "Moonlight Sonata"))
     nlu.says("when was he born?", "music_fact")
