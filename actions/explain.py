@@ -259,13 +259,16 @@ def _beside_topic(tracker: Tracker) -> Node | None:
     for _, parent in graph.neighbours(current.id, "REQUIRES", "out"):  # its siblings too
         near.update({n.id: n for _, n in graph.neighbours(parent.id, "REQUIRES", "in")})
     near.pop(current.id, None)
-    for kind in ("instrument", "genre", "era"):
-        for words in said(tracker, kind):
-            wanted = words.strip().lower()
-            for item in near.values():
-                if item.label == CONCEPT and wanted in _plain_names(item):
-                    return item
+    for wanted in _said_as_things(tracker):
+        for item in near.values():
+            if item.label == CONCEPT and wanted in _plain_names(item):
+                return item
     return None
+
+
+def _said_as_things(tracker: Tracker) -> list[str]:
+    """The message's words that the NLU took for an instrument, genre or era, lower-cased."""
+    return [w.strip().lower() for kind in ("instrument", "genre", "era") for w in said(tracker, kind)]
 
 
 def _plain_names(item: Node) -> set[str]:
@@ -335,8 +338,7 @@ class ActionExplainConcept(Action):
         named = mentioned(tracker, "concept")
         beside = None if named else _beside_topic(tracker)
         topic = None if text.startswith("/") else topic_in(text)
-        if topic is not None and any(w.strip().lower() in _plain_names(topic)
-                                     for kind in ("instrument", "genre", "era") for w in said(tracker, kind)):
+        if topic is not None and any(w in _plain_names(topic) for w in _said_as_things(tracker)):
             topic = None  # "tell me about the piano": the instrument heard, not the dynamic of that name
         unmarked = not named and beside is None and topic is None
         within = _unmarked_in_genre(tracker, text) if unmarked else None
@@ -352,7 +354,7 @@ class ActionExplainConcept(Action):
             return ActionMusicFact().run(dispatcher, tracker, domain)
         if not found:
             return _not_found(dispatcher, tracker, "explain")
-        if len(found) == 1 and (genres := mentioned(tracker, "genre")):
+        if within is None and len(found) == 1 and (genres := mentioned(tracker, "genre")):
             found = [_in_genre(found[0], genres[0]) or found[0]]  # "what chords are in a blues"
         item = most_specific(found)
         lines = [f"**{capitalized(item.name)}**: {item.props.get('description', '').strip()}"]
