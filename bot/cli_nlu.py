@@ -90,7 +90,10 @@ def train_nlu_command(
         raise _fail(f"{config} does not exist")
     if epochs is not None and epochs < 0:
         raise _fail("--epochs must be ≥ 0")
-    result = train_nlu(data=data, config=config, home=home, epochs=epochs, force=force)
+    from bot.service import ensure_graph
+
+    result = train_nlu(data=data, config=config, home=home, epochs=epochs, force=force,
+                       graph=ensure_graph(get_settings()))
     if as_json:
         _emit(result)
         return
@@ -112,9 +115,12 @@ def test_nlu_command(
 
     if not data.exists():
         raise _fail(f"{data} does not exist")
-    home = get_settings().home
-    ensure_model(home)
-    nlu = NLU.load_active(home)
+    from bot.service import ensure_graph
+
+    settings = get_settings()
+    graph = ensure_graph(settings)
+    ensure_model(settings.home, graph=graph)
+    nlu = NLU.load_active(settings.home, graph=graph)
     metrics = evaluate(nlu.parse_batch, load_nlu(data).examples)
     files = write_report(metrics, report) if report else []
     summary = {k: v for k, v in metrics.items() if k not in ("confusion", "entity_errors")}
@@ -129,11 +135,13 @@ def nlu_parse_command(
     text: Annotated[str | None, typer.Argument(help="One message; without it, stdin lines.")] = None,
 ) -> None:
     """Parse messages: one per stdin line in, one JSON object (Rasa's parse format) per line out."""
+    from bot.service import ensure_graph
     from nlu.service import NLU, ensure_model
 
-    home = get_settings().home
-    ensure_model(home)
-    nlu = NLU.load_active(home)
+    settings = get_settings()
+    graph = ensure_graph(settings)
+    ensure_model(settings.home, graph=graph)
+    nlu = NLU.load_active(settings.home, graph=graph)
     if text is not None:
         _emit(nlu.parse(text))
         return

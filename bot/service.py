@@ -113,7 +113,7 @@ def build_tutor(settings: Settings, *, nlu: Any = None, store: Any = None, progr
     if nlu is None:
         from nlu.service import NLU, ensure_model
 
-        ensure_model(settings.home, progress=progress)
+        ensure_model(settings.home, progress=progress, graph=graph)
         nlu = NLU.load_active(settings.home, graph=graph)
     store = store if store is not None else ConversationStore(settings.db_url)
     services = actions.services.Services(
@@ -263,7 +263,8 @@ def create_service_app(tutor: Tutor) -> FastAPI:
 
     runner = JobRunner()  # one background job at a time for the whole service: NLU, graph, recommender
     nlu_admin = NLUAdmin(settings.home, load=tutor.load_nlu, swap=tutor.switch_nlu,
-                         corrections=lambda: latest_corrections(tutor.store), runner=runner)
+                         corrections=lambda: latest_corrections(tutor.store), runner=runner,
+                         train_options={"graph": tutor.graph})
     kg_admin = KGAdmin(tutor.graph, extractor=saved_extractor(tutor.graph, settings.models_dir),
                        history=settings.home / "kg" / "ingests.jsonl", on_change=tutor.graph_changed,
                        runner=runner)

@@ -125,14 +125,17 @@ class NLU:
 
     @property
     def graph(self) -> Any:
-        """The knowledge graph used for linking (opened lazily from ETUDE_HOME); None without one."""
+        """The knowledge graph used for linking: the one given, else the home's embedded graph (opened
+        lazily); None without one. A service on Neo4j passes its graph."""
         if self._graph is None and self._home is not None:
             with self._graph_lock:
                 if self._graph is None:
                     try:
-                        from bot.settings import Settings
+                        from kg.graph import KnowledgeGraph
+                        from kg.stores import open_store
 
-                        self._graph = Settings(home=self._home).open_graph()
+                        home = Path(self._home)
+                        self._graph = KnowledgeGraph(open_store(home), cache_dir=home / "cache")
                     except Exception as exc:  # the graph is optional: entities then carry id null
                         log.warning("NLU: no knowledge graph for entity linking (%s)", exc)
                         self._graph = _NO_GRAPH
@@ -365,14 +368,17 @@ def widened(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def ensure_model(
-    home: Path, data: Path | None = None, config: Path | None = None, progress: bool = True
+    home: Path, data: Path | None = None, config: Path | None = None, progress: bool = True,
+    graph: Any = None,
 ) -> Path:
-    """The active model's directory, training one first (with a progress bar) when none exists."""
+    """The active model's directory, training one first (with a progress bar) when none exists;
+    `graph` gives that training its lookup tables (the home's embedded graph without it)."""
     version = active_version(home)
     if version is not None:
         return nlu_dir(home) / version
     from nlu.train import train_nlu
 
     log.info("no NLU model yet: training one (once)")
-    result = train_nlu(data=data, config=config, home=Path(home), force=True, show_progress=progress)
+    result = train_nlu(data=data, config=config, home=Path(home), force=True, show_progress=progress,
+                       graph=graph)
     return Path(result["path"])

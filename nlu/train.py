@@ -84,17 +84,21 @@ def _new_version(root: Path) -> str:
     return VersionDir(root, "labels.json").new_version()
 
 
-def _open_graph(home: Path):
-    """The home's knowledge graph for the lookup tables, built first when it is empty or older than
-    the authored data: a model trained without the graph's names learns no gazetteer and no
-    augmented examples, and is markedly worse at entities (people and works most)."""
+def _lookup_graph(graph: Any, home: Path) -> Any:
+    """The knowledge graph for the lookup tables, built first when it is empty or older than the
+    authored data: a model trained without the graph's names learns no gazetteer and no augmented
+    examples, and is markedly worse at entities (people and works most). A given `graph` is used as
+    it is (the service passes its configured one, Neo4j included); without one, the home's embedded
+    graph."""
+    if graph is not None:
+        return graph
     try:
-        from bot.settings import Settings
         from kg.build import ensure_built
+        from kg.graph import KnowledgeGraph
+        from kg.stores import open_store
 
-        settings = Settings(home=home)
-        graph = settings.open_graph()
-        ensure_built(graph.store, settings.home, settings.data_dir)
+        graph = KnowledgeGraph(open_store(home))
+        ensure_built(graph.store, home, REPO_ROOT / "data")
         return graph if sum(graph.stats()["nodes"].values()) else None
     except Exception as exc:
         log.warning("no knowledge graph for lookup tables (%s)", exc)
@@ -162,9 +166,9 @@ def rollback_nlu(home: Path) -> dict[str, Any]:
 
 
 def train_nlu(
+    home: Path,
     data: Path | None = None,
     config: Path | None = None,
-    home: Path | None = None,
     epochs: int | None = None,
     force: bool = False,
     overrides: dict[str, Any] | None = None,
@@ -180,10 +184,6 @@ def train_nlu(
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
     report("preparing the data", 0, 1)
-    if home is None:
-        from bot.settings import get_settings
-
-        home = get_settings().home
     home = Path(home)
     data_path = Path(data or REPO_ROOT / "data" / "nlu.yml")
     config_path = Path(config or REPO_ROOT / "config.yml")
@@ -204,7 +204,7 @@ def train_nlu(
     # the split's seed stays with the data; another training seed draws only the copies and the model
     seed = int(params.get("model_seed", split_seed))
     lookup_cfg = component(cfg, "GraphLookupTables")
-    graph = graph if graph is not None else _open_graph(home)
+    graph = _lookup_graph(graph, home)
     tables = lookup_tables(graph, lookup_cfg.get("entity_types")) if graph is not None else {}
     extra = augment(train, tables, int(lookup_cfg.get("augment_copies", 1)), seed) if tables else []
     typos = typo_copies(train, float(params.get("typo_share", 0.0)), seed)

@@ -223,13 +223,37 @@ def test_entity_only_examples_train_the_tagger_but_leave_the_intent_head_alone()
 
 def test_training_in_a_home_without_a_graph_builds_the_graph_for_the_lookup_tables_first(tmp_path):
     from kg.build import authored_fingerprint, built_marker
-    from nlu.train import _open_graph
+    from nlu.train import _lookup_graph
 
-    graph = _open_graph(tmp_path)  # what train_nlu reads its lookup tables from
+    graph = _lookup_graph(None, tmp_path)  # what train_nlu reads its lookup tables from, given none
 
     assert graph is not None and graph.entity("concept:perfect_fifth") is not None
     assert built_marker(tmp_path).read_text().strip() == authored_fingerprint()
     graph.store.close()
+
+
+def test_a_graph_given_to_training_is_used_as_it_is(small_graph, tmp_path):
+    from kg.build import built_marker
+    from nlu.train import _lookup_graph
+
+    assert _lookup_graph(small_graph, tmp_path) is small_graph
+    assert not built_marker(tmp_path).exists()  # the authored graph was not built into the home
+
+
+def test_nlu_reaches_the_graph_without_the_service_layer():
+    """nlu/ sits below bot/: training and linking open the home's graph through kg/, and a service
+    configured for Neo4j hands its graph in."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "nlu"
+    imported = set()
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert "bot" not in imported
 
 
 def test_an_attention_pooled_model_reloads_with_the_same_intent_logits(tmp_path):
