@@ -241,10 +241,17 @@ def _unmarked_in_genre(tracker: Tracker, text: str) -> Node | None:
     if not genres or text.startswith("/"):
         return None
     skip = {w for words in said(tracker, "genre") for w in words.lower().split()}
+    general = concept_word(text, skip)
+    return _in_genre(general, genres[0]) if general is not None else None
+
+
+def concept_word(text: str, skip: set[str] | frozenset[str] = frozenset()) -> Node | None:
+    """The concept that a word of the message (four letters or more, not in `skip`) names exactly,
+    by its name or an alias: what the tagger left unmarked ("which mode sounds the darkest")."""
     for word in re.findall(r"[a-z][a-z'-]{3,}", text.lower()):
-        general = None if word in skip else link(word, "concept", threshold=EXACT)
-        if general is not None:
-            return _in_genre(general, genres[0])
+        found = None if word in skip else link(word, "concept", threshold=EXACT)
+        if found is not None:
+            return found
     return None
 
 
@@ -352,6 +359,9 @@ class ActionExplainConcept(Action):
             from actions.facts import ActionMusicFact  # "what is Kind of Blue", tagged in pieces
 
             return ActionMusicFact().run(dispatcher, tracker, domain)
+        if not found and not text.startswith("/") and not said(tracker, "concept"):
+            # nothing tagged (a tagged unknown is admitted, not swapped for a word beside it)
+            found = [w for w in [concept_word(text)] if w is not None]
         if not found:
             return _not_found(dispatcher, tracker, "explain")
         if within is None and len(found) == 1 and (genres := mentioned(tracker, "genre")):
@@ -549,6 +559,9 @@ class ActionCompareConcepts(Action):
         unknown = [] if len(found) >= 2 else [
             w for w in said(tracker, "concept") if w.strip().lower() not in PRONOUNS
             and link(w, "concept") is None and not any(w.lower() in n.name.lower() for n in found)]
+        sides = compared_sides(text) if not found and not tracker.latest_message.get("entities") else None
+        if not unknown and sides is not None and all(_unheard_of(side) for side in sides):
+            unknown = list(sides)  # nothing tagged, and the graph knows neither side by any name
         if unknown:  # "a sonata and a symphony": not the last two concepts instead
             named = " or ".join(f'"{w.strip()}"' for w in unknown[:2])
             dispatcher.utter_message(text=f"I can't compare those: I don't have {named} in my music "
@@ -827,16 +840,26 @@ _PAIR = re.compile(
 )
 
 
+def compared_sides(text: str) -> tuple[str, str] | None:
+    """The two things a comparison names, as written ("between a sonata and a symphony": sonata,
+    symphony), without articles; None when the message is not shaped "X and / vs / or Y"."""
+    match = _PAIR.search(text.split(":")[-1])
+    if not match:
+        return None
+    left, right = match["left"].strip(), match["right"].strip()
+    left = re.sub(r"^.*\b(?:between|compare|is|are|'s)\s+", "", left, flags=re.I)
+    left = re.sub(r"^(?:the|a|an)\s+|\s+(?:different|differs?)$", "", left.strip(), flags=re.I).strip()
+    return (left, right) if left and right else None
+
+
 def compared_pair(text: str, shared_head_only: bool = False) -> list[Node]:
     """Two concepts named as "X and Y" / "X vs Y"; a shared head noun is distributed:
     "major and minor scales" compares the major scale with the minor scale (with
     `shared_head_only`, only such a pair is returned)."""
-    match = _PAIR.search(text.split(":")[-1])
-    if not match:
+    sides = compared_sides(text)
+    if sides is None:
         return []
-    left, right = match["left"].strip(), match["right"].strip()
-    left = re.sub(r"^.*\b(?:between|compare|is|are|'s)\s+", "", left, flags=re.I)
-    left = re.sub(r"^(?:the|a|an)\s+|\s+(?:different|differs?)$", "", left.strip(), flags=re.I).strip()
+    left, right = sides
     tail = right.split()[-1] if right.split() else ""
     candidates = [(left, right)]
     if len(left.split()) == 1 and len(right.split()) > 1:
@@ -852,6 +875,12 @@ def compared_pair(text: str, shared_head_only: bool = False) -> list[Node]:
     if not found and not shared_head_only and len(left.split()) == len(right.split()) == 1:
         found = _qualities(left, right)
     return found
+
+
+def _unheard_of(words: str) -> bool:
+    """Whether the graph has nothing of any kind under these words (at most three of them, none a
+    pronoun): a concept, person, work, instrument, genre or era would have been compared."""
+    return 0 < len(words.split()) <= 3 and words.lower() not in PRONOUNS and link(words, "") is None
 
 
 def _qualities(left: str, right: str) -> list[Node]:

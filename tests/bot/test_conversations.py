@@ -204,6 +204,28 @@ def test_the_darkest_and_the_brightest_mode_are_named(chat: Chat, nlu: ScriptedN
     assert "brightest to the darkest" in text and "Lydian (a raised fourth)" in text
 
 
+def test_a_concept_word_the_tagger_left_unmarked_is_explained(chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("which mode sounds the darkest", "explain_concept")  # "mode" not tagged
+    assert chat.text("which mode sounds the darkest").startswith("**Modes**: ")
+    nlu.says("what is a leading tone", "explain_concept", ("concept", "leading tone"))
+    chat("what is a leading tone")
+    follow_up = "why does it want to resolve"  # the conversation's concept beats a word of the question
+    nlu.says(follow_up, "explain_concept")
+    assert chat.text(follow_up).startswith("**Leading tone**")
+
+
+def test_two_things_the_graph_does_not_hold_are_named_when_nothing_was_tagged(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    text = "what is the difference between a sonata and a symphony"
+    nlu.says(text, "compare_concepts")
+    assert chat.text(text) == (
+        'I can\'t compare those: I don\'t have "sonata" or "symphony" in my music knowledge graph yet. '
+        "Could you name them another way?")
+    known = "what is the difference between a tritone and a fifth"  # known things are compared
+    nlu.says(known, "compare_concepts")
+    assert chat.text(known).lower().startswith("**tritone** (grade")
+
+
 def test_a_chord_symbol_is_spelled_from_music21(chat: Chat, nlu: ScriptedNLU) -> None:
     nlu.says("what's in a G7 chord", "explain_concept", ("concept", "G7 chord"))
     text = chat.text("what's in a G7 chord")
