@@ -174,6 +174,33 @@ def test_a_word_for_an_instrument_next_to_a_dynamic_is_the_dynamic(chat: Chat, n
     assert chat.text("tell me about the piano").startswith("**Piano**: A keyboard instrument")
 
 
+def test_a_fragment_read_as_a_profile_statement_continues_the_question_before_it(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what does forte mean", "explain_concept", ("concept", "forte"))
+    nlu.says("and piano?", "inform_profile", ("instrument", "piano"))  # read alone: "I play piano"
+    chat("what does forte mean")
+    assert chat.text("and piano?").startswith("**Piano (p)**: ")
+    latest = chat.engine.trackers["learner"].latest_message
+    assert latest["intent"]["name"] == "explain_concept"
+    assert latest["context"]["follows"] == "explain_concept"
+    assert latest["context"]["nlu_intent"]["name"] == "inform_profile"  # what the model said is kept
+    assert not chat.engine.trackers["learner"].active_loop  # no onboarding started
+
+
+def test_a_fragment_about_the_learner_or_after_no_question_is_read_as_it_was(
+        chat: Chat, nlu: ScriptedNLU) -> None:
+    nlu.says("what does forte mean", "explain_concept", ("concept", "forte"))
+    nlu.says("and i play piano", "inform_profile", ("instrument", "piano"))
+    nlu.says("hi", "greet")
+    nlu.says("and piano?", "inform_profile", ("instrument", "piano"))
+    chat("what does forte mean")
+    chat("and i play piano")
+    assert chat.engine.trackers["learner"].latest_message["intent"]["name"] == "inform_profile"
+    chat("hi")
+    chat("and piano?")  # after a greeting there is no question to continue
+    assert chat.engine.trackers["learner"].latest_message["intent"]["name"] == "inform_profile"
+
+
 def test_a_broad_concept_asked_within_a_genre_is_the_genres_own_concept_nearest_it(
         chat: Chat, nlu: ScriptedNLU) -> None:
     blues = "what chords are in a blues"
