@@ -58,17 +58,6 @@ def parse_variant(text: str) -> tuple[str, Path, Path]:
     return name, paths[0], paths[1]
 
 
-def open_graph(home: Path) -> Any:
-    """The knowledge graph of `home` (embedded store), built first when it is empty."""
-    from kg.build import ensure_built
-    from kg.graph import KnowledgeGraph
-    from kg.stores import open_store
-
-    graph = KnowledgeGraph(open_store(home, None, None, None, None))
-    ensure_built(graph.store, home, ROOT / "data")
-    return graph
-
-
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
     """Train one (variant, seed) and score it on its validation and held-out splits (and on the
     never-trained test file, when there is one)."""
@@ -76,13 +65,14 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     os.environ["ETUDE_NLU_INFER_THREADS"] = str(job["threads"])
     import torch
 
+    from kg.build import built_graph
     from nlu.data import component, load_config, load_nlu
     from nlu.evaluate import evaluate
     from nlu.service import NLU
     from nlu.split import split
     from nlu.train import MODEL, train_nlu
 
-    graph = open_graph(Path(job["graph_home"]))
+    graph = built_graph(Path(job["graph_home"]), ROOT / "data")
     overrides: dict[str, Any] = {"model_seed": job["seed"]}
     if job["epochs"]:
         overrides["epochs"] = job["epochs"]
@@ -171,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         runs.sort(key=lambda r: (first[r["variant"]], r["seed"]))
         report(args.report, runs[0].get("machine", info) if runs else info, runs, None, None)
         return 0
-    open_graph(args.home)  # built once, before the workers read it
+    from kg.build import built_graph
+
+    built_graph(args.home, ROOT / "data")  # built once, before the workers read it
     work = args.work or Path(tempfile.mkdtemp(prefix="nlu-seeds-"))
     threads = max(1, (os.cpu_count() or 2) // max(1, args.jobs))
     jobs = [

@@ -43,6 +43,17 @@ def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
     return sub
 
 
+def _active_nlu() -> Any:
+    """The active NLU model over the configured graph, trained first when there is none."""
+    from bot.service import ensure_graph
+    from nlu.service import NLU, ensure_model
+
+    settings = get_settings()
+    graph = ensure_graph(settings)
+    ensure_model(settings.home, graph=graph)
+    return NLU.load_active(settings.home, graph=graph)
+
+
 def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
     table = Table(title=title)
     table.add_column("metric")
@@ -111,16 +122,10 @@ def test_nlu_command(
     """Evaluate the active model on a Rasa-format file: JSON summary on stdout, details in --report."""
     from nlu.data import load_nlu
     from nlu.evaluate import evaluate, write_report
-    from nlu.service import NLU, ensure_model
 
     if not data.exists():
         raise _fail(f"{data} does not exist")
-    from bot.service import ensure_graph
-
-    settings = get_settings()
-    graph = ensure_graph(settings)
-    ensure_model(settings.home, graph=graph)
-    nlu = NLU.load_active(settings.home, graph=graph)
+    nlu = _active_nlu()
     metrics = evaluate(nlu.parse_batch, load_nlu(data).examples)
     files = write_report(metrics, report) if report else []
     summary = {k: v for k, v in metrics.items() if k not in ("confusion", "entity_errors")}
@@ -135,13 +140,7 @@ def nlu_parse_command(
     text: Annotated[str | None, typer.Argument(help="One message; without it, stdin lines.")] = None,
 ) -> None:
     """Parse messages: one per stdin line in, one JSON object (Rasa's parse format) per line out."""
-    from bot.service import ensure_graph
-    from nlu.service import NLU, ensure_model
-
-    settings = get_settings()
-    graph = ensure_graph(settings)
-    ensure_model(settings.home, graph=graph)
-    nlu = NLU.load_active(settings.home, graph=graph)
+    nlu = _active_nlu()
     if text is not None:
         _emit(nlu.parse(text))
         return

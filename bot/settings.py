@@ -101,13 +101,10 @@ class Settings(BaseSettings):
         return load_secret_key(configured, self.home)
 
     def open_graph(self):  # -> kg.graph.KnowledgeGraph (kept lazy: importing kg costs time)
-        from kg.graph import KnowledgeGraph
-        from kg.stores import open_store
+        from kg.stores import open_graph
 
-        store = open_store(
-            self.home, self.neo4j_uri, self.neo4j_user, self.neo4j_password, self.neo4j_database
-        )
-        return KnowledgeGraph(store, cache_dir=self.cache_dir)
+        return open_graph(self.home, self.neo4j_uri, self.neo4j_user, self.neo4j_password,
+                          self.neo4j_database, cache_dir=self.cache_dir)
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.catalog import Catalog, load_catalog
 from kg.curriculum import DATA_DIR, Concept, load_curriculum
@@ -32,6 +32,9 @@ from kg.schema import (
     now,
 )
 from kg.store import GraphStore
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
 
 AUTHORED_PREFIXES = ("curriculum:", "catalog:", "music21")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -226,6 +229,16 @@ def ensure_built(store: GraphStore, home: Path, data_dir: Path | None = None) ->
     build_graph(store, data_dir)
     record_built(home, wanted)
     return True
+
+
+def built_graph(home: Path, data_dir: Path | None = None) -> KnowledgeGraph:
+    """The home's embedded graph, built first when it is empty or older than the authored data
+    (`ensure_built`): what training and the benchmarks read where no service configured a store."""
+    from kg.stores import open_graph
+
+    graph = open_graph(home)
+    ensure_built(graph.store, home, data_dir)
+    return graph
 
 
 def build_graph(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.store import GraphStore
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
 
 
 def embedded_path(home: Path) -> Path:
@@ -25,3 +29,19 @@ def open_store(
     from kg.embedded import EmbeddedStore
 
     return EmbeddedStore(embedded_path(home))
+
+
+def open_graph(
+    home: Path,
+    neo4j_uri: str | None = None,
+    neo4j_user: str | None = None,
+    neo4j_password: str | None = None,
+    neo4j_database: str | None = None,
+    cache_dir: Path | None = None,
+) -> KnowledgeGraph:
+    """The knowledge graph over `home`'s store (as `open_store` chooses it), its derived indexes
+    (link embeddings) cached in `cache_dir`, by default `home`/cache."""
+    from kg.graph import KnowledgeGraph
+
+    store = open_store(home, neo4j_uri, neo4j_user, neo4j_password, neo4j_database)
+    return KnowledgeGraph(store, cache_dir=cache_dir if cache_dir is not None else Path(home) / "cache")

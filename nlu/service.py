@@ -131,11 +131,9 @@ class NLU:
             with self._graph_lock:
                 if self._graph is None:
                     try:
-                        from kg.graph import KnowledgeGraph
-                        from kg.stores import open_store
+                        from kg.stores import open_graph
 
-                        home = Path(self._home)
-                        self._graph = KnowledgeGraph(open_store(home), cache_dir=home / "cache")
+                        self._graph = open_graph(Path(self._home))
                     except Exception as exc:  # the graph is optional: entities then carry id null
                         log.warning("NLU: no knowledge graph for entity linking (%s)", exc)
                         self._graph = _NO_GRAPH

@@ -93,12 +93,9 @@ def _lookup_graph(graph: Any, home: Path) -> Any:
     if graph is not None:
         return graph
     try:
-        from kg.build import ensure_built
-        from kg.graph import KnowledgeGraph
-        from kg.stores import open_store
+        from kg.build import built_graph
 
-        graph = KnowledgeGraph(open_store(home))
-        ensure_built(graph.store, home, REPO_ROOT / "data")
+        graph = built_graph(home, REPO_ROOT / "data")
         return graph if sum(graph.stats()["nodes"].values()) else None
     except Exception as exc:
         log.warning("no knowledge graph for lookup tables (%s)", exc)
