@@ -171,22 +171,19 @@ def rec_train(
 
 def _platform(settings: Any, works: str, media: bool) -> tuple[Any, Any]:
     """The platform's data set and learners' histories from the graph and the conversation store."""
+    from bot.behaviour import platform
     from bot.service import ensure_graph
     from bot.store import ConversationStore
-    from recommender.behaviour import store_events
-    from recommender.platform import platform_data
-    from recommender.publish import histories
 
     graph = ensure_graph(settings)
     try:
         with ConversationStore(settings.db_url) as store:
-            events = store_events(store)
-        stderr.print(f"{len(events)} behaviour events; building the data set (media cached)")
-        data = platform_data(graph, events, cache_dir=settings.cache_dir / "rec", works=works,  # type: ignore[arg-type]
-                             media=media)
+            return platform(
+                graph, store, cache_dir=settings.cache_dir / "rec", works=works, media=media,  # type: ignore[arg-type]
+                report=lambda n: stderr.print(f"{n} behaviour events; building the data set (media cached)"),
+            )
     finally:
         graph.store.close()
-    return data, histories(data, events)
 
 
 def rec_recommend(

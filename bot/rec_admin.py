@@ -50,13 +50,9 @@ def platform_source(graph: Any, store: Any, cache_dir: Path | None = None, media
     """What `etude rec train` reads, from the running service's graph and conversation store."""
 
     def build(works: str) -> tuple[Any, Any]:
-        from recommender.behaviour import store_events
-        from recommender.platform import platform_data
-        from recommender.publish import histories
+        from bot.behaviour import platform
 
-        events = store_events(store)
-        data = platform_data(graph, events, cache_dir=cache_dir, works=works, media=media)  # type: ignore[arg-type]
-        return data, histories(data, events)
+        return platform(graph, store, cache_dir=cache_dir, works=works, media=media)  # type: ignore[arg-type]
 
     return build
 

@@ -62,6 +62,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from recommender.behaviour import BehaviorEvent
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_MIGRATION_LOCK = 0x657475646531  # advisory lock key: workers starting together migrate one at a time
@@ -72,21 +74,6 @@ _IN_CHUNK = 500  # ids per IN (...) clause; SQLite limits bound parameters
 
 class StoreError(RuntimeError):
     """The database refused or failed an operation; nothing of that operation was committed."""
-
-
-@dataclass
-class BehaviorEvent:
-    """Something a learner did or was shown, for the recommender (`kind` says what)."""
-
-    learner_id: str
-    kind: str  # e.g. "message", "explain", "quiz_answer", "too_hard", "example_played", ...
-    concept: str | None = None  # KG concept id
-    item: str | None = None  # KG work/person id or other item
-    outcome: str | None = None  # e.g. "correct", "wrong", "hint"
-    value: float | None = None  # e.g. score, confidence
-    at: datetime | None = None  # defaults to the turn's start (or now, outside a turn)
-    turn_id: int | None = None
-    id: int | None = None
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Which of a learner's recorded actions say "this lesson or work is for me": the platform's positives.
 
-The conversation store (bot.store) keeps one `BehaviorEvent` per tutoring action a turn ran
+The conversation store (the service's) keeps one `BehaviorEvent` per tutoring action a turn ran
 (`kind` = the action's name without `action_`, `concept` = the concept in focus after the turn),
 per graded outcome an action reported (`quiz_answer`, `quiz_hint`, `quiz_finished`, `too_hard`,
 `too_easy`, `recommendation_shown`), per message (`message`), and events recorded outside a turn
@@ -13,7 +13,7 @@ explain_concept, give_example      the concept explained / played (the learner a
 prerequisites, learning_path       the concept the learner wants to reach (their goal)
 quiz_answer, outcome "correct"     the concept the question tested (studied and understood)
 example_played                     its `item` (or `concept`): the learner pressed play
-work_asked                         the work asked about (`store_events` derives it from turns)
+work_asked                         the work asked about (the store derives it from turns)
 =================================  ==========================================================
 
 Not positives: messages (their concept is only the conversation's context), wrong answers,
@@ -22,24 +22,37 @@ hints, quiz summaries, too hard / too easy (difficulty, not taste), recommendati
 
 A work the learner asks about is not a behaviour event of its own (the `music_fact` event
 carries the concept in focus, not the work), but the turn that answered it set the `work` slot,
-so `store_events` reads it from the stored turns.
+so the service's reader (`bot.behaviour.store_events`) derives it from the stored turns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
-
-from sqlalchemy import Text, cast, select
-
-if TYPE_CHECKING:
-    from bot.store import BehaviorEvent, ConversationStore
+from dataclasses import dataclass
+from datetime import datetime
 
 GOAL_KINDS = frozenset({"explain_concept", "give_example", "prerequisites", "learning_path"})
 PLAYED_KIND = "example_played"
 QUIZ_KIND = "quiz_answer"
-WORK_ASKED_KIND = "work_asked"  # derived from turns by `store_events`
+WORK_ASKED_KIND = "work_asked"  # derived from turns by the store's reader
 _ID_PREFIXES = ("", "concept:", "work:")  # events from outside a turn may name bare slugs
+
+
+@dataclass
+class BehaviorEvent:
+    """Something a learner did or was shown, for the recommender (`kind` says what).
+
+    Defined here, not by the store that keeps them, so the recommender reads events without
+    importing the service layer."""
+
+    learner_id: str
+    kind: str  # e.g. "message", "explain", "quiz_answer", "too_hard", "example_played", ...
+    concept: str | None = None  # KG concept id
+    item: str | None = None  # KG work/person id or other item
+    outcome: str | None = None  # e.g. "correct", "wrong", "hint"
+    value: float | None = None  # e.g. score, confidence
+    at: datetime | None = None  # defaults to the turn's start (or now, outside a turn)
+    turn_id: int | None = None
+    id: int | None = None
 
 
 def positive_item(event: BehaviorEvent, items: dict[str, int]) -> int | None:
@@ -61,41 +74,3 @@ def _resolve(raw: str | None, items: dict[str, int]) -> int | None:
         if prefix + raw in items:
             return items[prefix + raw]
     return None
-
-
-def store_events(store: ConversationStore) -> list[BehaviorEvent]:
-    """Every behaviour event of the store, plus a `work_asked` event per work a learner asked about."""
-    return [*store.behavior(), *works_asked(store)]
-
-
-def works_asked(store: ConversationStore) -> Iterator[BehaviorEvent]:
-    """`work_asked` events from the turns where `action_music_fact` set the `work` slot.
-
-    Reads only those turns (a text match on the actions column, which both SQLite and PostgreSQL
-    answer), one row at a time.
-    """
-    from bot.store import BehaviorEvent, conversations, turns
-
-    query = (
-        select(conversations.c.sender_id, turns.c.id, turns.c.started_at, turns.c.actions, turns.c.events)
-        .join(conversations, turns.c.conversation_id == conversations.c.id)
-        .where(cast(turns.c.actions, Text).like("%action_music_fact%"))
-        .order_by(turns.c.started_at, turns.c.id)
-    )
-    with store.engine.connect() as conn:
-        for row in conn.execute(query):
-            if "action_music_fact" not in row.actions:
-                continue
-            for work in _slot_values(row.events, "work"):
-                yield BehaviorEvent(
-                    learner_id=row.sender_id, kind=WORK_ASKED_KIND, item=work, at=row.started_at,
-                    turn_id=row.id,
-                )
-
-
-def _slot_values(events: Iterable[dict], name: str) -> list[str]:
-    return [
-        str(e["value"])
-        for e in events
-        if isinstance(e, dict) and e.get("event") == "slot" and e.get("name") == name and e.get("value")
-    ]

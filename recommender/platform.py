@@ -21,13 +21,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kg.schema import CONCEPT, Node
 from music.synth import DEFAULT_TEMPO
-from recommender.behaviour import positive_item, store_events
+from recommender.behaviour import BehaviorEvent, positive_item
 from recommender.catalog import Works, platform_items
 from recommender.data import Modality, RecData
 from recommender.encoders.audio import DEFAULT_MEL, MelConfig
@@ -36,8 +36,6 @@ from recommender.keyboard import DEFAULT_KEYBOARD, KeyboardConfig
 from recommender.media import MediaCache, node_media
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
-    from bot.store import BehaviorEvent
     from kg.graph import KnowledgeGraph
 
 log = logging.getLogger(__name__)
@@ -54,7 +52,8 @@ def platform_data(
     keyboard: KeyboardConfig = DEFAULT_KEYBOARD,
     tempo: int = DEFAULT_TEMPO,
 ) -> RecData:
-    """Etude's data set (see the module docstring); `events` as `behaviour.store_events` reads them.
+    """Etude's data set (see the module docstring); `events` as the service's store
+    reads them (`bot.behaviour.store_events`).
 
     `cache_dir` (e.g. ETUDE_HOME/cache/rec) keeps computed media features; `media=False` leaves the
     modalities out; `render_works` also renders the opening of music21 corpus works (slow the
@@ -98,23 +97,6 @@ def platform_data(
     )
     data.check()
     return data
-
-
-def load_platform(settings: Settings | None = None, **options: Any) -> RecData:
-    """The data set of an install: its graph and conversation store (as `settings` name them, SQLite
-    or PostgreSQL), media cached under ETUDE_HOME/cache/rec; `options` go to `platform_data`."""
-    from bot.settings import get_settings
-    from bot.store import ConversationStore
-
-    settings = settings or get_settings()
-    graph = settings.open_graph()
-    try:
-        with ConversationStore(settings.db_url) as store:
-            events = store_events(store)
-        options.setdefault("cache_dir", settings.cache_dir / "rec")
-        return platform_data(graph, events, **options)
-    finally:
-        graph.store.close()
 
 
 def _positives(

@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch.distributed as dist
 
 from recommender.base import Recommender, TrainingSet
-from recommender.behaviour import positive_item
+from recommender.behaviour import BehaviorEvent, positive_item
 from recommender.data import RecData
 from recommender.evaluate import evaluate
 from recommender.fastscore import FastScorer, max_difference, supports
@@ -42,9 +42,6 @@ from recommender.registry import (
 )
 from recommender.splits import Split
 from recommender.train import fit, seed_everything
-
-if TYPE_CHECKING:
-    from bot.store import BehaviorEvent
 
 log = logging.getLogger(__name__)
 MIN_HELD_OUT = 3  # positives a learner needs to give one validation and one test item

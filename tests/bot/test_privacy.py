@@ -22,6 +22,7 @@ from bot.app import create_app
 from bot.auth.gate import Auth
 from bot.auth.learners import LEARNER_COOKIE
 from bot.auth.tokens import new_token
+from bot.behaviour import store_events
 from bot.console.review import latest_corrections, save_correction, skip_turn
 from bot.learner_data import StoredLearnerData
 from bot.privacy import Eraser, erase_learner, recordings_named
@@ -37,7 +38,6 @@ from bot.store import (
     reviews,
     turns,
 )
-from recommender.behaviour import store_events
 from recommender.platform import platform_data
 from recommender.service import RecommenderService
 from tests.bot.accounts import Clock, add_users, csrf_of, log_in, make_auth

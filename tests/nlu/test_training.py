@@ -240,22 +240,6 @@ def test_a_graph_given_to_training_is_used_as_it_is(small_graph, tmp_path):
     assert not built_marker(tmp_path).exists()  # the authored graph was not built into the home
 
 
-def test_nlu_reaches_the_graph_without_the_service_layer():
-    """nlu/ sits below bot/: training and linking open the home's graph through kg/, and a service
-    configured for Neo4j hands its graph in."""
-    import ast
-
-    root = Path(__file__).resolve().parents[2] / "nlu"
-    imported = set()
-    for path in root.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                imported.add(node.module.split(".")[0])
-            elif isinstance(node, ast.Import):
-                imported.update(alias.name.split(".")[0] for alias in node.names)
-    assert "bot" not in imported
-
-
 def test_an_attention_pooled_model_reloads_with_the_same_intent_logits(tmp_path):
     import numpy as np
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.behaviour import platform, store_events
 from bot.settings import Settings
 from bot.store import BehaviorEvent, ConversationStore, Turn
 from kg.build import build_graph
 from kg.embedded import EmbeddedStore
 from kg.graph import KnowledgeGraph
 from kg.stores import embedded_path
-from recommender.behaviour import store_events
 from recommender.encoders.steps import PAD, padding_mask
-from recommender.platform import load_platform, platform_data
+from recommender.platform import platform_data
 from recommender.splits import make_split
 from tests.kg.conftest import write_authored_data
 
@@ -143,5 +143,9 @@ def test_audio_and_video_are_present_for_items_with_an_example(graph: KnowledgeG
 
 def test_an_install_loads_from_its_home_and_a_fresh_database(home: Path, tmp_path: Path) -> None:
     settings = Settings(home=home, database_url=f"sqlite:///{tmp_path / 'fresh.db'}", neo4j_uri=None)
-    data = load_platform(settings, media=False)
+    graph = settings.open_graph()
+    with ConversationStore(settings.db_url) as store:
+        data, histories = platform(graph, store, media=False)
+    graph.store.close()
+    assert histories == {}
     assert data.item_ids == CONCEPTS + WORK_IDS and data.user_ids == []
