@@ -214,22 +214,28 @@ class JointNet(nn.Module):
         dropout: float = 0.1,
         n_gazetteer: int = 0,
         pooling: str = "mean",
+        attention_heads: int = 1,
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} (got {pooling!r})")
+        if isinstance(attention_heads, bool) or not isinstance(attention_heads, int) or attention_heads < 1:
+            raise ValueError(f"attention_heads must be a whole number ≥ 1 (got {attention_heads!r})")
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.pooling = pooling
         # "attention": a learned score per word piece picks the words that decide the intent ("too
         # easy" against "too hard" differ in one word, which a mean over the sentence dilutes); its
-        # weighted sum is read beside the mean. The scorer starts at zero, i.e. at the mean.
-        self.scorer = nn.Linear(hidden, 1) if pooling == "attention" else None
+        # weighted sum is read beside the mean. The scorer starts at zero, i.e. at the mean. With
+        # `attention_heads` above 1 it scores the words that many ways, each its own weighted sum
+        # ("far from" and "hard" may both need a look), told apart by the intent layer's start.
+        self.attention_heads = attention_heads if pooling == "attention" else 0
+        self.scorer = nn.Linear(hidden, attention_heads) if pooling == "attention" else None
         if self.scorer is not None:
             nn.init.zeros_(self.scorer.weight)
             nn.init.zeros_(self.scorer.bias)
-        self.intent = nn.Linear(hidden * (2 if self.scorer is not None else 1), n_intents)
+        self.intent = nn.Linear(hidden * (1 + self.attention_heads), n_intents)
         self.tagger = nn.Linear(hidden, n_tags)
         # Gazetteer features (B/I of each entity type found in the graph's lookup tables) enter the
         # tagger beside the encoder's output.
@@ -245,13 +251,24 @@ class JointNet(nn.Module):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        if self.scorer is not None:
+        if self.scorer is not None:  # [batch, words, heads] -> each head's weighted sum, side by side
             scores = self.scorer(hidden).masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
-            pooled = torch.cat([pooled, (torch.softmax(scores, dim=1) * hidden).sum(1)], dim=-1)
+            weighted = torch.einsum("bwh,bwd->bhd", torch.softmax(scores, dim=1), hidden)
+            pooled = torch.cat([pooled, weighted.flatten(1)], dim=-1)
         tokens = self.dropout(hidden)
         if self.gazetteer is not None and gazetteer is not None:
             tokens = tokens + self.gazetteer(gazetteer.to(hidden.dtype))
         return self.intent(self.dropout(pooled)), self.tagger(tokens)
+
+
+def _symmetric_kl(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Mean of KL(p‖q) and KL(q‖p) between the softmaxes of two logit batches, per example."""
+    p, q = first.log_softmax(-1), second.log_softmax(-1)
+
+    def kl(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # KL(b‖a), both log-probabilities
+        return nn.functional.kl_div(a, b, log_target=True, reduction="batchmean")
+
+    return (kl(q, p) + kl(p, q)) / 2
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -309,6 +326,7 @@ class JointModel:
         seed: int = 13,
         tables: dict[str, list[str]] | None = None,
         pooling: str = "mean",
+        attention_heads: int = 1,
     ) -> JointModel:
         from transformers import AutoModel, AutoTokenizer
 
@@ -323,7 +341,7 @@ class JointModel:
         n_tags = 1 + 2 * len(entity_types)
         gazetteer = Gazetteer(tables) if tables and entity_types else None
         n_gazetteer = 2 * len(entity_types) if gazetteer else 0
-        net = JointNet(encoder, len(intents), n_tags, dropout, n_gazetteer, pooling)
+        net = JointNet(encoder, len(intents), n_tags, dropout, n_gazetteer, pooling, attention_heads)
         return cls(tokenizer, net, intents, entity_types, max_length, gazetteer=gazetteer)
 
     def save(self, directory: Path) -> None:
@@ -349,6 +367,7 @@ class JointModel:
                     "tags": self.tags,
                     "max_length": self.max_length,
                     "pooling": self.net.pooling,
+                    "attention_heads": self.net.attention_heads,
                     "temperature": self.temperature,
                     "lexical_weight": self.lexical_weight if self.lexical is not None else 0.0,
                 },
@@ -387,6 +406,7 @@ class JointModel:
             len(meta["tags"]),
             n_gazetteer=n_gazetteer,
             pooling=meta.get("pooling", "mean"),
+            attention_heads=max(1, int(meta.get("attention_heads", 1))),
         )
         net.intent.load_state_dict(heads["intent"])
         if net.scorer is not None:
@@ -489,6 +509,7 @@ class JointModel:
         layer_decay: float = 1.0,
         label_smoothing: float = 0.0,
         ema_decay: float = 0.0,
+        consistency: float = 0.0,
     ) -> list[float]:
         """Fine-tune on `examples` (and `entity_only`, which train the tagger but not the intent head);
         returns the mean loss of each epoch.
@@ -502,13 +523,19 @@ class JointModel:
         rate of the layer above it (the embeddings at the lowest), so the general features of the
         lower layers move least. `label_smoothing` softens the intent targets; with `ema_decay` above 0
         the model ends with an exponential moving average of its weights over the training steps
-        rather than the last step's weights, which depend more on the last batches seen.
+        rather than the last step's weights, which depend more on the last batches seen. With
+        `consistency` above 0 every batch is run twice under different dropout and the symmetric KL
+        divergence of the two intent distributions, times `consistency`, is added to the loss
+        (R-Drop): the head is asked to decide the same way whichever units drop, at twice the
+        training time.
         """
         from transformers import get_linear_schedule_with_warmup
 
         for name, value in (("label_smoothing", label_smoothing), ("ema_decay", ema_decay)):
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be at least 0 and below 1 (got {value})")
+        if not (consistency >= 0.0 and math.isfinite(consistency)):
+            raise ValueError(f"consistency must be a finite number of at least 0 (got {consistency})")
         set_threads()
         self.net.lean = None  # its weights would go stale
         rng = random.Random(seed)
@@ -577,11 +604,17 @@ class JointModel:
                     if rng.random() >= gazetteer_dropout:  # the tagger must also work without it
                         gaz[j, : len(feats)] = torch.from_numpy(feats)
                 intents = torch.tensor([r[2] for r in batch])
+                if consistency > 0:  # the batch twice, one forward pass: dropout differs per row
+                    ids, mask, tags, intents, gaz = (torch.cat([t, t]) for t in (ids, mask, tags, intents,
+                                                                                 gaz))
                 ids, mask, tags, intents, gaz = (t.to(self.device) for t in (ids, mask, tags, intents, gaz))
                 intent_logits, tag_logits = self.net(ids, mask, gaz if self.gazetteer else None)
                 loss = torch.zeros((), device=self.device)
+                if consistency > 0 and (intents != -100).any():
+                    first, second = intent_logits[intents != -100].chunk(2)
+                    loss = consistency * _symmetric_kl(first, second)
                 if (intents != -100).any():
-                    loss = nn.functional.cross_entropy(
+                    loss = loss + nn.functional.cross_entropy(
                         intent_logits, intents, ignore_index=-100, label_smoothing=label_smoothing
                     )
                 if (tags != -100).any():

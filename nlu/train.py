@@ -219,6 +219,7 @@ def train_nlu(
         seed=seed,
         tables=tables if lookup_cfg.get("gazetteer_feature", True) else None,
         pooling=str(params.get("pooling", "mean")),
+        attention_heads=params.get("attention_heads", 1),
     )
     report("training", 0, 1)
     with _progress(show_progress, "training the NLU model") as bar:
@@ -245,6 +246,7 @@ def train_nlu(
             layer_decay=float(params.get("layer_lr_decay", 1.0)),
             label_smoothing=float(params.get("label_smoothing", 0.0)),
             ema_decay=float(params.get("ema_decay", 0.0)),
+            consistency=float(params.get("consistency", 0.0)),
         )
     report("evaluating", 0, 1)
     model.serve(quantize=bool(params.get("int8", False)))  # evaluated as it will be served

@@ -259,6 +259,39 @@ def test_an_attention_pooled_model_reloads_with_the_same_intent_logits(tmp_path)
     np.testing.assert_allclose(reloaded.logits(texts), model.logits(texts), atol=1e-4)
 
 
+def test_each_attention_head_pools_the_words_its_own_way_and_a_reload_keeps_them(tmp_path):
+    import numpy as np
+
+    from nlu.data import Example
+    from nlu.model import JointModel
+
+    model = JointModel.from_pretrained_encoder(
+        ["too_easy", "too_hard"], ["concept"], max_length=16, layers=1, pooling="attention", attention_heads=3
+    )
+    hidden = model.net.encoder.config.hidden_size
+    assert model.net.intent.in_features == 4 * hidden  # the mean and three weighted sums
+    examples = [Example("this is far from easy", "too_hard", []),
+                Example("this is far from hard", "too_easy", [])]
+    model.fit(examples * 4, epochs=2, batch_size=4, warmup=0.0)
+    weights = model.net.scorer.weight.detach()
+    assert weights.shape == (3, hidden)
+    assert not weights[0].equal(weights[1]) and not weights[1].equal(weights[2])  # they learned apart
+    model.save(tmp_path)
+    reloaded = JointModel.load(tmp_path)
+    texts = ["far from easy", "far from hard for me"]
+    assert reloaded.net.attention_heads == 3
+    np.testing.assert_allclose(reloaded.logits(texts), model.logits(texts), atol=1e-4)
+
+
+@pytest.mark.parametrize("heads", [0, -1, 1.5, True])
+def test_attention_heads_must_be_a_whole_number_of_at_least_one(heads):
+    from nlu.model import JointModel
+
+    with pytest.raises(ValueError, match="attention_heads"):
+        JointModel.from_pretrained_encoder(["a", "b"], ["concept"], layers=1, pooling="attention",
+                                           attention_heads=heads)
+
+
 def test_an_unknown_pooling_is_refused_by_name():
     from nlu.model import JointModel
 
@@ -329,7 +362,43 @@ def test_label_smoothing_keeps_the_intent_head_from_certainty():
     assert (confidence(smoothed) < confidence(sharp)).all()
 
 
-@pytest.mark.parametrize("setting", [{"ema_decay": 1.0}, {"ema_decay": -0.1}, {"label_smoothing": 1.2}])
+def test_with_a_consistency_weight_each_batch_is_read_twice_and_the_two_readings_compared(monkeypatch):
+    import nlu.model
+
+    compared = []
+
+    def recording(first, second):
+        compared.append((first.detach().clone(), second.detach().clone()))
+        return real(first, second)
+
+    real = nlu.model._symmetric_kl
+    monkeypatch.setattr(nlu.model, "_symmetric_kl", recording)
+    model = _two_intent_model()
+    model.fit(_examples(), epochs=1, batch_size=4, warmup=0.0, seed=5, consistency=1.0)
+    assert len(compared) == 2  # 8 examples, batches of 4
+    for first, second in compared:
+        assert first.shape == second.shape == (4, 2)  # the batch's four messages, read twice
+        assert not first.equal(second)  # under different dropout
+    compared.clear()
+    _two_intent_model().fit(_examples(), epochs=1, batch_size=4, warmup=0.0, seed=5)
+    assert compared == []  # off by default
+
+
+def test_the_symmetric_kl_is_zero_for_equal_distributions_and_symmetric():
+    import torch
+
+    from nlu.model import _symmetric_kl
+
+    a, b = torch.tensor([[2.0, 0.0, -1.0]]), torch.tensor([[0.0, 1.0, 0.5]])
+    assert float(_symmetric_kl(a, a + 3.0)) == pytest.approx(0.0, abs=1e-6)  # same softmax
+    assert float(_symmetric_kl(a, b)) == pytest.approx(float(_symmetric_kl(b, a)))
+    p, q = a.softmax(-1), b.softmax(-1)
+    expected = ((p * (p / q).log()).sum() + (q * (q / p).log()).sum()) / 2
+    assert float(_symmetric_kl(a, b)) == pytest.approx(float(expected), rel=1e-5)
+
+
+@pytest.mark.parametrize("setting", [{"ema_decay": 1.0}, {"ema_decay": -0.1}, {"label_smoothing": 1.2},
+                                     {"consistency": -0.5}, {"consistency": float("nan")}])
 def test_a_moving_average_or_smoothing_outside_its_range_is_refused_by_name(setting):
     model = _two_intent_model()
     with pytest.raises(ValueError, match=next(iter(setting))):
