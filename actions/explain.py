@@ -559,9 +559,11 @@ class ActionCompareConcepts(Action):
         unknown = [] if len(found) >= 2 else [
             w for w in said(tracker, "concept") if w.strip().lower() not in PRONOUNS
             and link(w, "concept") is None and not any(w.lower() in n.name.lower() for n in found)]
-        sides = compared_sides(text) if not found and not tracker.latest_message.get("entities") else None
+        # what the NLU tagged but could not link ("sonata" read as a work of no id) is no knowledge
+        linked = [e for e in tracker.latest_message.get("entities") or [] if e.get("id")]
+        sides = compared_sides(text) if not found and not linked else None
         if not unknown and sides is not None and all(_unheard_of(side) for side in sides):
-            unknown = list(sides)  # nothing tagged, and the graph knows neither side by any name
+            unknown = list(sides)  # nothing linked, and the graph knows neither side by any name
         if unknown:  # "a sonata and a symphony": not the last two concepts instead
             named = " or ".join(f'"{w.strip()}"' for w in unknown[:2])
             dispatcher.utter_message(text=f"I can't compare those: I don't have {named} in my music "

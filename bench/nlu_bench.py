@@ -105,7 +105,9 @@ def clinc(
     intents = sorted({e.intent for e in train})
     config = load_config(CONFIG)  # the engine's pooling and lexical model
     pooling = str(component(config, MODEL).get("pooling", "mean"))
-    model = JointModel.from_pretrained_encoder(intents, [], max_length=max_length, seed=seed, pooling=pooling)
+    heads = int(component(config, MODEL).get("attention_heads", 1))
+    model = JointModel.from_pretrained_encoder(intents, [], max_length=max_length, seed=seed, pooling=pooling,
+                                               attention_heads=heads)
     started = time.perf_counter()
     with _progress("CLINC150 training") as update:
         losses = model.fit(
@@ -174,6 +176,7 @@ def clinc(
         "epochs": epochs,
         "max_length": max_length,
         "pooling": pooling,
+        "attention_heads": heads,
         "train_seconds": round(train_seconds, 1),
         "losses": [round(x, 4) for x in losses],
         "temperature": round(model.temperature, 3),

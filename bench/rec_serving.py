@@ -56,19 +56,6 @@ def timed(samples: list[float], fn, *args, **kwargs):
     return result
 
 
-def open_graph(home: Path):
-    from kg.build import build_graph
-    from kg.embedded import EmbeddedStore
-    from kg.graph import KnowledgeGraph
-    from kg.stores import embedded_path
-
-    store = EmbeddedStore(embedded_path(home))
-    if not store.counts()["nodes"]:
-        console.print("building the full graph (curriculum, catalogue, music21 corpus) ...")
-        build_graph(store, ROOT / "data")
-    return KnowledgeGraph(store, cache_dir=home / "cache")
-
-
 def simulate(graph, n_learners: int, seed: int = 7) -> list:
     """Learners who follow learning paths towards a goal and listen to works linked to them."""
     from datetime import UTC, datetime, timedelta
@@ -144,7 +131,10 @@ def main() -> None:
                                    "epochs": args.epochs, "media": not args.no_media,
                                    "config": json.loads(args.config)}}
     args.home.mkdir(parents=True, exist_ok=True)
-    graph = open_graph(args.home)
+    from kg.build import built_graph
+
+    console.print("opening the graph (built first when missing or older than the authored data) ...")
+    graph = built_graph(args.home)
     events = simulate(graph, args.learners)
     start = time.perf_counter()
     data = platform_data(graph, events, cache_dir=args.home / "cache" / "rec", media=not args.no_media)

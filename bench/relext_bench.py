@@ -47,10 +47,9 @@ def authored_graph() -> tuple[Any, dict[str, Any]]:
 
 
 def home_graph(home: Path) -> tuple[Any, dict[str, Any]]:
-    from kg.graph import KnowledgeGraph
-    from kg.stores import open_store
+    from kg.stores import open_graph
 
-    return KnowledgeGraph(open_store(home)), {"source": f"store under {home}"}
+    return open_graph(home), {"source": f"store under {home}"}
 
 
 def machine() -> dict[str, Any]:

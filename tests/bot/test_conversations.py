@@ -241,13 +241,15 @@ def test_a_concept_word_the_tagger_left_unmarked_is_explained(chat: Chat, nlu: S
     assert chat.text(follow_up).startswith("**Leading tone**")
 
 
-def test_two_things_the_graph_does_not_hold_are_named_when_nothing_was_tagged(
+def test_two_things_the_graph_does_not_hold_are_named_when_nothing_was_tagged_or_linked(
         chat: Chat, nlu: ScriptedNLU) -> None:
     text = "what is the difference between a sonata and a symphony"
     nlu.says(text, "compare_concepts")
     assert chat.text(text) == (
         'I can\'t compare those: I don\'t have "sonata" or "symphony" in my music knowledge graph yet. '
         "Could you name them another way?")
+    nlu.says(text, "compare_concepts", ("work", "sonata"))  # tagged as a work the graph does not hold
+    assert chat.text(text).startswith('I can\'t compare those: I don\'t have "sonata" or "symphony"')
     known = "what is the difference between a tritone and a fifth"  # known things are compared
     nlu.says(known, "compare_concepts")
     assert chat.text(known).lower().startswith("**tritone** (grade")
