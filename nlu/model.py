@@ -610,10 +610,11 @@ class JointModel:
                 ids, mask, tags, intents, gaz = (t.to(self.device) for t in (ids, mask, tags, intents, gaz))
                 intent_logits, tag_logits = self.net(ids, mask, gaz if self.gazetteer else None)
                 loss = torch.zeros((), device=self.device)
-                if consistency > 0 and (intents != -100).any():
-                    first, second = intent_logits[intents != -100].chunk(2)
-                    loss = consistency * _symmetric_kl(first, second)
-                if (intents != -100).any():
+                labelled = intents != -100  # entity-only copies carry no intent
+                if labelled.any():
+                    if consistency > 0:  # the two readings of each labelled message, compared
+                        first, second = intent_logits[labelled].chunk(2)
+                        loss = consistency * _symmetric_kl(first, second)
                     loss = loss + nn.functional.cross_entropy(
                         intent_logits, intents, ignore_index=-100, label_smoothing=label_smoothing
                     )
